@@ -1,0 +1,76 @@
+//! The generic connector family: OAuth 2.0 driven by a ThingWorx Flow
+//! connector `config.json`. The built-in connectors (`devtools`, `odata`,
+//! `soap`, `swagger`, `oslc`) are such files under `connectors/`; an admin's
+//! own `config.json` arrives as the client's `definition`.
+
+mod definition;
+mod endpoints;
+mod flows;
+mod vars;
+
+use definition::Definition;
+use flowauth_sdk::{
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Provider, TokenSet, Validation, error,
+};
+
+/// The connector files compiled into this component.
+const BUILT_IN: [&str; 5] = [
+    include_str!("../connectors/devtools.json"),
+    include_str!("../connectors/odata.json"),
+    include_str!("../connectors/soap.json"),
+    include_str!("../connectors/swagger.json"),
+    include_str!("../connectors/oslc.json"),
+];
+
+struct Generic;
+
+impl Provider for Generic {
+    fn connectors() -> Vec<Connector> {
+        BUILT_IN
+            .iter()
+            .map(|text| Definition::parse(text).expect("built-in connector files are valid").connector())
+            .collect()
+    }
+
+    fn describe_definition(definition: String) -> Result<Connector, OauthError> {
+        Definition::parse(&definition).map(|d| d.connector())
+    }
+
+    fn build_auth_url(client: Client, req: AuthRequest) -> Result<AuthLink, OauthError> {
+        flows::build_auth_url(&definition_of(&client)?, &client, req)
+    }
+
+    fn exchange_code(client: Client, cb: Callback) -> Result<TokenSet, OauthError> {
+        flows::exchange_code(&definition_of(&client)?, &client, cb)
+    }
+
+    fn refresh(client: Client, refresh_token: String, scopes: Vec<String>, extra: Vec<(String, String)>) -> Result<TokenSet, OauthError> {
+        flows::refresh(&definition_of(&client)?, &client, refresh_token, scopes, &extra)
+    }
+
+    fn request_token(client: Client, grant: Grant, params: Vec<(String, String)>) -> Result<TokenSet, OauthError> {
+        flows::request_token(&definition_of(&client)?, &client, grant, &params)
+    }
+
+    fn validate(client: Client, token: TokenSet) -> Result<Validation, OauthError> {
+        flows::validate(&definition_of(&client)?, &client, token)
+    }
+
+    fn revoke(client: Client, token: TokenSet) -> Result<(), OauthError> {
+        flows::revoke(&definition_of(&client)?, &client, token)
+    }
+}
+
+/// The definition a client uses: its own `config.json`, or a built-in.
+fn definition_of(client: &Client) -> Result<Definition, OauthError> {
+    if let Some(text) = &client.definition {
+        return Definition::parse(text);
+    }
+    BUILT_IN
+        .iter()
+        .map(|text| Definition::parse(text).expect("built-in connector files are valid"))
+        .find(|d| d.name == client.connector)
+        .ok_or_else(|| error::config(format!("unknown connector {:?}: add its config.json first", client.connector)))
+}
+
+flowauth_sdk::export!(Generic);

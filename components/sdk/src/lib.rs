@@ -1,0 +1,39 @@
+//! The guest library for flowauth connector components.
+//!
+//! A component implements [`Provider`] and exports it with
+//! [`export!`](crate::export). Everything else here is the shared dialect of
+//! OAuth 2.0: HTTP through the host's sandboxed `http` import
+//! ([`http::Request`]), form encoding ([`form`]), token and error responses
+//! as RFC 6749 defines them ([`token`]), `{placeholder}` templates
+//! ([`template`]) and client authentication ([`client_auth`]).
+#![deny(missing_docs)]
+
+pub mod client_auth;
+pub mod error;
+pub mod form;
+pub mod http;
+pub mod log;
+#[cfg(feature = "oauth2")]
+pub mod oauth2_client;
+pub mod pairs;
+pub mod template;
+pub mod token;
+
+/// Bindings generated from `flowauth:oauth@0.1.0` (the `connector` world).
+#[allow(missing_docs)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        world: "connector",
+        path: "../../wit",
+        pub_export_macro: true,
+        export_macro_name: "export",
+        default_bindings_module: "flowauth_sdk::bindings",
+    });
+}
+
+pub use bindings::export;
+pub use bindings::exports::flowauth::oauth::provider::Guest as Provider;
+pub use bindings::flowauth::oauth::types::{
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Pairs, ProviderError,
+    Setting, TokenSet, Validation,
+};

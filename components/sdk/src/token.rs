@@ -1,0 +1,165 @@
+//! Token and error responses as RFC 6749 sections 5.1 and 5.2 define them,
+//! with the quirks real providers add: `expires_in` as a string, answers
+//! form-encoded instead of JSON, errors with status 200, HTML error pages.
+
+use serde_json::{Map, Value};
+
+use crate::http::Response;
+use crate::{OauthError, ProviderError, TokenSet, error, form};
+
+/// Reads a token endpoint's answer: the token set on success, otherwise the
+/// provider's error with its OAuth code kept.
+pub fn parse_token_response(response: &Response) -> Result<TokenSet, OauthError> {
+    let fields = match fields(response) {
+        Some(fields) => fields,
+        None => return Err(parse_error(response)),
+    };
+    if let Some(code) = fields.get("error").and_then(Value::as_str) {
+        return Err(rejected(response.status(), code, &fields));
+    }
+    if !response.is_success() {
+        return Err(parse_error(response));
+    }
+    token_set(fields)
+}
+
+/// Reads a failed answer: an OAuth error body keeps its code; a 5xx without
+/// one is a retryable transport error; another status without one becomes
+/// `http_<status>` with an excerpt of the body.
+pub fn parse_error(response: &Response) -> OauthError {
+    let status = response.status();
+    if let Some(fields) = fields(response)
+        && let Some(code) = fields.get("error").and_then(Value::as_str)
+    {
+        return rejected(status, code, &fields);
+    }
+    let excerpt = response.excerpt();
+    match status {
+        500..=599 => error::transport(format!("the provider failed with HTTP {status}: {excerpt}")),
+        200..=299 => error::protocol(format!("expected a JSON or form answer, got: {excerpt}")),
+        _ => OauthError::Rejected(ProviderError {
+            status,
+            code: format!("http_{status}"),
+            description: (!excerpt.is_empty()).then_some(excerpt),
+        }),
+    }
+}
+
+/// The JSON object of the body, or its form fields when the provider
+/// answered `application/x-www-form-urlencoded` (GitHub and others did).
+fn fields(response: &Response) -> Option<Map<String, Value>> {
+    if let Some(Value::Object(map)) = response.json() {
+        return Some(map);
+    }
+    let is_form = response
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded") || t.starts_with("text/plain"));
+    let pairs = form::decode(response.body());
+    let looks_like_oauth = pairs.iter().any(|(k, _)| k == "access_token" || k == "error");
+    (is_form && looks_like_oauth)
+        .then(|| pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+fn rejected(status: u16, code: &str, fields: &Map<String, Value>) -> OauthError {
+    OauthError::Rejected(ProviderError {
+        status,
+        code: code.to_owned(),
+        description: fields.get("error_description").and_then(scalar),
+    })
+}
+
+fn token_set(mut fields: Map<String, Value>) -> Result<TokenSet, OauthError> {
+    let mut take = |key: &str| fields.remove(key).as_ref().and_then(scalar);
+    let access_token = take("access_token")
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| error::protocol("the token response has no access_token"))?;
+    let token_type = take("token_type").unwrap_or_else(|| "Bearer".to_owned());
+    let refresh_token = take("refresh_token").filter(|t| !t.is_empty());
+    let expires_in = match take("expires_in") {
+        None => None,
+        Some(text) => Some(parse_seconds(&text)?),
+    };
+    let scope = take("scope");
+    let id_token = take("id_token");
+    let extra = fields
+        .iter()
+        .filter_map(|(k, v)| scalar(v).map(|v| (k.clone(), v)))
+        .collect();
+    Ok(TokenSet { access_token, token_type, refresh_token, expires_in, scope, id_token, extra })
+}
+
+/// `expires_in` as a number or a numeric string (Azure AD v1 sends "3599").
+fn parse_seconds(text: &str) -> Result<u64, OauthError> {
+    let trimmed = text.trim();
+    trimmed
+        .parse::<u64>()
+        .or_else(|_| trimmed.parse::<f64>().map(|f| f.max(0.0) as u64))
+        .map_err(|_| error::protocol(format!("expires_in is not a number of seconds: {text:?}")))
+}
+
+/// A JSON scalar as text; objects and arrays are not carried.
+fn scalar(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bindings::flowauth::oauth::http::Response as Raw;
+
+    fn response(status: u16, content_type: &str, body: &str) -> Response {
+        Response(Raw {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.as_bytes().to_vec(),
+        })
+    }
+
+    #[test]
+    fn expires_in_as_number_or_string() {
+        let json = r#"{"access_token":"a","expires_in":"3599","instance_url":"https://x"}"#;
+        let set = parse_token_response(&response(200, "application/json", json)).unwrap();
+        assert_eq!(set.expires_in, Some(3599));
+        assert_eq!(set.refresh_token, None);
+        assert_eq!(set.token_type, "Bearer");
+        assert_eq!(set.extra, vec![("instance_url".to_owned(), "https://x".to_owned())]);
+        let json = r#"{"access_token":"a","expires_in":60,"refresh_token":"r"}"#;
+        let set = parse_token_response(&response(200, "application/json", json)).unwrap();
+        assert_eq!((set.expires_in, set.refresh_token.as_deref()), (Some(60), Some("r")));
+    }
+
+    #[test]
+    fn form_encoded_answer() {
+        let set = parse_token_response(&response(
+            200,
+            "application/x-www-form-urlencoded",
+            "access_token=a&token_type=bearer&scope=repo",
+        ))
+        .unwrap();
+        assert_eq!((set.access_token.as_str(), set.scope.as_deref()), ("a", Some("repo")));
+    }
+
+    #[test]
+    fn errors_keep_their_code() {
+        let err = parse_token_response(&response(
+            400,
+            "application/json",
+            r#"{"error":"invalid_grant","error_description":"expired"}"#,
+        ))
+        .unwrap_err();
+        assert!(matches!(err, OauthError::Rejected(e) if e.code == "invalid_grant" && e.status == 400));
+        let err = parse_token_response(&response(200, "application/json", r#"{"error":"bad_verification_code"}"#))
+            .unwrap_err();
+        assert!(matches!(err, OauthError::Rejected(e) if e.code == "bad_verification_code"));
+        let html = "<html><head><title>Internal Error</title></head><body>boom</body></html>";
+        let err = parse_token_response(&response(500, "text/html", html)).unwrap_err();
+        assert!(matches!(err, OauthError::Transport(m) if m.contains("Internal Error")));
+        let err = parse_token_response(&response(200, "text/html", "<p>hi</p>")).unwrap_err();
+        assert!(matches!(err, OauthError::Protocol(_)));
+    }
+}
