@@ -1,0 +1,54 @@
+//! Compiled code on disk, keyed by the component's sha256 and the engine's
+//! compatibility hash, so a restart loads machine code instead of compiling.
+//! Only files this module wrote are ever deserialized: deserializing
+//! foreign bytes is unsafe.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use wasmtime::component::Component;
+
+/// Compiles `bytes`, or loads the code compiled for `digest` earlier.
+/// Returns the component and whether it came from the cache.
+pub fn load_or_compile(
+    engine: &wasmtime::Engine,
+    dir: Option<&Path>,
+    digest: &str,
+    bytes: &[u8],
+) -> wasmtime::Result<(Component, bool)> {
+    let Some(dir) = dir else {
+        return Ok((Component::new(engine, bytes)?, false));
+    };
+    let path = entry(engine, dir, digest);
+    if path.exists() {
+        // SAFETY: the file is one `store` below wrote into the cache folder
+        // from a component compiled by an engine with the same settings
+        // (the compatibility hash is part of its name).
+        match unsafe { Component::deserialize_file(engine, &path) } {
+            Ok(component) => return Ok((component, true)),
+            Err(error) => tracing::warn!(path = %path.display(), %error, "discarding an unusable cache entry"),
+        }
+    }
+    let component = Component::new(engine, bytes)?;
+    if let Err(error) = store(&component, dir, &path) {
+        tracing::warn!(path = %path.display(), %error, "cannot cache compiled component");
+    }
+    Ok((component, false))
+}
+
+fn entry(engine: &wasmtime::Engine, dir: &Path, digest: &str) -> PathBuf {
+    let mut hasher = DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    dir.join(format!("{digest}-{:016x}.cwasm", hasher.finish()))
+}
+
+/// Writes atomically (temporary file, then rename) so a crash never leaves
+/// a truncated entry behind.
+fn store(component: &Component, dir: &Path, path: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let code = component.serialize()?;
+    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&temporary, code)?;
+    std::fs::rename(&temporary, path)?;
+    Ok(())
+}

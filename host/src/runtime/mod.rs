@@ -1,0 +1,147 @@
+//! The wasmtime host: one engine, a registry of compiled connector
+//! components, a fresh sandboxed instance for every call, and the host
+//! imports (`http`, `credentials`, `log`) components are lent.
+//!
+//! ```text
+//! Runtime::call_*  ->  sandbox (Store: memory cap, CPU budget, deadline)
+//!                  ->  component export  ->  http import  ->  outbound policy
+//! ```
+
+mod bindings;
+mod builtin;
+mod cache;
+mod config;
+mod credentials;
+mod engine;
+mod error;
+mod host;
+mod log;
+mod outbound;
+mod registry;
+mod sandbox;
+
+pub use bindings::flowauth::oauth::types::{
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, Setting, TokenSet,
+    Validation,
+};
+pub use config::{OutboundConfig, RuntimeConfig, SandboxConfig};
+pub use credentials::SigningKey;
+pub use error::{CallError, InstallError};
+pub use registry::{Component, Target};
+
+use std::sync::Arc;
+
+use registry::Registry;
+use sandbox::Sandbox;
+
+/// The component runtime. Cheap to share (`Arc` inside); one per process.
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    registry: Registry,
+    sandbox: Sandbox,
+}
+
+impl Runtime {
+    /// Starts the engine and its epoch ticker, and installs the built-in
+    /// components (from the compiled-code cache when it has them).
+    pub async fn new(config: RuntimeConfig) -> Result<Self, InstallError> {
+        let engine = engine::new(&config.sandbox)?;
+        let sandbox = Sandbox::new(engine, &config)?;
+        let registry = Registry::new(config.cache_dir.clone());
+        let runtime = Self { inner: Arc::new(Inner { registry, sandbox }) };
+        for (name, bytes) in builtin::COMPONENTS {
+            runtime.install(name, bytes, true).await?;
+        }
+        Ok(runtime)
+    }
+
+    /// Verifies, compiles (or loads from the cache) and registers a
+    /// component; returns it with the connectors it serves. Installing the
+    /// same bytes twice returns the registered component.
+    pub async fn install(&self, name: &str, bytes: &[u8], built_in: bool) -> Result<Arc<Component>, InstallError> {
+        self.inner.registry.install(&self.inner.sandbox, name, bytes, built_in).await
+    }
+
+    /// Every installed component.
+    pub fn components(&self) -> Vec<Arc<Component>> {
+        self.inner.registry.all()
+    }
+
+    /// The component with this sha256 digest (hex).
+    pub fn component(&self, digest: &str) -> Option<Arc<Component>> {
+        self.inner.registry.get(digest)
+    }
+
+    /// The component serving a built-in connector name, if any.
+    pub fn component_for(&self, connector: &str) -> Option<Arc<Component>> {
+        self.inner.registry.all().into_iter().find(|c| c.connector(connector).is_some())
+    }
+
+    /// Checks a run-time connector definition (a ThingWorx `config.json`
+    /// for the generic component) and describes the connector it defines.
+    pub async fn describe_definition(&self, component: &Arc<Component>, definition: &str) -> Result<Connector, CallError> {
+        let target = Target::bare(component.clone());
+        self.inner
+            .sandbox
+            .call(&target, async |p, s| p.call_describe_definition(s, definition).await)
+            .await
+    }
+
+    /// Builds the URL a user follows to authorize.
+    pub async fn build_auth_url(&self, target: &Target, req: &AuthRequest) -> Result<AuthLink, CallError> {
+        self.inner
+            .sandbox
+            .call(target, async |p, s| p.call_build_auth_url(s, &target.client, req).await)
+            .await
+    }
+
+    /// Exchanges the code of a callback for tokens.
+    pub async fn exchange_code(&self, target: &Target, callback: &Callback) -> Result<TokenSet, CallError> {
+        self.inner
+            .sandbox
+            .call(target, async |p, s| p.call_exchange_code(s, &target.client, callback).await)
+            .await
+    }
+
+    /// Renews an access token with a refresh token.
+    pub async fn refresh(
+        &self,
+        target: &Target,
+        refresh_token: &str,
+        scopes: &[String],
+        extra: &[(String, String)],
+    ) -> Result<TokenSet, CallError> {
+        self.inner
+            .sandbox
+            .call(target, async |p, s| p.call_refresh(s, &target.client, refresh_token, scopes, &extra.to_vec()).await)
+            .await
+    }
+
+    /// Requests a token without a user redirect (client credentials, password).
+    pub async fn request_token(&self, target: &Target, grant: Grant, params: &[(String, String)]) -> Result<TokenSet, CallError> {
+        self.inner
+            .sandbox
+            .call(target, async |p, s| p.call_request_token(s, &target.client, grant, &params.to_vec()).await)
+            .await
+    }
+
+    /// Asks the provider whether a token is still good.
+    pub async fn validate(&self, target: &Target, token: &TokenSet) -> Result<Validation, CallError> {
+        self.inner
+            .sandbox
+            .call(target, async |p, s| p.call_validate(s, &target.client, token).await)
+            .await
+    }
+
+    /// Revokes a token at the provider.
+    pub async fn revoke(&self, target: &Target, token: &TokenSet) -> Result<(), CallError> {
+        self.inner
+            .sandbox
+            .call(target, async |p, s| p.call_revoke(s, &target.client, token).await)
+            .await
+    }
+}

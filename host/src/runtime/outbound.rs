@@ -1,0 +1,304 @@
+//! The `http` import and its whole policy, in one place: https only, only
+//! allowed hosts, public addresses only (checked after DNS resolution, so a
+//! name cannot smuggle in 127.0.0.1), no redirects followed, bounded time,
+//! bounded body, a few requests per call. Requests are logged without
+//! query strings or bodies, where codes and secrets travel.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::Url;
+
+use super::bindings::flowauth::oauth::http::{HttpError, Request, Response};
+use super::bindings::flowauth::oauth::types::{Client, Connector};
+use super::config::OutboundConfig;
+
+/// The process-wide HTTP client and policy.
+pub struct Outbound {
+    client: reqwest::Client,
+    config: OutboundConfig,
+}
+
+impl Outbound {
+    pub fn new(config: &OutboundConfig) -> Result<Self, String> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .dns_resolver(Arc::new(GuardedResolver { allow_private: config.allow_private_network }))
+            .user_agent(concat!("flowauth/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+        Ok(Self { client, config: config.clone() })
+    }
+}
+
+/// The hosts one call may reach.
+#[derive(Debug, Clone, Default)]
+pub struct AllowList {
+    /// Lower-case host names; `*.example.com` matches subdomains.
+    hosts: Vec<String>,
+}
+
+impl AllowList {
+    /// What the connector declares, plus the hosts of absolute URLs among
+    /// the admin's settings (a `BASE_URL`, a `TOKEN_URL`, ...).
+    pub fn new(connector: Option<&Connector>, client: Option<&Client>) -> Self {
+        let declared = connector.into_iter().flat_map(|c| c.hosts.iter().cloned());
+        let configured = client
+            .into_iter()
+            .flat_map(|c| c.settings.iter())
+            .filter_map(|(_, value)| Url::parse(value.trim()).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .filter_map(|url| url.host_str().map(str::to_owned));
+        let mut hosts: Vec<String> = declared.chain(configured).map(|h| h.to_ascii_lowercase()).collect();
+        hosts.sort();
+        hosts.dedup();
+        Self { hosts }
+    }
+
+    fn allows(&self, host: &str) -> bool {
+        let host = host.to_ascii_lowercase();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.hosts.iter().any(|allowed| match allowed.strip_prefix("*.") {
+            Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.'),
+            None => allowed.trim_start_matches('[').trim_end_matches(']') == host,
+        })
+    }
+}
+
+/// The outbound side of one component call.
+pub struct OutboundCall {
+    outbound: Arc<Outbound>,
+    allow: AllowList,
+    component: Arc<str>,
+    sent: u32,
+    /// Time spent waiting on the network, which is not the guest's CPU.
+    pub waited: Duration,
+}
+
+impl OutboundCall {
+    pub fn new(outbound: Arc<Outbound>, allow: AllowList, component: Arc<str>) -> Self {
+        Self { outbound, allow, component, sent: 0, waited: Duration::ZERO }
+    }
+
+    /// Sends one request under the policy.
+    pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
+        let started = Instant::now();
+        let url = self.check(&request)?;
+        let method = request.method.clone();
+        let result = self.exchange(url.clone(), request).await;
+        self.waited += started.elapsed();
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match &result {
+            Ok(response) => tracing::info!(component = %self.component, %method, url = %loggable(&url), status = response.status, elapsed_ms, "outbound request"),
+            Err(error) => tracing::warn!(component = %self.component, %method, url = %loggable(&url), ?error, elapsed_ms, "outbound request failed"),
+        }
+        result
+    }
+
+    fn check(&mut self, request: &Request) -> Result<Url, HttpError> {
+        let config = &self.outbound.config;
+        let url = Url::parse(&request.url).map_err(|e| HttpError::Denied(format!("not a valid URL ({e})")))?;
+        match url.scheme() {
+            "https" => {}
+            "http" if config.allow_private_network => {}
+            other => return Err(HttpError::Denied(format!("scheme {other} is not allowed: use https"))),
+        }
+        let host = url.host_str().unwrap_or_default().to_owned();
+        if !self.allow.allows(&host) {
+            return Err(HttpError::Denied(format!(
+                "host {host} is not declared by the connector nor named in the provider settings"
+            )));
+        }
+        if let Some(ip) = literal_ip(&url)
+            && !config.allow_private_network
+            && !is_public(ip)
+        {
+            return Err(HttpError::Denied(format!("address {ip} is private, loopback or link-local")));
+        }
+        if self.sent >= config.max_requests_per_call {
+            return Err(HttpError::Denied(format!("more than {} requests in one call", config.max_requests_per_call)));
+        }
+        self.sent += 1;
+        Ok(url)
+    }
+
+    async fn exchange(&self, url: Url, request: Request) -> Result<Response, HttpError> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes())
+            .map_err(|_| HttpError::Denied(format!("invalid method {:?}", request.method)))?;
+        let mut builder = self.outbound.client.request(method, url);
+        for (name, value) in &request.headers {
+            if !is_hop_by_hop(name) {
+                builder = builder.header(name.as_str(), value.as_str());
+            }
+        }
+        let mut response = builder.body(request.body).send().await.map_err(transport_error)?;
+        let limit = self.outbound.config.max_body_bytes;
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(HttpError::TooLarge);
+        }
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+            .collect();
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport_error)? {
+            if body.len() + chunk.len() > limit {
+                return Err(HttpError::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Response { status, headers, body })
+    }
+}
+
+fn transport_error(error: reqwest::Error) -> HttpError {
+    if error.is_timeout() {
+        return HttpError::Timeout;
+    }
+    let mut source: Option<&dyn std::error::Error> = Some(&error);
+    while let Some(inner) = source {
+        if let Some(refused) = inner.downcast_ref::<PrivateAddress>() {
+            return HttpError::Denied(refused.to_string());
+        }
+        source = inner.source();
+    }
+    let mut message = String::new();
+    let mut source = std::error::Error::source(&error);
+    while let Some(inner) = source {
+        message = format!("{message}: {inner}");
+        source = inner.source();
+    }
+    HttpError::Transport(format!("{}{message}", error.without_url()))
+}
+
+/// Headers the HTTP client owns; a component cannot set them.
+fn is_hop_by_hop(name: &str) -> bool {
+    ["host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "trailer", "keep-alive"]
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
+}
+
+/// `scheme://host[:port]/path`: query and fragment carry codes and tokens.
+fn loggable(url: &Url) -> String {
+    let mut shown = url.clone();
+    shown.set_query(None);
+    shown.set_fragment(None);
+    let _ = shown.set_password(None);
+    let _ = shown.set_username("");
+    shown.to_string()
+}
+
+fn literal_ip(url: &Url) -> Option<IpAddr> {
+    match url.host()? {
+        url::Host::Ipv4(ip) => Some(IpAddr::V4(ip)),
+        url::Host::Ipv6(ip) => Some(IpAddr::V6(ip)),
+        url::Host::Domain(_) => None,
+    }
+}
+
+/// Whether an address is on the public internet: not loopback, private,
+/// link-local, shared (CGNAT), documentation, multicast or reserved, and
+/// not such an address wrapped in IPv6 (mapped or NAT64).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b))
+        || (a == 192 && b == 0 && c == 0)
+        || (a == 198 && (18..20).contains(&b))
+        || a >= 240)
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let segments = ip.segments();
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        let [a, b] = segments[6].to_be_bytes();
+        let [c, d] = segments[7].to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
+    }
+    !(ip.is_loopback()
+        || ip.is_unspecified()
+        || ip.is_multicast()
+        || (segments[0] & 0xfe00) == 0xfc00
+        || (segments[0] & 0xffc0) == 0xfe80
+        || (segments[0] == 0x2001 && segments[1] == 0x0db8)
+        || segments[..6] == [0, 0, 0, 0, 0, 0])
+}
+
+/// A name that resolves only to addresses the policy refuses.
+#[derive(Debug)]
+struct PrivateAddress(String);
+
+impl std::fmt::Display for PrivateAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "host {} resolves only to private, loopback or link-local addresses", self.0)
+    }
+}
+
+impl std::error::Error for PrivateAddress {}
+
+/// DNS resolution that drops refused addresses before connecting.
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found.into_iter().filter(|a| allow_private || is_public(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(Box::new(PrivateAddress(name.as_str().to_owned())) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(allowed.into_iter()) as Addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_internal_addresses() {
+        for internal in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "64:ff9b::a9fe:a9fe"] {
+            assert!(!is_public(internal.parse().unwrap()), "{internal}");
+        }
+        for public in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[test]
+    fn allow_list_matches_exact_hosts_and_wildcards() {
+        let allow = AllowList { hosts: vec!["login.example.com".into(), "*.my.salesforce.com".into()] };
+        assert!(allow.allows("LOGIN.example.com"));
+        assert!(allow.allows("acme.my.salesforce.com"));
+        assert!(!allow.allows("my.salesforce.com"));
+        assert!(!allow.allows("evilmy.salesforce.com"));
+        assert!(!allow.allows("login.example.com.evil.net"));
+    }
+}

@@ -1,0 +1,156 @@
+//! Installed components, keyed by the sha256 of their bytes. Installing
+//! verifies the contract once, off the request path: the component must
+//! export `flowauth:oauth/provider@0.1.0`, import nothing but our world
+//! and the WASI it needs, and list its connectors.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, RwLock};
+
+use sha2::{Digest, Sha256};
+
+use super::bindings::ConnectorPre;
+use super::bindings::flowauth::oauth::types::{Client, Connector};
+use super::cache;
+use super::credentials::SigningKey;
+use super::error::{CallError, InstallError};
+use super::sandbox::{CallState, Sandbox};
+
+/// The interface every component must export.
+pub const PROVIDER_EXPORT: &str = "flowauth:oauth/provider@0.1.0";
+
+/// Import prefixes a component may use: our world and the WASI interfaces
+/// Rust's standard library links (no sockets, no wasi:http).
+const ALLOWED_IMPORTS: [&str; 6] = ["flowauth:oauth/", "wasi:cli/", "wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:filesystem/"];
+
+/// An installed component.
+pub struct Component {
+    /// The name it was installed under (`generic` for the built-in).
+    pub name: String,
+    /// sha256 of its bytes, in hex.
+    pub digest: String,
+    /// Whether it ships inside the binary.
+    pub built_in: bool,
+    /// The connectors it serves.
+    pub connectors: Vec<Connector>,
+    pub(crate) pre: ConnectorPre<CallState>,
+}
+
+impl std::fmt::Debug for Component {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Component").field("name", &self.name).field("digest", &self.digest).finish_non_exhaustive()
+    }
+}
+
+impl Component {
+    /// One of its connectors, by load-file name.
+    pub fn connector(&self, name: &str) -> Option<&Connector> {
+        self.connectors.iter().find(|c| c.name == name)
+    }
+}
+
+/// What a call acts on: a component, the connector (its declared hosts
+/// bound the sandbox) and the admin's client settings.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The component to run.
+    pub component: Arc<Component>,
+    /// The connector; `None` only for calls that precede one (describing).
+    pub connector: Option<Connector>,
+    /// The provider settings, secrets included.
+    pub client: Client,
+    /// The key for `private_key_jwt`, when the provider uses one.
+    pub signing_key: Option<SigningKey>,
+}
+
+impl Target {
+    /// A target for one of the component's own connectors.
+    pub fn new(component: Arc<Component>, client: Client) -> Result<Self, CallError> {
+        let connector = component.connector(&client.connector).cloned().ok_or_else(|| CallError::UnknownConnector {
+            component: component.name.clone(),
+            connector: client.connector.clone(),
+        })?;
+        Ok(Self::with_connector(component, connector, client))
+    }
+
+    /// A target for a connector described at run time (a `config.json`).
+    pub fn with_connector(component: Arc<Component>, connector: Connector, client: Client) -> Self {
+        Self { component, connector: Some(connector), client, signing_key: None }
+    }
+
+    /// Lends the host's key for `private_key_jwt` client assertions.
+    pub fn with_signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// A target that may reach nothing, for calls made before a connector
+    /// is known.
+    pub(crate) fn bare(component: Arc<Component>) -> Self {
+        let client = Client { connector: String::new(), settings: Vec::new(), definition: None };
+        Self { component, connector: None, client, signing_key: None }
+    }
+}
+
+/// The installed components.
+pub struct Registry {
+    cache_dir: Option<PathBuf>,
+    components: RwLock<HashMap<String, Arc<Component>>>,
+}
+
+impl Registry {
+    pub fn new(cache_dir: Option<PathBuf>) -> Self {
+        Self { cache_dir, components: RwLock::default() }
+    }
+
+    pub fn get(&self, digest: &str) -> Option<Arc<Component>> {
+        self.components.read().expect("registry lock").get(digest).cloned()
+    }
+
+    pub fn all(&self) -> Vec<Arc<Component>> {
+        let mut all: Vec<_> = self.components.read().expect("registry lock").values().cloned().collect();
+        all.sort_by(|a, b| (!a.built_in, &a.name).cmp(&(!b.built_in, &b.name)));
+        all
+    }
+
+    pub async fn install(&self, sandbox: &Sandbox, name: &str, bytes: &[u8], built_in: bool) -> Result<Arc<Component>, InstallError> {
+        let digest = hex::encode(Sha256::digest(bytes));
+        if let Some(existing) = self.get(&digest) {
+            return Ok(existing);
+        }
+        let compiled = {
+            let (engine, dir, digest, bytes) = (sandbox.engine.clone(), self.cache_dir.clone(), digest.clone(), bytes.to_vec());
+            tokio::task::spawn_blocking(move || cache::load_or_compile(&engine, dir.as_deref(), &digest, &bytes))
+                .await
+                .map_err(|e| InstallError::Engine(e.to_string()))?
+        };
+        let (compiled, _) = compiled.map_err(|e| InstallError::Invalid { name: name.to_owned(), reason: format!("{e:#}") })?;
+        let contract = |reason: String| InstallError::Contract { name: name.to_owned(), reason };
+        check_contract(&sandbox.engine, &compiled).map_err(contract)?;
+        let instance_pre = sandbox.linker.instantiate_pre(&compiled).map_err(|e| contract(format!("{e:#}")))?;
+        let pre = ConnectorPre::new(instance_pre).map_err(|e| contract(format!("{e:#}")))?;
+        let mut component = Arc::new(Component { name: name.to_owned(), digest: digest.clone(), built_in, connectors: Vec::new(), pre });
+        let connectors = sandbox
+            .call(&Target::bare(component.clone()), async |provider, store| provider.call_connectors(store).await.map(Ok))
+            .await
+            .map_err(|e| InstallError::Connectors { name: name.to_owned(), source: Box::new(e) })?;
+        Arc::get_mut(&mut component).expect("not shared yet").connectors = connectors;
+        tracing::info!(component = name, %digest, connectors = component.connectors.len(), "component installed");
+        self.components.write().expect("registry lock").insert(digest, component.clone());
+        Ok(component)
+    }
+}
+
+/// The component exports our provider and imports only what we allow.
+fn check_contract(engine: &wasmtime::Engine, component: &wasmtime::component::Component) -> Result<(), String> {
+    let kind = component.component_type();
+    if !kind.exports(engine).any(|(name, _)| name == PROVIDER_EXPORT) {
+        return Err(format!("does not export {PROVIDER_EXPORT}: implement the `connector` world of wit/"));
+    }
+    for (name, _) in kind.imports(engine) {
+        if !ALLOWED_IMPORTS.iter().any(|prefix| name.starts_with(prefix)) {
+            return Err(format!("imports {name}, which the sandbox does not provide: reach the network through flowauth:oauth/http only"));
+        }
+    }
+    Ok(())
+}
