@@ -1,0 +1,146 @@
+//! Test support: a mock identity provider speaking real HTTP on 127.0.0.1,
+//! and a runtime configured the way the tests need it.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use base64::Engine as _;
+use flowauth::runtime::{Runtime, RuntimeConfig};
+use serde_json::json;
+
+/// The client the mock provider knows.
+pub const CLIENT_ID: &str = "flow-client";
+/// Its secret.
+pub const CLIENT_SECRET: &str = "s3cret/with+reserved&chars";
+
+/// One request the mock provider received.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub path: String,
+    pub authorization: Option<String>,
+    pub form: HashMap<String, String>,
+}
+
+/// A running mock identity provider.
+pub struct MockIdp {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Vec<Seen>>>,
+}
+
+impl MockIdp {
+    /// Starts the provider on a free port of 127.0.0.1.
+    pub async fn start() -> Self {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let app = Router::new()
+            .route("/authorize", get(|| async { "sign in here" }))
+            .route("/token", post(token))
+            .route("/token-html-500", post(|| async {
+                (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html")], "<html><head><title>Internal Server Error</title></head><body>oops</body></html>")
+            }))
+            .route("/token-not-json", post(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<p>Welcome!</p>") }))
+            .route("/token-silent", post(|| async {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                "too late"
+            }))
+            .route("/userinfo", get(userinfo))
+            .with_state(seen.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self { addr, seen }
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The requests received so far.
+    pub fn seen(&self) -> Vec<Seen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+type SeenLog = Arc<Mutex<Vec<Seen>>>;
+
+fn error(status: StatusCode, code: &str, description: &str) -> Response {
+    (status, axum::Json(json!({"error": code, "error_description": description}))).into_response()
+}
+
+/// The client's id and secret, from HTTP Basic or the form body.
+fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (Option<String>, Option<String>) {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic "))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b).ok())
+        .and_then(|raw| String::from_utf8(raw).ok());
+    if let Some(pair) = basic {
+        let (id, secret) = pair.split_once(':').unwrap_or((&pair, ""));
+        let decode = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        return (decode(id), decode(secret));
+    }
+    (form.get("client_id").cloned(), form.get("client_secret").cloned())
+}
+
+async fn token(State(seen): State<SeenLog>, headers: HeaderMap, body: String) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    seen.lock().unwrap().push(Seen {
+        path: "/token".into(),
+        authorization: headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).map(str::to_owned),
+        form: form.clone(),
+    });
+    let (id, secret) = client_credentials(&headers, &form);
+    if id.as_deref() != Some(CLIENT_ID) || secret.as_deref() != Some(CLIENT_SECRET) {
+        return error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
+    }
+    let grant = form.get("grant_type").map(String::as_str).unwrap_or_default();
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();
+    match grant {
+        "authorization_code" if field("code") == "good-code" => axum::Json(json!({
+            "access_token": "at-1", "token_type": "Bearer", "expires_in": "3599",
+            "refresh_token": "rt-1", "scope": "read write",
+            "instance_url": "https://acme.example.com",
+        }))
+        .into_response(),
+        "authorization_code" => error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is invalid or expired"),
+        "refresh_token" => match field("refresh_token") {
+            "rt-rotating" => axum::Json(json!({"access_token": "at-2", "token_type": "bearer", "expires_in": 3600, "refresh_token": "rt-rotated"})).into_response(),
+            "rt-1" => axum::Json(json!({"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600})).into_response(),
+            _ => error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token revoked"),
+        },
+        "client_credentials" => axum::Json(json!({"access_token": "at-cc", "expires_in": 600, "scope": field("scope")})).into_response(),
+        _ => error(StatusCode::BAD_REQUEST, "unsupported_grant_type", grant),
+    }
+}
+
+async fn userinfo(headers: HeaderMap, Query(_): Query<HashMap<String, String>>) -> Response {
+    match headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+        Some("Bearer at-1") => axum::Json(json!({"sub": "user-42", "scope": "read write"})).into_response(),
+        _ => (StatusCode::UNAUTHORIZED, "expired").into_response(),
+    }
+}
+
+/// A runtime that may reach 127.0.0.1 (the mock provider) over plain
+/// http, with short limits so misbehaving components end quickly.
+pub async fn test_runtime(cache_dir: Option<std::path::PathBuf>) -> Runtime {
+    let mut config = RuntimeConfig { cache_dir, ..RuntimeConfig::default() };
+    config.outbound.allow_private_network = true;
+    config.outbound.request_timeout = Duration::from_secs(2);
+    config.sandbox.cpu_budget = Duration::from_millis(200);
+    config.sandbox.max_memory_bytes = 32 << 20;
+    Runtime::new(config).await.expect("the runtime starts")
+}
+
+/// The compiled test component that misbehaves on purpose.
+pub fn misbehave_wasm() -> Vec<u8> {
+    let path = std::path::Path::new(env!("FLOWAUTH_TEST_COMPONENTS")).join("flowauth_test_misbehave.wasm");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
