@@ -136,7 +136,13 @@ async fn deployment_params_follow_the_environment_setting() {
     let idp = MockIdp::start().await;
     let runtime = test_runtime(None).await;
     let target = custom_target(&runtime, &idp, &[("ENVIRONMENT", "local"), ("LOCAL_CLIENT_ID", "local-client")]).await;
-    let request = AuthRequest { redirect_uri: REDIRECT.into(), state: "s".into(), scopes: vec![], code_challenge: None, extra: vec![] };
+    let request = AuthRequest {
+        redirect_uri: REDIRECT.into(),
+        state: "s".into(),
+        scopes: vec![],
+        code_challenge: None,
+        extra: vec![],
+    };
     let link = runtime.build_auth_url(&target, &request).await.unwrap();
     let q = query(&link.url);
     assert_eq!(get(&q, "client_id"), Some("local-client"));
@@ -151,11 +157,22 @@ async fn built_in_devtools_uses_the_admins_urls() {
     let component = runtime.component_for("devtools").unwrap();
     let client = Client {
         connector: "devtools".into(),
-        settings: settings(&[("BASE_URL", &idp.base_url()), ("AUTH_URL", "/authorize"), ("TOKEN_URL", "/token"), ("SCOPE", "api offline")]),
+        settings: settings(&[
+            ("BASE_URL", &idp.base_url()),
+            ("AUTH_URL", "/authorize"),
+            ("TOKEN_URL", "/token"),
+            ("SCOPE", "api offline"),
+        ]),
         definition: None,
     };
     let target = Target::new(component, client).unwrap();
-    let request = AuthRequest { redirect_uri: REDIRECT.into(), state: "s".into(), scopes: vec![], code_challenge: None, extra: vec![] };
+    let request = AuthRequest {
+        redirect_uri: REDIRECT.into(),
+        state: "s".into(),
+        scopes: vec![],
+        code_challenge: None,
+        extra: vec![],
+    };
     let link = runtime.build_auth_url(&target, &request).await.unwrap();
     assert!(link.url.starts_with(&format!("{}/authorize?", idp.base_url())));
     assert_eq!(get(&query(&link.url), "scope"), Some("api offline"));
@@ -285,7 +302,10 @@ async fn provider_errors_keep_their_meaning() {
 
     let html = custom_target(&runtime, &idp, &[("TOKEN_URL", "/token-html-500")]).await;
     let error = runtime.exchange_code(&html, &callback("good-code")).await.unwrap_err();
-    assert!(matches!(&error, CallError::OAuth(OauthError::Transport(m)) if m.contains("HTTP 500") && m.contains("Internal Server Error")), "{error}");
+    assert!(
+        matches!(&error, CallError::OAuth(OauthError::Transport(m)) if m.contains("HTTP 500") && m.contains("Internal Server Error")),
+        "{error}"
+    );
 
     let not_json = custom_target(&runtime, &idp, &[("TOKEN_URL", "/token-not-json")]).await;
     let error = runtime.exchange_code(&not_json, &callback("good-code")).await.unwrap_err();
@@ -296,10 +316,16 @@ async fn provider_errors_keep_their_meaning() {
     assert!(matches!(&error, CallError::OAuth(OauthError::Transport(m)) if m.contains("in time")), "{error}");
 
     let denied = runtime
-        .exchange_code(&custom_target(&runtime, &idp, &[]).await, &Callback {
-            query: vec![("error".into(), "access_denied".into()), ("error_description".into(), "the user said no".into())],
-            ..callback("")
-        })
+        .exchange_code(
+            &custom_target(&runtime, &idp, &[]).await,
+            &Callback {
+                query: vec![
+                    ("error".into(), "access_denied".into()),
+                    ("error_description".into(), "the user said no".into()),
+                ],
+                ..callback("")
+            },
+        )
         .await
         .unwrap_err();
     assert_eq!(rejected_code(&denied), Some(("access_denied", 400)));
@@ -312,7 +338,10 @@ async fn malformed_definitions_name_the_json_path() {
     let mut bad: serde_json::Value = serde_json::from_str(&config_json("https://idp.example.com")).unwrap();
     bad["oauth2_token_data"][2] = json!("{\"client_id\": ");
     let error = runtime.describe_definition(&component, &bad.to_string()).await.unwrap_err();
-    assert!(matches!(&error, CallError::OAuth(OauthError::Config(m)) if m.contains("$.oauth2_token_data[2]")), "{error}");
+    assert!(
+        matches!(&error, CallError::OAuth(OauthError::Config(m)) if m.contains("$.oauth2_token_data[2]")),
+        "{error}"
+    );
     bad["oauth2_token_data"] = json!("not an array");
     let error = runtime.describe_definition(&component, &bad.to_string()).await.unwrap_err();
     assert!(error.to_string().contains("$.oauth2_token_data must be an array"), "{error}");

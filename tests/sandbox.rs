@@ -6,7 +6,13 @@ use flowauth::runtime::{AuthRequest, CallError, Callback, Client, OauthError, Ru
 use flowauth_tests::{misbehave_wasm, test_runtime};
 
 fn request() -> AuthRequest {
-    AuthRequest { redirect_uri: "https://flow.example.com/oauth/return".into(), state: "s".into(), scopes: vec![], code_challenge: None, extra: vec![] }
+    AuthRequest {
+        redirect_uri: "https://flow.example.com/oauth/return".into(),
+        state: "s".into(),
+        scopes: vec![],
+        code_challenge: None,
+        extra: vec![],
+    }
 }
 
 async fn misbehave(runtime: &Runtime, connector: &str, settings: Vec<(String, String)>) -> CallError {
@@ -18,7 +24,8 @@ async fn misbehave(runtime: &Runtime, connector: &str, settings: Vec<(String, St
 /// A good call to the built-in generic component.
 async fn assert_still_serving(runtime: &Runtime) {
     let component = runtime.component_for("devtools").unwrap();
-    let settings = vec![("CLIENT_ID".into(), "c".into()), ("AUTH_URL".into(), "https://idp.example.com/authorize".into())];
+    let settings =
+        vec![("CLIENT_ID".into(), "c".into()), ("AUTH_URL".into(), "https://idp.example.com/authorize".into())];
     let target = Target::new(component, Client { connector: "devtools".into(), settings, definition: None }).unwrap();
     let link = runtime.build_auth_url(&target, &request()).await.expect("the host still serves");
     assert!(link.url.starts_with("https://idp.example.com/authorize?"));
@@ -53,7 +60,10 @@ async fn a_panic_is_reported_as_a_crash() {
 async fn undeclared_hosts_are_refused() {
     let runtime = test_runtime(None).await;
     let error = misbehave(&runtime, "rogue", vec![]).await;
-    assert!(matches!(&error, CallError::OAuth(OauthError::Config(m)) if m.contains("undeclared.example.net") && m.contains("not declared")), "{error}");
+    assert!(
+        matches!(&error, CallError::OAuth(OauthError::Config(m)) if m.contains("undeclared.example.net") && m.contains("not declared")),
+        "{error}"
+    );
     assert_still_serving(&runtime).await;
 }
 
@@ -67,11 +77,26 @@ async fn plain_http_and_internal_addresses_are_refused_by_default() {
         ("https://[::ffff:10.0.0.1]/token", "10.0.0.1"),
         ("https://localhost/token", "private, loopback or link-local"),
     ] {
-        let settings = vec![("CLIENT_ID".into(), "c".into()), ("CLIENT_SECRET".into(), "s".into()), ("TOKEN_URL".into(), token_url.into())];
-        let target = Target::new(component.clone(), Client { connector: "devtools".into(), settings, definition: None }).unwrap();
-        let callback = Callback { redirect_uri: "https://flow.example.com/oauth/return".into(), query: vec![("code".into(), "c".into())], code_verifier: None, pending: None, extra: vec![] };
+        let settings = vec![
+            ("CLIENT_ID".into(), "c".into()),
+            ("CLIENT_SECRET".into(), "s".into()),
+            ("TOKEN_URL".into(), token_url.into()),
+        ];
+        let target =
+            Target::new(component.clone(), Client { connector: "devtools".into(), settings, definition: None })
+                .unwrap();
+        let callback = Callback {
+            redirect_uri: "https://flow.example.com/oauth/return".into(),
+            query: vec![("code".into(), "c".into())],
+            code_verifier: None,
+            pending: None,
+            extra: vec![],
+        };
         let error = strict.exchange_code(&target, &callback).await.unwrap_err();
-        assert!(matches!(&error, CallError::OAuth(OauthError::Config(m)) if m.contains(expected)), "{token_url}: {error}");
+        assert!(
+            matches!(&error, CallError::OAuth(OauthError::Config(m)) if m.contains(expected)),
+            "{token_url}: {error}"
+        );
     }
     assert_still_serving(&strict).await;
 }
@@ -96,7 +121,8 @@ async fn compiled_code_is_cached_by_digest() {
     let dir = tempfile::tempdir().unwrap();
     let first = test_runtime(Some(dir.path().to_owned())).await;
     let digest = first.component_for("devtools").unwrap().digest.clone();
-    let cached: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let cached: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     assert!(cached.iter().any(|name| name.starts_with(&digest) && name.ends_with(".cwasm")), "{cached:?}");
     let second = test_runtime(Some(dir.path().to_owned())).await;
     assert_eq!(second.component_for("devtools").unwrap().digest, digest);

@@ -41,14 +41,27 @@ impl MockIdp {
         let app = Router::new()
             .route("/authorize", get(|| async { "sign in here" }))
             .route("/token", post(token))
-            .route("/token-html-500", post(|| async {
-                (StatusCode::INTERNAL_SERVER_ERROR, [(header::CONTENT_TYPE, "text/html")], "<html><head><title>Internal Server Error</title></head><body>oops</body></html>")
-            }))
-            .route("/token-not-json", post(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<p>Welcome!</p>") }))
-            .route("/token-silent", post(|| async {
-                tokio::time::sleep(Duration::from_secs(30)).await;
-                "too late"
-            }))
+            .route(
+                "/token-html-500",
+                post(|| async {
+                    (
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        [(header::CONTENT_TYPE, "text/html")],
+                        "<html><head><title>Internal Server Error</title></head><body>oops</body></html>",
+                    )
+                }),
+            )
+            .route(
+                "/token-not-json",
+                post(|| async { (StatusCode::OK, [(header::CONTENT_TYPE, "text/html")], "<p>Welcome!</p>") }),
+            )
+            .route(
+                "/token-silent",
+                post(|| async {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    "too late"
+                }),
+            )
             .route("/userinfo", get(userinfo))
             .with_state(seen.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -84,7 +97,8 @@ fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (O
         .and_then(|raw| String::from_utf8(raw).ok());
     if let Some(pair) = basic {
         let (id, secret) = pair.split_once(':').unwrap_or((&pair, ""));
-        let decode = |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
+        let decode =
+            |s: &str| url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned());
         return (decode(id), decode(secret));
     }
     (form.get("client_id").cloned(), form.get("client_secret").cloned())

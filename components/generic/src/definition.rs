@@ -73,16 +73,14 @@ impl Definition {
 
     /// The parameters of `environment`'s `env_*_params`, if it has any.
     pub fn environment(&self, environment: &str) -> &[(String, String)] {
-        self.environments
-            .iter()
-            .find(|(name, _)| name == environment)
-            .map_or(&[], |(_, params)| params)
+        self.environments.iter().find(|(name, _)| name == environment).map_or(&[], |(_, params)| params)
     }
 
     /// Hosts of the absolute URLs this definition names, plus
     /// `flowauth_hosts`. URLs that come from settings are added by the host.
     fn hosts(&self) -> Vec<String> {
-        let urls = [&self.base_url, &self.auth_url, &self.token_url, &self.refresh_url, &self.validate_url, &self.revoke_url];
+        let urls =
+            [&self.base_url, &self.auth_url, &self.token_url, &self.refresh_url, &self.validate_url, &self.revoke_url];
         let mut hosts: Vec<String> = urls.iter().filter_map(|u| host_of(u)).collect();
         hosts.extend(self.extra_hosts.iter().cloned());
         hosts.sort();
@@ -113,9 +111,7 @@ impl Reader<'_> {
         let name = self.string("name")?.ok_or_else(|| error::config("$.name is missing"))?;
         let valid_name = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
         if !valid_name {
-            return Err(error::config(format!(
-                "$.name {name:?} may hold only letters, digits, '_' and '-'"
-            )));
+            return Err(error::config(format!("$.name {name:?} may hold only letters, digits, '_' and '-'")));
         }
         let environments = ENVIRONMENTS
             .iter()
@@ -233,7 +229,8 @@ impl Reader<'_> {
                 }
             };
             let key = field("id")?.ok_or_else(|| error::config(format!("{path}.id is missing")))?;
-            let description = [field("title")?, field("description")?].into_iter().flatten().collect::<Vec<_>>().join(": ");
+            let description =
+                [field("title")?, field("description")?].into_iter().flatten().collect::<Vec<_>>().join(": ");
             let default = field("default")?;
             inputs.push(Setting { key, required: default.is_none(), secret: false, description, default });
         }
@@ -351,7 +348,9 @@ fn kind(value: &Value) -> &'static str {
 
 fn message(error: &OauthError) -> String {
     match error {
-        OauthError::Config(m) | OauthError::Unsupported(m) | OauthError::Protocol(m) | OauthError::Transport(m) => m.clone(),
+        OauthError::Config(m) | OauthError::Unsupported(m) | OauthError::Protocol(m) | OauthError::Transport(m) => {
+            m.clone()
+        }
         OauthError::Rejected(e) => e.code.clone(),
     }
 }

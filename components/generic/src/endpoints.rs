@@ -50,11 +50,7 @@ impl Endpoint {
             Self::Validate => &definition.validate_url,
             Self::Revoke => &definition.revoke_url,
         };
-        let template = self
-            .setting_keys()
-            .iter()
-            .find_map(|key| vars.setting(key))
-            .unwrap_or(from_definition);
+        let template = self.setting_keys().iter().find_map(|key| vars.setting(key)).unwrap_or(from_definition);
         if template.trim().is_empty() {
             return Ok(None);
         }

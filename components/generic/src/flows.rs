@@ -61,11 +61,7 @@ pub fn exchange_code(definition: &Definition, client: &Client, cb: Callback) -> 
     let mut call = vec![("redirect_uri".into(), cb.redirect_uri), ("code".into(), code.clone())];
     call.extend(pairs::get(&cb.query, "state").map(|s| ("state".to_owned(), s.to_owned())));
     let vars = Vars { definition, settings: &client.settings, inputs: &cb.extra, call };
-    let standard = [
-        ("grant_type", "authorization_code"),
-        ("code", "{code}"),
-        ("redirect_uri", "{redirect_uri}"),
-    ];
+    let standard = [("grant_type", "authorization_code"), ("code", "{code}"), ("redirect_uri", "{redirect_uri}")];
     let mut data = render_data(&vars, "oauth2_token_data", &definition.token_data, &standard)?;
     pairs::set(&mut data, "code", code);
     if let Some(verifier) = cb.code_verifier.filter(|_| definition.pkce) {
@@ -94,7 +90,12 @@ pub fn refresh(
     token_request(definition, &vars, &url, data)
 }
 
-pub fn request_token(definition: &Definition, client: &Client, grant: Grant, params: &[(String, String)]) -> Result<TokenSet, OauthError> {
+pub fn request_token(
+    definition: &Definition,
+    client: &Client,
+    grant: Grant,
+    params: &[(String, String)],
+) -> Result<TokenSet, OauthError> {
     if !definition.grants.contains(&grant) {
         return Err(error::unsupported(format!("connector {} does not offer the {grant:?} grant", definition.name)));
     }
@@ -110,14 +111,18 @@ pub fn request_token(definition: &Definition, client: &Client, grant: Grant, par
             data
         }
         Grant::AuthorizationCode | Grant::RefreshToken => {
-            return Err(error::unsupported("this grant is not requested directly: use the authorization flow or refresh"));
+            return Err(error::unsupported(
+                "this grant is not requested directly: use the authorization flow or refresh",
+            ));
         }
     };
     let vars = Vars { definition, settings: &client.settings, inputs: params, call: Vec::new() };
     if let Some(scope) = pairs::get(params, "scope").map(str::to_owned).or_else(|| client_scope(client)) {
         data.push(("scope".into(), scope));
     }
-    for (key, value) in additional(definition, params).filter(|(k, _)| !matches!(k.as_str(), "username" | "password" | "scope")) {
+    for (key, value) in
+        additional(definition, params).filter(|(k, _)| !matches!(k.as_str(), "username" | "password" | "scope"))
+    {
         pairs::set(&mut data, key, value.clone());
     }
     let url = Endpoint::Token.required_url(&vars)?;
@@ -177,7 +182,12 @@ fn token_request(definition: &Definition, vars: &Vars, url: &str, data: Pairs) -
     Ok(token)
 }
 
-fn authenticated_post(definition: &Definition, vars: &Vars, url: &str, mut data: Pairs) -> Result<Response, OauthError> {
+fn authenticated_post(
+    definition: &Definition,
+    vars: &Vars,
+    url: &str,
+    mut data: Pairs,
+) -> Result<Response, OauthError> {
     let client_id = vars.setting("CLIENT_ID").ok_or_else(|| error::config("CLIENT_ID is not set"))?;
     let auth = match vars.setting("CLIENT_AUTH") {
         Some(name) => ClientAuth::parse(name)?,
@@ -189,12 +199,13 @@ fn authenticated_post(definition: &Definition, vars: &Vars, url: &str, mut data:
 
 /// The definition's data with every template rendered, or the standard
 /// parameters of the grant when the definition gives none.
-fn render_data(vars: &Vars, what: &str, data: &[(String, String)], standard: &[(&str, &str)]) -> Result<Pairs, OauthError> {
-    if data.is_empty() {
-        vars.render_pairs(what, &owned(standard))
-    } else {
-        vars.render_pairs(what, data)
-    }
+fn render_data(
+    vars: &Vars,
+    what: &str,
+    data: &[(String, String)],
+    standard: &[(&str, &str)],
+) -> Result<Pairs, OauthError> {
+    if data.is_empty() { vars.render_pairs(what, &owned(standard)) } else { vars.render_pairs(what, data) }
 }
 
 /// The scope to ask for: the user's choice, else the `SCOPE` setting, else
@@ -213,16 +224,19 @@ fn client_scope(client: &Client) -> Option<String> {
 }
 
 /// The user's additional parameters that are not per-token inputs.
-fn additional<'a>(definition: &'a Definition, extra: &'a [(String, String)]) -> impl Iterator<Item = &'a (String, String)> {
-    extra
-        .iter()
-        .filter(|(k, _)| k != "resource" && !definition.inputs.iter().any(|i| &i.key == k))
+fn additional<'a>(
+    definition: &'a Definition,
+    extra: &'a [(String, String)],
+) -> impl Iterator<Item = &'a (String, String)> {
+    extra.iter().filter(|(k, _)| k != "resource" && !definition.inputs.iter().any(|i| &i.key == k))
 }
 
 /// `VALIDATE_QUERY` as OSLC writes it: `<parameter>:access_token`.
 fn validate_query(spec: &str, access_token: &str) -> Result<(String, String), OauthError> {
     match spec.split_once(':') {
-        Some((name, "access_token")) if !name.trim().is_empty() => Ok((name.trim().to_owned(), access_token.to_owned())),
+        Some((name, "access_token")) if !name.trim().is_empty() => {
+            Ok((name.trim().to_owned(), access_token.to_owned()))
+        }
         _ => Err(error::config(format!("VALIDATE_QUERY {spec:?} must read <parameter>:access_token"))),
     }
 }

@@ -81,12 +81,7 @@ impl Request {
     /// Sends the request through the host. Every HTTP status is a
     /// [`Response`]; only the host's own refusals and failures are errors.
     pub fn send(self) -> Result<Response, OauthError> {
-        let request = host::Request {
-            method: self.method,
-            url: self.url,
-            headers: self.headers,
-            body: self.body,
-        };
+        let request = host::Request { method: self.method, url: self.url, headers: self.headers, body: self.body };
         host::send(&request).map(Response).map_err(|e| match e {
             HttpError::Denied(why) => error::config(format!("the sandbox refused the request: {why}")),
             HttpError::Timeout => error::transport("the provider did not answer in time"),
@@ -113,11 +108,7 @@ impl Response {
 
     /// The first value of a header (names compare without case).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.0
-            .headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        self.0.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
     }
 
     /// The raw body.

@@ -34,6 +34,6 @@ pub mod bindings {
 pub use bindings::export;
 pub use bindings::exports::flowauth::oauth::provider::Guest as Provider;
 pub use bindings::flowauth::oauth::types::{
-    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Pairs, ProviderError,
-    Setting, TokenSet, Validation,
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Pairs, ProviderError, Setting, TokenSet,
+    Validation,
 };

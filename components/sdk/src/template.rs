@@ -30,17 +30,13 @@ pub fn render(template: &str, lookup: impl Fn(&str) -> Option<String>) -> Result
 
 /// The placeholder names in `template`, in order.
 pub fn names(template: &str) -> Vec<&str> {
-    template
-        .match_indices('{')
-        .filter_map(|(i, _)| placeholder(&template[i + 1..]))
-        .collect()
+    template.match_indices('{').filter_map(|(i, _)| placeholder(&template[i + 1..])).collect()
 }
 
 fn placeholder(after_brace: &str) -> Option<&str> {
     let end = after_brace.find('}')?;
     let name = &after_brace[..end];
-    let valid = !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
     valid.then_some(name)
 }
 
@@ -58,10 +54,7 @@ mod tests {
 
     #[test]
     fn substitutes_and_keeps_literal_braces() {
-        assert_eq!(
-            render("https://x/{tenant}/oauth2?c={client_id}", vars).unwrap(),
-            "https://x/common/oauth2?c=abc"
-        );
+        assert_eq!(render("https://x/{tenant}/oauth2?c={client_id}", vars).unwrap(), "https://x/common/oauth2?c=abc");
         assert_eq!(render("{\"a\": {client_id}}", vars).unwrap(), "{\"a\": abc}");
         assert_eq!(render("no { placeholder }", vars).unwrap(), "no { placeholder }");
     }

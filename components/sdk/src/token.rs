@@ -56,8 +56,7 @@ fn fields(response: &Response) -> Option<Map<String, Value>> {
         .is_some_and(|t| t.starts_with("application/x-www-form-urlencoded") || t.starts_with("text/plain"));
     let pairs = form::decode(response.body());
     let looks_like_oauth = pairs.iter().any(|(k, _)| k == "access_token" || k == "error");
-    (is_form && looks_like_oauth)
-        .then(|| pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+    (is_form && looks_like_oauth).then(|| pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
 }
 
 fn rejected(status: u16, code: &str, fields: &Map<String, Value>) -> OauthError {
@@ -81,10 +80,7 @@ fn token_set(mut fields: Map<String, Value>) -> Result<TokenSet, OauthError> {
     };
     let scope = take("scope");
     let id_token = take("id_token");
-    let extra = fields
-        .iter()
-        .filter_map(|(k, v)| scalar(v).map(|v| (k.clone(), v)))
-        .collect();
+    let extra = fields.iter().filter_map(|(k, v)| scalar(v).map(|v| (k.clone(), v))).collect();
     Ok(TokenSet { access_token, token_type, refresh_token, expires_in, scope, id_token, extra })
 }
 

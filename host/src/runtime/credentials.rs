@@ -57,6 +57,7 @@ impl SigningKey {
         };
         let mut header = Header::new(Algorithm::RS256);
         header.kid = self.key_id.clone();
-        jsonwebtoken::encode(&header, &claims, &self.key).map_err(|e| format!("signing the client assertion failed: {e}"))
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| format!("signing the client assertion failed: {e}"))
     }
 }

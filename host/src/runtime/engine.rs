@@ -36,9 +36,7 @@ pub fn new(config: &SandboxConfig) -> Result<wasmtime::Engine, InstallError> {
         .table_keep_resident(64 << 10)
         .pagemap_scan(Enabled::Auto);
     let mut wasm = Config::new();
-    wasm.epoch_interruption(true)
-        .allocation_strategy(InstanceAllocationStrategy::Pooling(pool))
-        .memory_init_cow(true);
+    wasm.epoch_interruption(true).allocation_strategy(InstanceAllocationStrategy::Pooling(pool)).memory_init_cow(true);
     let inner = wasmtime::Engine::new(&wasm).map_err(|e| InstallError::Engine(format!("{e:#}")))?;
     let ticker = inner.weak();
     std::thread::Builder::new()

@@ -21,8 +21,7 @@ mod registry;
 mod sandbox;
 
 pub use bindings::flowauth::oauth::types::{
-    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, Setting, TokenSet,
-    Validation,
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, Setting, TokenSet, Validation,
 };
 pub use config::{OutboundConfig, RuntimeConfig, SandboxConfig};
 pub use credentials::SigningKey;
@@ -83,28 +82,23 @@ impl Runtime {
 
     /// Checks a run-time connector definition (a ThingWorx `config.json`
     /// for the generic component) and describes the connector it defines.
-    pub async fn describe_definition(&self, component: &Arc<Component>, definition: &str) -> Result<Connector, CallError> {
+    pub async fn describe_definition(
+        &self,
+        component: &Arc<Component>,
+        definition: &str,
+    ) -> Result<Connector, CallError> {
         let target = Target::bare(component.clone());
-        self.inner
-            .sandbox
-            .call(&target, async |p, s| p.call_describe_definition(s, definition).await)
-            .await
+        self.inner.sandbox.call(&target, async |p, s| p.call_describe_definition(s, definition).await).await
     }
 
     /// Builds the URL a user follows to authorize.
     pub async fn build_auth_url(&self, target: &Target, req: &AuthRequest) -> Result<AuthLink, CallError> {
-        self.inner
-            .sandbox
-            .call(target, async |p, s| p.call_build_auth_url(s, &target.client, req).await)
-            .await
+        self.inner.sandbox.call(target, async |p, s| p.call_build_auth_url(s, &target.client, req).await).await
     }
 
     /// Exchanges the code of a callback for tokens.
     pub async fn exchange_code(&self, target: &Target, callback: &Callback) -> Result<TokenSet, CallError> {
-        self.inner
-            .sandbox
-            .call(target, async |p, s| p.call_exchange_code(s, &target.client, callback).await)
-            .await
+        self.inner.sandbox.call(target, async |p, s| p.call_exchange_code(s, &target.client, callback).await).await
     }
 
     /// Renews an access token with a refresh token.
@@ -122,7 +116,12 @@ impl Runtime {
     }
 
     /// Requests a token without a user redirect (client credentials, password).
-    pub async fn request_token(&self, target: &Target, grant: Grant, params: &[(String, String)]) -> Result<TokenSet, CallError> {
+    pub async fn request_token(
+        &self,
+        target: &Target,
+        grant: Grant,
+        params: &[(String, String)],
+    ) -> Result<TokenSet, CallError> {
         self.inner
             .sandbox
             .call(target, async |p, s| p.call_request_token(s, &target.client, grant, &params.to_vec()).await)
@@ -131,17 +130,11 @@ impl Runtime {
 
     /// Asks the provider whether a token is still good.
     pub async fn validate(&self, target: &Target, token: &TokenSet) -> Result<Validation, CallError> {
-        self.inner
-            .sandbox
-            .call(target, async |p, s| p.call_validate(s, &target.client, token).await)
-            .await
+        self.inner.sandbox.call(target, async |p, s| p.call_validate(s, &target.client, token).await).await
     }
 
     /// Revokes a token at the provider.
     pub async fn revoke(&self, target: &Target, token: &TokenSet) -> Result<(), CallError> {
-        self.inner
-            .sandbox
-            .call(target, async |p, s| p.call_revoke(s, &target.client, token).await)
-            .await
+        self.inner.sandbox.call(target, async |p, s| p.call_revoke(s, &target.client, token).await).await
     }
 }

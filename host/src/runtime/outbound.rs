@@ -63,7 +63,11 @@ impl AllowList {
         let host = host.to_ascii_lowercase();
         let host = host.trim_start_matches('[').trim_end_matches(']');
         self.hosts.iter().any(|allowed| match allowed.strip_prefix("*.") {
-            Some(suffix) => host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.'),
+            Some(suffix) => {
+                host.len() > suffix.len() + 1
+                    && host.ends_with(suffix)
+                    && host[..host.len() - suffix.len()].ends_with('.')
+            }
             None => allowed.trim_start_matches('[').trim_end_matches(']') == host,
         })
     }
@@ -93,8 +97,12 @@ impl OutboundCall {
         self.waited += started.elapsed();
         let elapsed_ms = started.elapsed().as_millis() as u64;
         match &result {
-            Ok(response) => tracing::info!(component = %self.component, %method, url = %loggable(&url), status = response.status, elapsed_ms, "outbound request"),
-            Err(error) => tracing::warn!(component = %self.component, %method, url = %loggable(&url), ?error, elapsed_ms, "outbound request failed"),
+            Ok(response) => {
+                tracing::info!(component = %self.component, %method, url = %loggable(&url), status = response.status, elapsed_ms, "outbound request")
+            }
+            Err(error) => {
+                tracing::warn!(component = %self.component, %method, url = %loggable(&url), ?error, elapsed_ms, "outbound request failed")
+            }
         }
         result
     }
@@ -271,7 +279,9 @@ impl Resolve for GuardedResolver {
             let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
             let allowed: Vec<SocketAddr> = found.into_iter().filter(|a| allow_private || is_public(a.ip())).collect();
             if allowed.is_empty() {
-                return Err(Box::new(PrivateAddress(name.as_str().to_owned())) as Box<dyn std::error::Error + Send + Sync>);
+                return Err(
+                    Box::new(PrivateAddress(name.as_str().to_owned())) as Box<dyn std::error::Error + Send + Sync>
+                );
             }
             Ok(Box::new(allowed.into_iter()) as Addrs)
         })
@@ -284,7 +294,20 @@ mod tests {
 
     #[test]
     fn refuses_internal_addresses() {
-        for internal in ["127.0.0.1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fe80::1", "fd00::1", "::ffff:127.0.0.1", "64:ff9b::a9fe:a9fe"] {
+        for internal in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "64:ff9b::a9fe:a9fe",
+        ] {
             assert!(!is_public(internal.parse().unwrap()), "{internal}");
         }
         for public in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"] {

@@ -21,7 +21,8 @@ pub const PROVIDER_EXPORT: &str = "flowauth:oauth/provider@0.1.0";
 
 /// Import prefixes a component may use: our world and the WASI interfaces
 /// Rust's standard library links (no sockets, no wasi:http).
-const ALLOWED_IMPORTS: [&str; 6] = ["flowauth:oauth/", "wasi:cli/", "wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:filesystem/"];
+const ALLOWED_IMPORTS: [&str; 6] =
+    ["flowauth:oauth/", "wasi:cli/", "wasi:io/", "wasi:clocks/", "wasi:random/", "wasi:filesystem/"];
 
 /// An installed component.
 pub struct Component {
@@ -113,25 +114,41 @@ impl Registry {
         all
     }
 
-    pub async fn install(&self, sandbox: &Sandbox, name: &str, bytes: &[u8], built_in: bool) -> Result<Arc<Component>, InstallError> {
+    pub async fn install(
+        &self,
+        sandbox: &Sandbox,
+        name: &str,
+        bytes: &[u8],
+        built_in: bool,
+    ) -> Result<Arc<Component>, InstallError> {
         let digest = hex::encode(Sha256::digest(bytes));
         if let Some(existing) = self.get(&digest) {
             return Ok(existing);
         }
         let compiled = {
-            let (engine, dir, digest, bytes) = (sandbox.engine.clone(), self.cache_dir.clone(), digest.clone(), bytes.to_vec());
+            let (engine, dir, digest, bytes) =
+                (sandbox.engine.clone(), self.cache_dir.clone(), digest.clone(), bytes.to_vec());
             tokio::task::spawn_blocking(move || cache::load_or_compile(&engine, dir.as_deref(), &digest, &bytes))
                 .await
                 .map_err(|e| InstallError::Engine(e.to_string()))?
         };
-        let (compiled, _) = compiled.map_err(|e| InstallError::Invalid { name: name.to_owned(), reason: format!("{e:#}") })?;
+        let (compiled, _) =
+            compiled.map_err(|e| InstallError::Invalid { name: name.to_owned(), reason: format!("{e:#}") })?;
         let contract = |reason: String| InstallError::Contract { name: name.to_owned(), reason };
         check_contract(&sandbox.engine, &compiled).map_err(contract)?;
         let instance_pre = sandbox.linker.instantiate_pre(&compiled).map_err(|e| contract(format!("{e:#}")))?;
         let pre = ConnectorPre::new(instance_pre).map_err(|e| contract(format!("{e:#}")))?;
-        let mut component = Arc::new(Component { name: name.to_owned(), digest: digest.clone(), built_in, connectors: Vec::new(), pre });
+        let mut component = Arc::new(Component {
+            name: name.to_owned(),
+            digest: digest.clone(),
+            built_in,
+            connectors: Vec::new(),
+            pre,
+        });
         let connectors = sandbox
-            .call(&Target::bare(component.clone()), async |provider, store| provider.call_connectors(store).await.map(Ok))
+            .call(&Target::bare(component.clone()), async |provider, store| {
+                provider.call_connectors(store).await.map(Ok)
+            })
             .await
             .map_err(|e| InstallError::Connectors { name: name.to_owned(), source: Box::new(e) })?;
         Arc::get_mut(&mut component).expect("not shared yet").connectors = connectors;
@@ -149,7 +166,9 @@ fn check_contract(engine: &wasmtime::Engine, component: &wasmtime::component::Co
     }
     for (name, _) in kind.imports(engine) {
         if !ALLOWED_IMPORTS.iter().any(|prefix| name.starts_with(prefix)) {
-            return Err(format!("imports {name}, which the sandbox does not provide: reach the network through flowauth:oauth/http only"));
+            return Err(format!(
+                "imports {name}, which the sandbox does not provide: reach the network through flowauth:oauth/http only"
+            ));
         }
     }
     Ok(())

@@ -3,7 +3,9 @@
 //! `rogue` calls a host it did not declare, `crash` panics.
 
 use flowauth_sdk::http::Request;
-use flowauth_sdk::{AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Provider, TokenSet, Validation, error};
+use flowauth_sdk::{
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Provider, TokenSet, Validation, error,
+};
 
 struct Misbehave;
 
