@@ -76,6 +76,11 @@ async fn custom_target(runtime: &Runtime, idp: &MockIdp, extra: &[(&str, &str)])
     Target::with_connector(component, connector, client)
 }
 
+/// An authorization request without scopes or PKCE.
+fn plain_request(extra: Vec<(String, String)>) -> AuthRequest {
+    AuthRequest { redirect_uri: REDIRECT.into(), state: "s".into(), scopes: vec![], code_challenge: None, extra }
+}
+
 fn query(url: &str) -> Vec<(String, String)> {
     url::Url::parse(url).unwrap().query_pairs().into_owned().collect()
 }
@@ -136,13 +141,7 @@ async fn deployment_params_follow_the_environment_setting() {
     let idp = MockIdp::start().await;
     let runtime = test_runtime(None).await;
     let target = custom_target(&runtime, &idp, &[("ENVIRONMENT", "local"), ("LOCAL_CLIENT_ID", "local-client")]).await;
-    let request = AuthRequest {
-        redirect_uri: REDIRECT.into(),
-        state: "s".into(),
-        scopes: vec![],
-        code_challenge: None,
-        extra: vec![],
-    };
+    let request = plain_request(vec![]);
     let link = runtime.build_auth_url(&target, &request).await.unwrap();
     let q = query(&link.url);
     assert_eq!(get(&q, "client_id"), Some("local-client"));
@@ -166,13 +165,7 @@ async fn built_in_devtools_uses_the_admins_urls() {
         definition: None,
     };
     let target = Target::new(component, client).unwrap();
-    let request = AuthRequest {
-        redirect_uri: REDIRECT.into(),
-        state: "s".into(),
-        scopes: vec![],
-        code_challenge: None,
-        extra: vec![],
-    };
+    let request = plain_request(vec![]);
     let link = runtime.build_auth_url(&target, &request).await.unwrap();
     assert!(link.url.starts_with(&format!("{}/authorize?", idp.base_url())));
     assert_eq!(get(&query(&link.url), "scope"), Some("api offline"));
@@ -188,13 +181,7 @@ async fn built_in_odata_resolves_tenant_and_resource() {
     assert_eq!(connector.hosts, vec!["login.microsoftonline.com".to_owned()]);
     let client = Client { connector: "odata".into(), settings: settings(&[]), definition: None };
     let target = Target::new(component, client).unwrap();
-    let request = AuthRequest {
-        redirect_uri: REDIRECT.into(),
-        state: "s".into(),
-        scopes: vec![],
-        code_challenge: None,
-        extra: vec![("resource".into(), "https://acme.crm5.dynamics.com".into())],
-    };
+    let request = plain_request(vec![("resource".into(), "https://acme.crm5.dynamics.com".into())]);
     let link = runtime.build_auth_url(&target, &request).await.unwrap();
     assert!(link.url.starts_with("https://login.microsoftonline.com/common/oauth2/authorize?"), "{}", link.url);
     let q = query(&link.url);
