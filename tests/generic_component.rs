@@ -3,7 +3,7 @@
 //! the provider errors users hit.
 
 use flowauth::runtime::{AuthRequest, CallError, Callback, Client, OauthError, Runtime, Target, TokenSet};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, test_runtime};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, assertion_signing_key, test_runtime};
 use serde_json::json;
 
 const REDIRECT: &str = "https://flow.example.com/Thingworx/Oauths/oauth/return";
@@ -222,6 +222,22 @@ async fn code_exchange_with_client_secret_in_the_header() {
     assert!(last.authorization.as_deref().unwrap().starts_with("Basic "));
     assert!(!last.form.contains_key("client_secret"), "the secret goes once, in the header");
     assert!(!last.form.contains_key("client_id"));
+}
+
+#[tokio::test]
+async fn code_exchange_with_a_client_assertion_signed_by_the_host() {
+    let idp = MockIdp::start().await;
+    let runtime = test_runtime(None).await;
+    let target = custom_target(&runtime, &idp, &[("CLIENT_AUTH", "private_key_jwt"), ("CLIENT_SECRET", "")]).await;
+    let without_key = runtime.exchange_code(&target, &callback("good-code")).await.unwrap_err();
+    assert!(without_key.to_string().contains("no private key"), "{without_key}");
+    let target = target.with_signing_key(assertion_signing_key());
+    let tokens = runtime.exchange_code(&target, &callback("good-code")).await.unwrap();
+    assert_eq!(tokens.access_token, "at-1");
+    let seen = idp.seen();
+    let form = &seen.last().unwrap().form;
+    assert!(!form.contains_key("client_secret"));
+    assert_eq!(form.get("client_id").map(String::as_str), Some(CLIENT_ID));
 }
 
 #[tokio::test]

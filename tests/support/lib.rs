@@ -83,6 +83,37 @@ impl MockIdp {
 
 type SeenLog = Arc<Mutex<Vec<Seen>>>;
 
+/// The public half of `fixtures/client-assertion-key.pem`.
+const ASSERTION_PUBLIC_KEY: &[u8] = include_bytes!("../fixtures/client-assertion-key.pub.pem");
+
+/// The private key the host signs `private_key_jwt` assertions with.
+pub fn assertion_signing_key() -> flowauth::runtime::SigningKey {
+    flowauth::runtime::SigningKey::from_pem(
+        include_bytes!("../fixtures/client-assertion-key.pem"),
+        Some("test-key".into()),
+    )
+    .expect("the test key is a PEM RSA key")
+}
+
+/// The client id of a valid RS256 client assertion (RFC 7523) whose
+/// audience is this provider's token endpoint.
+fn assertion_client(form: &HashMap<String, String>, headers: &HeaderMap) -> Option<String> {
+    if form.get("client_assertion_type").map(String::as_str)
+        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+    {
+        return None;
+    }
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&[format!("http://{host}/token")]);
+    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(ASSERTION_PUBLIC_KEY).ok()?;
+    let claims =
+        jsonwebtoken::decode::<serde_json::Value>(form.get("client_assertion")?, &key, &validation).ok()?.claims;
+    let (iss, sub) = (claims["iss"].as_str()?, claims["sub"].as_str()?);
+    (iss == sub && claims["jti"].is_string()).then(|| iss.to_owned())
+}
+
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
     (status, axum::Json(json!({"error": code, "error_description": description}))).into_response()
 }
@@ -112,7 +143,9 @@ async fn token(State(seen): State<SeenLog>, headers: HeaderMap, body: String) ->
         form: form.clone(),
     });
     let (id, secret) = client_credentials(&headers, &form);
-    if id.as_deref() != Some(CLIENT_ID) || secret.as_deref() != Some(CLIENT_SECRET) {
+    let asserted = assertion_client(&form, &headers);
+    let secret_ok = id.as_deref() == Some(CLIENT_ID) && secret.as_deref() == Some(CLIENT_SECRET);
+    if !secret_ok && asserted.as_deref() != Some(CLIENT_ID) {
         return error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
     }
     let grant = form.get("grant_type").map(String::as_str).unwrap_or_default();

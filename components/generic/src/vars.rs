@@ -60,7 +60,8 @@ impl Vars<'_> {
         }
         let well_known = match name {
             "client_id" => self.setting("CLIENT_ID"),
-            "client_secret" => self.setting("CLIENT_SECRET"),
+            // Public and private_key_jwt clients have none: send nothing.
+            "client_secret" => Some(self.setting("CLIENT_SECRET").unwrap_or_default()),
             "OAUTH_ENDPOINT_OAUTH_RETURN" => pairs::get(&self.call, "redirect_uri"),
             _ => None,
         };
