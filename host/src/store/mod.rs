@@ -1,0 +1,156 @@
+//! Persistence: tenants, providers, tokens, pending authorizations and
+//! refresh leases, with every secret sealed ([`seal`]). SQLite in the data
+//! directory is the embedded default; the SQL is kept portable so a
+//! PostgreSQL backend can follow behind the same methods. Nothing outside
+//! this module writes SQL.
+
+mod keys;
+mod records;
+mod seal;
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::SqlitePool;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};
+pub use records::*;
+pub use seal::KeyRing;
+use seal::Place;
+
+/// The database file's name in the data directory.
+pub const DATABASE_FILE: &str = "flowauth.db";
+
+/// What went wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, migrated or queried.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A master key could not be read or written.
+    #[error("master key: {0}")]
+    Key(String),
+    /// Data is sealed with a key this process does not have.
+    #[error(
+        "the database holds data sealed with key {0}, which this flowauth does not have: \
+         set FLOWAUTH_MASTER_KEY to that key or restore the key file (flowauth-data/master.key) that created it"
+    )]
+    MissingKey(String),
+    /// A sealed value does not open (tampered with, or moved to another row).
+    #[error("sealed data is damaged: {0}")]
+    Sealed(String),
+    /// No such row.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// A row with this name exists already.
+    #[error("{0} exists already")]
+    Exists(String),
+}
+
+/// Where the store lives and how its keys are found.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// Holds the SQLite file and the key file.
+    pub data_dir: PathBuf,
+    /// Overrides the SQLite file (`sqlite://...`).
+    pub database_url: Option<String>,
+    /// Where the master keys come from.
+    pub keys: KeySource,
+}
+
+impl StoreConfig {
+    /// The embedded default in `data_dir`, keys from the environment or the key file.
+    pub fn in_dir(data_dir: &Path) -> Self {
+        Self { data_dir: data_dir.to_owned(), database_url: None, keys: KeySource::from_env(data_dir) }
+    }
+}
+
+/// The store. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: SqlitePool,
+    ring: KeyRing,
+}
+
+/// Seconds since the Unix epoch.
+pub fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
+}
+
+/// A random identifier: 128 bits, hex.
+pub fn new_id() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database, applies migrations, and
+    /// refuses to start when sealed data needs a key it does not have.
+    pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| StoreError::Key(format!("cannot create {}: {e}", config.data_dir.display())))?;
+        let url = config
+            .database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", config.data_dir.join(DATABASE_FILE).display()));
+        let options = SqliteConnectOptions::from_str(&url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
+        let ring = config.keys.load()?;
+        let store = Self { pool, ring };
+        store.check_keys().await?;
+        Ok(store)
+    }
+
+    async fn check_keys(&self) -> Result<(), StoreError> {
+        let used: Vec<String> =
+            sqlx::query_scalar("SELECT id FROM seal_keys WHERE retired_at IS NULL").fetch_all(&self.pool).await?;
+        if let Some(missing) = used.iter().find(|id| !self.ring.has(id)) {
+            return Err(StoreError::MissingKey(missing.clone()));
+        }
+        sqlx::query("INSERT INTO seal_keys (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")
+            .bind(self.ring.active())
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    fn seal(&self, tenant: &str, table: &str, row: &str, column: &str, plaintext: &[u8]) -> Vec<u8> {
+        self.ring.seal(Place { tenant, table, row, column }, plaintext)
+    }
+
+    fn open_text(
+        &self,
+        tenant: &str,
+        table: &str,
+        row: &str,
+        column: &str,
+        sealed: &[u8],
+    ) -> Result<String, StoreError> {
+        self.ring.open_text(Place { tenant, table, row, column }, sealed)
+    }
+
+    fn open_optional(
+        &self,
+        tenant: &str,
+        table: &str,
+        row: &str,
+        column: &str,
+        sealed: Option<Vec<u8>>,
+    ) -> Result<Option<String>, StoreError> {
+        sealed.map(|s| self.open_text(tenant, table, row, column, &s)).transpose()
+    }
+}
+
+mod queries;
+mod rotate;

@@ -1,0 +1,176 @@
+//! The rows the store reads and writes, with secrets already opened.
+//! Fields are named after their columns (see migrations/); only those
+//! whose meaning is not plain carry a comment.
+#![allow(missing_docs)]
+
+/// A tenant: one customer of a shared flowauth.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: String,
+    pub name: String,
+}
+
+/// A provider: an admin's client configuration for one connector.
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub id: String,
+    pub tenant_id: String,
+    pub connector: String,
+    pub display_name: String,
+    /// Every setting, secrets included.
+    pub settings: Vec<(String, String)>,
+}
+
+/// A provider as listings show it: no values, only which keys are set.
+#[derive(Debug, Clone)]
+pub struct ProviderSummary {
+    pub connector: String,
+    pub display_name: String,
+    pub setting_keys: Vec<String>,
+    pub tokens: i64,
+}
+
+/// One entry of a load file, validated.
+#[derive(Debug, Clone)]
+pub struct ProviderInput {
+    pub connector: String,
+    pub display_name: String,
+    pub settings: Vec<(String, String)>,
+}
+
+/// How a load file treats providers that tokens already use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadMode {
+    /// As ThingWorx: replacing a provider in use refuses the whole file.
+    Replace,
+    /// Change providers in place, tokens and all (e.g. to rotate a secret).
+    Update,
+}
+
+/// What a load changed, as `connector/display name`.
+#[derive(Debug, Clone, Default)]
+pub struct LoadReport {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+}
+
+/// Why one entry of a load file cannot be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EntryError {
+    /// JSON path of the entry or value, e.g. `$.google_gmail.Gmail.CLIENT_ID`.
+    pub path: String,
+    pub message: String,
+}
+
+/// Where a token is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenStatus {
+    /// Waiting for the user to authorize.
+    Pending,
+    /// Usable.
+    Active,
+    /// The provider answered `invalid_grant`: the user must authorize again.
+    NeedsReauth,
+    /// The provider refused, or the authorization failed.
+    Failed,
+}
+
+impl TokenStatus {
+    /// The name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::NeedsReauth => "needs_reauth",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Self {
+        match text {
+            "active" => Self::Active,
+            "needs_reauth" => Self::NeedsReauth,
+            "failed" => Self::Failed,
+            _ => Self::Pending,
+        }
+    }
+}
+
+/// A token with its secrets opened.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub id: String,
+    pub tenant_id: String,
+    pub provider_id: String,
+    pub name: String,
+    /// `authorization_code`, `client_credentials` or `password`.
+    pub flow: String,
+    pub status: TokenStatus,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub scopes: Vec<String>,
+    /// `resource` and additional values given at start.
+    pub inputs: Vec<(String, String)>,
+    pub token_type: Option<String>,
+    /// Unix seconds; `None` when the provider did not say.
+    pub expires_at: Option<i64>,
+    pub extra: Vec<(String, String)>,
+    pub access_token: Option<String>,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    /// `CLIENT_ID`/`CLIENT_SECRET` overriding the provider's (consumer keys).
+    pub client: Option<Vec<(String, String)>>,
+    /// Bumped each time a new token set is stored.
+    pub generation: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A token about to be created.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: String,
+    pub tenant_id: String,
+    pub provider_id: String,
+    pub name: String,
+    pub flow: String,
+    pub scopes: Vec<String>,
+    pub inputs: Vec<(String, String)>,
+    pub client: Option<Vec<(String, String)>>,
+}
+
+/// A token set the provider issued.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub access_token: String,
+    pub token_type: String,
+    /// `None` keeps the refresh token the row has.
+    pub refresh_token: Option<String>,
+    pub id_token: Option<String>,
+    pub expires_at: Option<i64>,
+    pub extra: Vec<(String, String)>,
+}
+
+/// An authorization waiting for its callback.
+#[derive(Debug, Clone)]
+pub struct PendingAuthorization {
+    /// sha256 of the `state`, hex.
+    pub state_hash: String,
+    pub tenant_id: String,
+    pub token_id: String,
+    pub redirect_uri: String,
+    pub verifier: Option<String>,
+    pub pending: Option<String>,
+    pub expires_at: i64,
+}
+
+/// What taking a pending authorization found.
+#[derive(Debug, Clone)]
+pub enum Taken {
+    /// First use: the authorization, now spent.
+    Fresh(PendingAuthorization),
+    /// The state was used before.
+    Replayed,
+    /// No such state.
+    Unknown,
+}
