@@ -8,3 +8,4 @@
 pub mod pkce;
 pub mod runtime;
 pub mod store;
+pub mod tokens;

@@ -390,21 +390,31 @@ impl Store {
         Ok(())
     }
 
-    /// Spends a pending authorization: the first caller gets it, every
-    /// later one learns it was replayed.
-    pub async fn take_pending(&self, state_hash: &str) -> Result<Taken, StoreError> {
-        let row =
-            sqlx::query("UPDATE pending_authorizations SET used = 1 WHERE state_hash = ? AND used = 0 RETURNING *")
-                .bind(state_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-        let Some(row) = row else {
-            let known: Option<i64> = sqlx::query_scalar("SELECT used FROM pending_authorizations WHERE state_hash = ?")
-                .bind(state_hash)
-                .fetch_optional(&self.pool)
-                .await?;
-            return Ok(if known.is_some() { Taken::Replayed } else { Taken::Unknown });
+    /// Spends a pending authorization. Only the first caller, of the
+    /// right tenant (when one is expected), before expiry, gets it; an
+    /// authorization of another tenant reads as unknown, and nothing
+    /// changes for any refused caller.
+    pub async fn take_pending(&self, state_hash: &str, tenant_id: Option<&str>) -> Result<Taken, StoreError> {
+        let row = sqlx::query("SELECT * FROM pending_authorizations WHERE state_hash = ?")
+            .bind(state_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row.filter(|r| tenant_id.is_none_or(|t| r.get::<String, _>("tenant_id") == t)) else {
+            return Ok(Taken::Unknown);
         };
+        if row.get::<i64, _>("used") != 0 {
+            return Ok(Taken::Replayed);
+        }
+        if row.get::<i64, _>("expires_at") < now() {
+            return Ok(Taken::Expired);
+        }
+        let spent = sqlx::query("UPDATE pending_authorizations SET used = 1 WHERE state_hash = ? AND used = 0")
+            .bind(state_hash)
+            .execute(&self.pool)
+            .await?;
+        if spent.rows_affected() == 0 {
+            return Ok(Taken::Replayed);
+        }
         let tenant_id: String = row.get("tenant_id");
         let open = |column: &str| {
             self.open_optional(
@@ -424,6 +434,25 @@ impl Store {
             expires_at: row.get("expires_at"),
             tenant_id: tenant_id.clone(),
         }))
+    }
+
+    /// Records what a token asks for (after a reset with new values).
+    pub async fn set_token_request(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        scopes: &[String],
+        inputs: &Pairs,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tokens SET scopes = ?, inputs = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+            .bind(json(&scopes))
+            .bind(json(inputs))
+            .bind(now())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Takes the refresh lease of a token for `ttl_seconds` unless another

@@ -171,6 +171,8 @@ pub enum Taken {
     Fresh(PendingAuthorization),
     /// The state was used before.
     Replayed,
+    /// The authorization waited too long.
+    Expired,
     /// No such state.
     Unknown,
 }

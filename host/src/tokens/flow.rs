@@ -1,0 +1,301 @@
+//! Starting tokens and finishing authorizations: StartTokenRequestAndGetAuthLink,
+//! the callback, retry, ResetClientCredentialsToken, rename, delete, validate.
+
+use crate::pkce;
+use crate::runtime::{AuthRequest, CallError, Callback, Grant, Validation};
+use crate::store::{NewToken, PendingAuthorization, Taken, Tenant, TokenRecord, TokenStatus, new_id, now};
+
+use super::{
+    STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, issued, new_state, state_hash, token_set,
+};
+
+/// How a token is obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Flow {
+    /// The user signs in at the provider (with PKCE where supported).
+    #[default]
+    AuthorizationCode,
+    /// The client's own credentials.
+    ClientCredentials,
+    /// The user's password (RFC 9700 deprecates it: only where the
+    /// provider's settings allow it with `ALLOW_PASSWORD_GRANT=true`).
+    Password,
+}
+
+impl Flow {
+    /// The name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AuthorizationCode => "authorization_code",
+            Self::ClientCredentials => "client_credentials",
+            Self::Password => "password",
+        }
+    }
+
+    /// Reads an API name.
+    pub fn parse(name: &str) -> Result<Self, TokenError> {
+        match name {
+            "authorization_code" => Ok(Self::AuthorizationCode),
+            "client_credentials" => Ok(Self::ClientCredentials),
+            "password" => Ok(Self::Password),
+            other => Err(TokenError::Invalid(format!(
+                "flow {other:?} is not one of authorization_code, client_credentials, password"
+            ))),
+        }
+    }
+}
+
+/// The callback's outcome.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    /// The tenant the token belongs to.
+    pub tenant_id: String,
+    /// The token's id.
+    pub token_id: String,
+    /// Where the token is now.
+    pub status: TokenStatus,
+    /// `(code, message)` when the provider or the user refused.
+    pub error: Option<(String, String)>,
+}
+
+impl TokenService {
+    /// StartTokenRequestAndGetAuthLink.
+    pub async fn start(&self, tenant: &Tenant, request: StartRequest) -> Result<Started, TokenError> {
+        let provider = self
+            .store
+            .provider(&tenant.id, &request.connector, &request.provider)
+            .await?
+            .ok_or_else(|| TokenError::NotFound(format!("provider {}/{}", request.connector, request.provider)))?;
+        let client = match request.use_default_keys {
+            true => None,
+            false => {
+                let key = request.consumer_key.clone().filter(|k| !k.is_empty());
+                let key =
+                    key.ok_or_else(|| TokenError::Invalid("use_default_keys is false: give consumer_key".into()))?;
+                let mut client = vec![("CLIENT_ID".to_owned(), key)];
+                client.extend(request.secret_key.clone().map(|s| ("CLIENT_SECRET".to_owned(), s)));
+                Some(client)
+            }
+        };
+        let target = self.target(&provider, client.as_deref())?;
+        let mut inputs: Vec<(String, String)> =
+            request.resource.iter().map(|r| ("resource".to_owned(), r.clone())).collect();
+        inputs.extend(request.additional.iter().cloned());
+        let token = NewToken {
+            id: new_id(),
+            tenant_id: tenant.id.clone(),
+            provider_id: provider.id.clone(),
+            name: request.name.clone(),
+            flow: request.flow.as_str().to_owned(),
+            scopes: request.scopes.clone(),
+            inputs,
+            client,
+        };
+        if request.flow == Flow::Password
+            && !provider.settings.iter().any(|(k, v)| k.eq_ignore_ascii_case("ALLOW_PASSWORD_GRANT") && v == "true")
+        {
+            return Err(TokenError::Invalid(format!(
+                "provider {}/{} does not allow the password grant: set ALLOW_PASSWORD_GRANT to true (RFC 9700 advises against it)",
+                provider.connector, provider.display_name
+            )));
+        }
+        self.store.insert_token(&token).await?;
+        let record = self.token(&tenant.id, &token.id).await?;
+        match request.flow {
+            Flow::AuthorizationCode => self.authorize(&record).await,
+            Flow::ClientCredentials | Flow::Password => {
+                let credentials = request.username.iter().map(|u| ("username".to_owned(), u.clone()));
+                let password = request.password.iter().map(|p| ("password".to_owned(), p.clone()));
+                let secrets: Vec<_> = credentials.chain(password).collect();
+                self.request(&record, &target, &secrets).await
+            }
+        }
+    }
+
+    /// A new pending authorization and its link, for a new or failed token.
+    async fn authorize(&self, token: &TokenRecord) -> Result<Started, TokenError> {
+        let target = self.target_of(token).await?;
+        let state = new_state();
+        let pkce = target.connector.as_ref().is_some_and(|c| c.pkce).then(pkce::new_pair);
+        let request = AuthRequest {
+            redirect_uri: self.redirect_uri.clone(),
+            state: state.clone(),
+            scopes: token.scopes.clone(),
+            code_challenge: pkce.as_ref().map(|(_, challenge)| challenge.clone()),
+            extra: token.inputs.clone(),
+        };
+        let link = match self.runtime.build_auth_url(&target, &request).await {
+            Ok(link) => link,
+            Err(error) => return self.failed(token, error).await,
+        };
+        self.store
+            .insert_pending(&PendingAuthorization {
+                state_hash: state_hash(&state),
+                tenant_id: token.tenant_id.clone(),
+                token_id: token.id.clone(),
+                redirect_uri: self.redirect_uri.clone(),
+                verifier: pkce.map(|(verifier, _)| verifier),
+                pending: link.pending,
+                expires_at: now() + STATE_LIFETIME_SECONDS,
+            })
+            .await?;
+        self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Pending, None).await?;
+        Ok(Started { id: token.id.clone(), status: TokenStatus::Pending, auth_link: Some(link.url), error: None })
+    }
+
+    /// Requests a token without a redirect and stores the outcome.
+    async fn request(
+        &self,
+        token: &TokenRecord,
+        target: &crate::runtime::Target,
+        secrets: &[(String, String)],
+    ) -> Result<Started, TokenError> {
+        let grant = if token.flow == Flow::Password.as_str() { Grant::Password } else { Grant::ClientCredentials };
+        let mut params: Vec<(String, String)> = secrets.to_vec();
+        if !token.scopes.is_empty() {
+            params.push(("scope".into(), token.scopes.join(" ")));
+        }
+        params.extend(token.inputs.iter().cloned());
+        match self.runtime.request_token(target, grant, &params).await {
+            Ok(set) => {
+                self.store.store_issued(&token.tenant_id, &token.id, &issued(set)).await?;
+                Ok(Started { id: token.id.clone(), status: TokenStatus::Active, auth_link: None, error: None })
+            }
+            Err(error) => self.failed(token, error).await,
+        }
+    }
+
+    /// Marks a token failed with the provider's error and reports it.
+    async fn failed(&self, token: &TokenRecord, error: CallError) -> Result<Started, TokenError> {
+        let error = TokenError::Provider(error);
+        let (code, message) = (error.code().to_owned(), error.to_string());
+        self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((&code, &message))).await?;
+        Ok(Started { id: token.id.clone(), status: TokenStatus::Failed, auth_link: None, error: Some((code, message)) })
+    }
+
+    /// The provider's redirect back. `expected_tenant` binds the state to
+    /// a tenant when the caller knows it.
+    pub async fn callback(
+        &self,
+        query: &[(String, String)],
+        expected_tenant: Option<&str>,
+    ) -> Result<Finished, TokenError> {
+        let param = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        let state = param("state").ok_or(TokenError::State("the callback has no state"))?;
+        let pending = match self.store.take_pending(&state_hash(state), expected_tenant).await? {
+            Taken::Fresh(pending) => pending,
+            Taken::Unknown => return Err(TokenError::State("unknown state: start the authorization again")),
+            Taken::Replayed => return Err(TokenError::State("this authorization was already used")),
+            Taken::Expired => return Err(TokenError::State("the authorization expired: start it again")),
+        };
+        let token = self.token(&pending.tenant_id, &pending.token_id).await?;
+        let finished =
+            |status, error| Finished { tenant_id: token.tenant_id.clone(), token_id: token.id.clone(), status, error };
+        if let Some(code) = param("error") {
+            let message = param("error_description").unwrap_or(code).to_owned();
+            self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((code, &message))).await?;
+            return Ok(finished(TokenStatus::Failed, Some((code.to_owned(), message))));
+        }
+        let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
+        let issuer = provider.settings.iter().find(|(k, _)| k.eq_ignore_ascii_case("ISSUER")).map(|(_, v)| v.as_str());
+        if let (Some(expected), Some(got)) = (issuer, param("iss"))
+            && expected != got
+        {
+            // RFC 9207: a mix-up attack or a misconfiguration; never exchange the code.
+            let message = format!("the authorization response came from issuer {got}, not {expected}");
+            self.store
+                .set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some(("invalid_issuer", &message)))
+                .await?;
+            return Ok(finished(TokenStatus::Failed, Some(("invalid_issuer".into(), message))));
+        }
+        let target = self.target(&provider, token.client.as_deref())?;
+        let callback = Callback {
+            redirect_uri: pending.redirect_uri,
+            query: query.to_vec(),
+            code_verifier: pending.verifier,
+            pending: pending.pending,
+            extra: token.inputs.clone(),
+        };
+        match self.runtime.exchange_code(&target, &callback).await {
+            Ok(set) => {
+                self.store.store_issued(&token.tenant_id, &token.id, &issued(set)).await?;
+                Ok(finished(TokenStatus::Active, None))
+            }
+            Err(error) => {
+                let started = self.failed(&token, error).await?;
+                Ok(finished(TokenStatus::Failed, started.error))
+            }
+        }
+    }
+
+    /// A new authorization link for a token that failed or needs reauthorization.
+    pub async fn retry(&self, tenant_id: &str, id: &str) -> Result<Started, TokenError> {
+        let token = self.token(tenant_id, id).await?;
+        if token.flow != Flow::AuthorizationCode.as_str() {
+            return Err(TokenError::Invalid(
+                "retry re-authorizes authorization_code tokens; use reset for the others".into(),
+            ));
+        }
+        self.authorize(&token).await
+    }
+
+    /// ResetClientCredentialsToken: revokes where the provider can, then
+    /// requests anew with the given scopes, resource and additional values.
+    pub async fn reset(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        scopes: Option<Vec<String>>,
+        resource: Option<String>,
+        additional: Vec<(String, String)>,
+    ) -> Result<Started, TokenError> {
+        let token = self.token(tenant_id, id).await?;
+        if token.flow != Flow::ClientCredentials.as_str() {
+            return Err(TokenError::Invalid(format!(
+                "reset requests client_credentials tokens anew; this token uses {}",
+                token.flow
+            )));
+        }
+        let target = self.target_of(&token).await?;
+        self.revoke_quietly(&target, &token).await;
+        let scopes = scopes.unwrap_or_else(|| token.scopes.clone());
+        let mut inputs: Vec<(String, String)> = resource.map(|r| ("resource".to_owned(), r)).into_iter().collect();
+        inputs.extend(additional);
+        self.store.set_token_request(tenant_id, id, &scopes, &inputs).await?;
+        let token = self.token(tenant_id, id).await?;
+        self.request(&token, &target, &[]).await
+    }
+
+    /// Renames a token.
+    pub async fn rename(&self, tenant_id: &str, id: &str, name: &str) -> Result<(), TokenError> {
+        Ok(self.store.rename_token(tenant_id, id, name).await?)
+    }
+
+    /// Deletes a token, revoking it at the provider where it can.
+    pub async fn delete(&self, tenant_id: &str, id: &str) -> Result<(), TokenError> {
+        let token = self.token(tenant_id, id).await?;
+        if token.access_token.is_some() || token.refresh_token.is_some() {
+            let target = self.target_of(&token).await?;
+            self.revoke_quietly(&target, &token).await;
+        }
+        Ok(self.store.delete_token(tenant_id, id).await?)
+    }
+
+    /// Asks the provider whether the token is still good.
+    pub async fn validate(&self, tenant_id: &str, id: &str) -> Result<Validation, TokenError> {
+        let token = self.token(tenant_id, id).await?;
+        let target = self.target_of(&token).await?;
+        Ok(self.runtime.validate(&target, &token_set(&token)).await?)
+    }
+
+    /// Revokes if the connector can; a provider that cannot is no reason
+    /// to keep a token the user wants gone.
+    async fn revoke_quietly(&self, target: &crate::runtime::Target, token: &TokenRecord) {
+        if token.access_token.is_none() && token.refresh_token.is_none() {
+            return;
+        }
+        if let Err(error) = self.runtime.revoke(target, &token_set(token)).await {
+            tracing::info!(token = %token.id, %error, "token not revoked at the provider");
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! The token lifecycle: start (StartTokenRequestAndGetAuthLink), callback,
+//! access token with single-flight refresh, refresh (RefreshAccessToken),
+//! reset (ResetClientCredentialsToken), retry, rename, delete, validate.
+//! Data flows one way: tokens -> (store, runtime).
+
+mod error;
+mod flow;
+mod refresh;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+pub use error::TokenError;
+pub use flow::Flow;
+
+use crate::runtime::{Client, Runtime, SigningKey, Target, TokenSet};
+use crate::store::{Issued, Provider, Store, TokenRecord, TokenStatus, now};
+
+/// How long a user has to authorize.
+pub const STATE_LIFETIME_SECONDS: i64 = 600;
+/// A token expiring sooner than this is refreshed before it is handed out.
+pub const REFRESH_MARGIN_SECONDS: i64 = 60;
+
+/// The token lifecycle over a store and a runtime.
+pub struct TokenService {
+    store: Store,
+    runtime: Runtime,
+    redirect_uri: String,
+    signing_key: Option<SigningKey>,
+    /// Names this process in refresh leases.
+    holder: String,
+    /// One lock per token: callers in this process share one refresh.
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// StartTokenRequestAndGetAuthLink.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    /// A name for people: "sales-bot".
+    pub name: String,
+    /// The load-file connector name, e.g. `salesforce`.
+    pub connector: String,
+    /// The provider's display name.
+    pub provider: String,
+    /// How the token is obtained.
+    pub flow: Flow,
+    /// Scopes to ask for; empty: the connector's default.
+    pub scopes: Vec<String>,
+    /// The resource (audience) the token is for, where the provider needs one.
+    pub resource: Option<String>,
+    /// Further authorization parameters, e.g. `prompt=consent`.
+    pub additional: Vec<(String, String)>,
+    /// For the password grant.
+    pub username: Option<String>,
+    /// For the password grant; never stored.
+    pub password: Option<String>,
+    /// False: `consumer_key`/`secret_key` replace the provider's client.
+    pub use_default_keys: bool,
+    /// This token's own client id (with `use_default_keys: false`).
+    pub consumer_key: Option<String>,
+    /// This token's own client secret.
+    pub secret_key: Option<String>,
+}
+
+/// What starting (or retrying) a token produced.
+#[derive(Debug, Clone)]
+pub struct Started {
+    /// The token's id.
+    pub id: String,
+    /// Where the token is now.
+    pub status: TokenStatus,
+    /// Where the user authorizes (authorization code only).
+    pub auth_link: Option<String>,
+    /// `(code, message)` when the provider refused.
+    pub error: Option<(String, String)>,
+}
+
+/// What a flow step gets before each request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessToken {
+    /// The bearer value to send.
+    pub access_token: String,
+    /// Usually `Bearer`.
+    pub token_type: String,
+    /// Unix seconds, when known.
+    pub expires_at: Option<i64>,
+    /// Per-token inputs and extra response values (e.g. `instance_url`).
+    pub extra: Vec<(String, String)>,
+}
+
+impl TokenService {
+    /// `redirect_uri` is the exact callback URL registered at providers.
+    pub fn new(store: Store, runtime: Runtime, redirect_uri: String) -> Self {
+        Self {
+            store,
+            runtime,
+            redirect_uri,
+            signing_key: None,
+            holder: crate::store::new_id(),
+            locks: Mutex::default(),
+        }
+    }
+
+    /// Lends a key for providers that authenticate with `private_key_jwt`.
+    pub fn with_signing_key(mut self, key: SigningKey) -> Self {
+        self.signing_key = Some(key);
+        self
+    }
+
+    /// The store underneath.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    async fn token(&self, tenant_id: &str, id: &str) -> Result<TokenRecord, TokenError> {
+        self.store.token(tenant_id, id).await?.ok_or_else(|| TokenError::NotFound(format!("token {id}")))
+    }
+
+    /// The component call target of a provider, with a token's own client
+    /// when it has one.
+    fn target(&self, provider: &Provider, client_override: Option<&[(String, String)]>) -> Result<Target, TokenError> {
+        let component = self
+            .runtime
+            .component_for(&provider.connector)
+            .ok_or_else(|| TokenError::NotFound(format!("connector {}", provider.connector)))?;
+        let mut settings = provider.settings.clone();
+        for (key, value) in client_override.unwrap_or_default() {
+            settings.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
+            settings.push((key.clone(), value.clone()));
+        }
+        let client = Client { connector: provider.connector.clone(), settings, definition: None };
+        let target = Target::new(component, client)?;
+        Ok(match &self.signing_key {
+            Some(key) => target.with_signing_key(key.clone()),
+            None => target,
+        })
+    }
+
+    async fn target_of(&self, token: &TokenRecord) -> Result<Target, TokenError> {
+        let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
+        self.target(&provider, token.client.as_deref())
+    }
+}
+
+/// A fresh `state`: 256 random bits, base64url.
+fn new_state() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The store keeps only this hash of a state, never the state itself.
+fn state_hash(state: &str) -> String {
+    hex::encode(Sha256::digest(state.as_bytes()))
+}
+
+/// A provider's token set as the store keeps it.
+fn issued(set: TokenSet) -> Issued {
+    Issued {
+        expires_at: set.expires_in.map(|s| now() + s as i64),
+        access_token: set.access_token,
+        token_type: set.token_type,
+        refresh_token: set.refresh_token,
+        id_token: set.id_token,
+        extra: set.extra,
+    }
+}
+
+/// A stored token as the component's record (for validate and revoke).
+fn token_set(token: &TokenRecord) -> TokenSet {
+    TokenSet {
+        access_token: token.access_token.clone().unwrap_or_default(),
+        token_type: token.token_type.clone().unwrap_or_else(|| "Bearer".into()),
+        refresh_token: token.refresh_token.clone(),
+        expires_in: token.expires_at.map(|at| (at - now()).max(0) as u64),
+        scope: None,
+        id_token: token.id_token.clone(),
+        extra: token.inputs.iter().chain(&token.extra).cloned().collect(),
+    }
+}
