@@ -80,4 +80,7 @@ fn definition_of(client: &Client) -> Result<Definition, OauthError> {
         .ok_or_else(|| error::config(format!("unknown connector {:?}: add its config.json first", client.connector)))
 }
 
+// Exported on wasm only: the native build (used by the benchmarks) cannot
+// link symbols named after WIT interfaces.
+#[cfg(target_arch = "wasm32")]
 flowauth_sdk::export!(Generic);

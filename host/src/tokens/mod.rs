@@ -5,6 +5,7 @@
 
 mod error;
 mod flow;
+mod load;
 mod refresh;
 
 use std::collections::HashMap;
@@ -16,7 +17,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 pub use error::TokenError;
-pub use flow::Flow;
+pub use flow::{Finished, Flow};
+pub use load::LoadError;
 
 use crate::runtime::{Client, Runtime, SigningKey, Target, TokenSet};
 use crate::store::{Issued, Provider, Store, TokenRecord, TokenStatus, now};
