@@ -265,7 +265,8 @@ async fn client_credentials_grant() {
     let target = custom_target(&runtime, &idp, &[]).await;
     let params = vec![("scope".to_owned(), "reports".to_owned())];
     let tokens = runtime.request_token(&target, flowauth::runtime::Grant::ClientCredentials, &params).await.unwrap();
-    assert_eq!((tokens.access_token.as_str(), tokens.scope.as_deref()), ("at-cc", Some("reports")));
+    assert!(tokens.access_token.starts_with("at-cc-"), "{}", tokens.access_token);
+    assert_eq!(tokens.scope.as_deref(), Some("reports"));
 }
 
 #[tokio::test]

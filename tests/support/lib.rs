@@ -31,13 +31,32 @@ pub struct Seen {
 /// A running mock identity provider.
 pub struct MockIdp {
     pub addr: SocketAddr,
-    seen: Arc<Mutex<Vec<Seen>>>,
+    seen: SeenLog,
+    family: Arc<Mutex<Family>>,
+}
+
+/// A strict provider's rotating refresh tokens (`fam-<n>`): each is good
+/// once; presenting a used one revokes the whole family, as reuse detection
+/// does. `refreshes` counts refresh requests.
+#[derive(Debug, Default)]
+pub struct Family {
+    pub current: u32,
+    pub revoked: bool,
+    pub refreshes: u32,
+}
+
+#[derive(Clone)]
+struct Idp {
+    seen: SeenLog,
+    family: Arc<Mutex<Family>>,
 }
 
 impl MockIdp {
     /// Starts the provider on a free port of 127.0.0.1.
     pub async fn start() -> Self {
-        let seen = Arc::new(Mutex::new(Vec::new()));
+        let seen: SeenLog = Arc::new(Mutex::new(Vec::new()));
+        let family = Arc::new(Mutex::new(Family::default()));
+        let state = Idp { seen: seen.clone(), family: family.clone() };
         let app = Router::new()
             .route("/authorize", get(|| async { "sign in here" }))
             .route("/token", post(token))
@@ -63,16 +82,26 @@ impl MockIdp {
                 }),
             )
             .route("/userinfo", get(userinfo))
-            .with_state(seen.clone());
+            .with_state(state);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { addr, seen }
+        Self { addr, seen, family }
     }
 
     /// `http://127.0.0.1:<port>`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// How many refresh requests reached the rotating family so far.
+    pub fn family_refreshes(&self) -> u32 {
+        self.family.lock().unwrap().refreshes
+    }
+
+    /// Whether reuse detection revoked the family.
+    pub fn family_revoked(&self) -> bool {
+        self.family.lock().unwrap().revoked
     }
 
     /// The requests received so far.
@@ -135,7 +164,7 @@ fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (O
     (form.get("client_id").cloned(), form.get("client_secret").cloned())
 }
 
-async fn token(State(seen): State<SeenLog>, headers: HeaderMap, body: String) -> Response {
+async fn token(State(Idp { seen, family }): State<Idp>, headers: HeaderMap, body: String) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     seen.lock().unwrap().push(Seen {
         path: "/token".into(),
@@ -157,13 +186,35 @@ async fn token(State(seen): State<SeenLog>, headers: HeaderMap, body: String) ->
             "instance_url": "https://acme.example.com",
         }))
         .into_response(),
+        // A token about to expire, from a rotating family.
+        "authorization_code" if field("code") == "short-code" => {
+            axum::Json(json!({"access_token": "at-fam-0", "expires_in": 30, "refresh_token": "fam-0"})).into_response()
+        }
         "authorization_code" => error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is invalid or expired"),
+        "refresh_token" if field("refresh_token").starts_with("fam-") => {
+            let presented: u32 = field("refresh_token")[4..].parse().unwrap_or(u32::MAX);
+            let mut family = family.lock().unwrap();
+            family.refreshes += 1;
+            if family.revoked || presented != family.current {
+                family.revoked = true;
+                return error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token reuse detected: the grant is revoked");
+            }
+            family.current += 1;
+            let n = family.current;
+            axum::Json(json!({"access_token": format!("at-fam-{n}"), "expires_in": 3600, "refresh_token": format!("fam-{n}")})).into_response()
+        }
         "refresh_token" => match field("refresh_token") {
             "rt-rotating" => axum::Json(json!({"access_token": "at-2", "token_type": "bearer", "expires_in": 3600, "refresh_token": "rt-rotated"})).into_response(),
             "rt-1" => axum::Json(json!({"access_token": "at-2", "token_type": "Bearer", "expires_in": 3600})).into_response(),
             _ => error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token revoked"),
         },
-        "client_credentials" => axum::Json(json!({"access_token": "at-cc", "expires_in": 600, "scope": field("scope")})).into_response(),
+        "client_credentials" => {
+            let n = seen.lock().unwrap().len();
+            axum::Json(json!({"access_token": format!("at-cc-{n}"), "expires_in": 600, "scope": field("scope")})).into_response()
+        }
+        "password" if field("username") == "ann" && field("password") == "pw" => {
+            axum::Json(json!({"access_token": "at-pw", "expires_in": 600})).into_response()
+        }
         _ => error(StatusCode::BAD_REQUEST, "unsupported_grant_type", grant),
     }
 }
@@ -190,4 +241,36 @@ pub async fn test_runtime(cache_dir: Option<std::path::PathBuf>) -> Runtime {
 pub fn misbehave_wasm() -> Vec<u8> {
     let path = std::path::Path::new(env!("FLOWAUTH_TEST_COMPONENTS")).join("flowauth_test_misbehave.wasm");
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Log output captured in memory, to check what never appears in it.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(Arc<Mutex<Vec<u8>>>);
+
+impl CapturedLogs {
+    /// A subscriber writing every event, at every level, here.
+    pub fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
+        let sink = self.clone();
+        tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::TRACE)
+            .with_ansi(false)
+            .with_writer(move || sink.clone())
+            .finish()
+    }
+
+    /// Everything written so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for CapturedLogs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }

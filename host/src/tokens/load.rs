@@ -75,7 +75,7 @@ impl TokenService {
                     match value {
                         Value::String(text) => values.push((key.clone(), text.clone())),
                         other => {
-                            errors.push(error(format!("{path}.{key}"), format!("must be a string, found {other}")))
+                            errors.push(error(format!("{path}.{key}"), format!("must be a string, found {}", kind(other))))
                         }
                     }
                 }
