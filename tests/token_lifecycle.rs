@@ -4,81 +4,14 @@
 
 use std::sync::Arc;
 
-use base64::Engine as _;
-use flowauth::runtime::Runtime;
-use flowauth::store::{KeySource, LoadMode, Store, StoreConfig, StoreError, Tenant, TokenStatus};
+use flowauth::store::{KeySource, LoadMode, StoreError, TokenStatus};
 use flowauth::tokens::{Flow, LoadError, StartRequest, TokenError, TokenService};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, test_runtime};
+use flowauth_tests::lifecycle::{
+    REDIRECT, authorized, given_key, load_file, open, query, setup, start_request, state_of,
+};
+use flowauth_tests::{CLIENT_SECRET, MockIdp, test_runtime};
 use serde_json::json;
 use sha2::{Digest, Sha256};
-
-const REDIRECT: &str = "https://flow.example.com/oauth/return";
-
-fn given_key(byte: u8) -> KeySource {
-    KeySource::Given(base64::engine::general_purpose::STANDARD.encode([byte; 32]))
-}
-
-fn load_file(idp: &MockIdp, display: &str, secret: &str) -> String {
-    json!({"devtools": {display: {
-        "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": secret, "BASE_URL": idp.base_url(),
-        "AUTH_URL": "/authorize", "TOKEN_URL": "/token", "VALIDATE_URL": "/userinfo",
-        "ALLOW_PASSWORD_GRANT": "true", "ISSUER": idp.base_url(),
-    }}})
-    .to_string()
-}
-
-struct Setup {
-    dir: tempfile::TempDir,
-    idp: MockIdp,
-    runtime: Runtime,
-    service: Arc<TokenService>,
-    tenant: Tenant,
-}
-
-async fn open(dir: &std::path::Path, keys: KeySource) -> Result<Store, StoreError> {
-    Store::open(&StoreConfig { data_dir: dir.to_owned(), database_url: None, keys }).await
-}
-
-async fn setup() -> Setup {
-    let idp = MockIdp::start().await;
-    let runtime = test_runtime(None).await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path(), given_key(1)).await.unwrap();
-    let tenant = store.create_tenant("acme").await.unwrap();
-    let service = TokenService::new(store, runtime.clone(), REDIRECT.into());
-    service.load_configuration(&tenant, &load_file(&idp, "HTTP", CLIENT_SECRET), LoadMode::Replace).await.unwrap();
-    Setup { dir, idp, runtime, service: Arc::new(service), tenant }
-}
-
-fn start_request(flow: Flow) -> StartRequest {
-    StartRequest {
-        name: "sales-bot".into(),
-        connector: "devtools".into(),
-        provider: "HTTP".into(),
-        flow,
-        scopes: vec!["read".into()],
-        additional: vec![("prompt".into(), "consent".into())],
-        use_default_keys: true,
-        ..StartRequest::default()
-    }
-}
-
-fn state_of(link: &str) -> String {
-    url::Url::parse(link).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned()
-}
-
-fn query(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-/// Starts an authorization and finishes it with `code`; returns the token id.
-async fn authorized(s: &Setup, code: &str) -> String {
-    let started = s.service.start(&s.tenant, start_request(Flow::AuthorizationCode)).await.unwrap();
-    let state = state_of(started.auth_link.as_deref().unwrap());
-    let done = s.service.callback(&query(&[("code", code), ("state", &state)]), None).await.unwrap();
-    assert_eq!(done.status, TokenStatus::Active, "{:?}", done.error);
-    started.id
-}
 
 #[tokio::test]
 async fn authorization_code_lifecycle() {
@@ -329,26 +262,6 @@ async fn keys_rotate_and_the_key_file_is_private() {
     let reopened = open(dir.path(), keys.clone()).await.unwrap();
     let provider = reopened.provider(&tenant.id, "devtools", "HTTP").await.unwrap().unwrap();
     assert!(provider.settings.contains(&("CLIENT_SECRET".into(), CLIENT_SECRET.into())));
-}
-
-#[tokio::test]
-async fn canary_secrets_never_reach_the_disk_or_the_logs() {
-    let logs = flowauth_tests::CapturedLogs::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
-    let s = setup().await;
-    let id = authorized(&s, "short-code").await;
-    s.service.access_token(&s.tenant.id, &id).await.unwrap();
-    s.service.store().token(&s.tenant.id, &id).await.unwrap();
-    let mut disk = Vec::new();
-    for entry in std::fs::read_dir(s.dir.path()).unwrap() {
-        disk.extend(std::fs::read(entry.unwrap().path()).unwrap());
-    }
-    let logged = logs.text();
-    assert!(logged.contains("outbound request"), "logs were captured");
-    for canary in [CLIENT_SECRET, "at-fam-0", "at-fam-1", "fam-1", "good-code", "short-code"] {
-        assert!(!disk.windows(canary.len()).any(|w| w == canary.as_bytes()), "{canary} is on disk");
-        assert!(!logged.contains(canary), "{canary} is in the logs");
-    }
 }
 
 async fn futures_join<T: Send + 'static>(handles: impl Iterator<Item = tokio::task::JoinHandle<T>>) -> Vec<T> {

@@ -15,6 +15,8 @@ use base64::Engine as _;
 use flowauth::runtime::{Runtime, RuntimeConfig};
 use serde_json::json;
 
+pub mod lifecycle;
+
 /// The client the mock provider knows.
 pub const CLIENT_ID: &str = "flow-client";
 /// Its secret.

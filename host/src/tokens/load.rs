@@ -74,9 +74,8 @@ impl TokenService {
                 for (key, value) in settings {
                     match value {
                         Value::String(text) => values.push((key.clone(), text.clone())),
-                        other => {
-                            errors.push(error(format!("{path}.{key}"), format!("must be a string, found {}", kind(other))))
-                        }
+                        other => errors
+                            .push(error(format!("{path}.{key}"), format!("must be a string, found {}", kind(other)))),
                     }
                 }
                 for required in connector.settings.iter().filter(|s| s.required && s.default.is_none()) {
