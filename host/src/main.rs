@@ -1,17 +1,18 @@
 //! The `flowauth` command line.
 
+mod cli;
+
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use flowauth::runtime::{Runtime, RuntimeConfig};
 
 /// flowauth: the OAuth layer of a workflow engine. Connector families run
 /// as sandboxed WebAssembly components.
 #[derive(Parser)]
 #[command(version, about)]
 struct Cli {
-    /// Where flowauth keeps its data (compiled-component cache, ...).
+    /// Where flowauth keeps its data: the SQLite database, the master key
+    /// file and the compiled-component cache.
     #[arg(long, global = true, env = "FLOWAUTH_DATA_DIR", default_value = "flowauth-data")]
     data_dir: PathBuf,
     /// Print machine-readable JSON.
@@ -23,6 +24,15 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Manages tenants.
+    #[command(subcommand)]
+    Tenant(cli::TenantCommand),
+    /// Loads OAuth configurations (ThingWorx load files).
+    #[command(subcommand)]
+    Oauth(cli::OauthCommand),
+    /// Manages the master keys that seal secrets at rest.
+    #[command(subcommand)]
+    Keys(cli::KeysCommand),
     /// Lists every connector of the installed components, with its settings.
     Connectors,
     /// Checks a component file and lists the connectors it serves.
@@ -39,7 +49,7 @@ fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    tokio::runtime::Runtime::new()?.block_on(run(cli))
+    tokio::runtime::Runtime::new()?.block_on(cli::run(cli))
 }
 
 /// wasmtime captures a backtrace whenever an async `Store` is dropped if
@@ -51,47 +61,4 @@ fn quiet_library_backtraces() {
         // SAFETY: called first thing in `main`, while no other thread runs.
         unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     }
-}
-
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let config = RuntimeConfig { cache_dir: Some(cli.data_dir.join("compiled")), ..RuntimeConfig::default() };
-    let runtime = Runtime::new(config).await.context("starting the component runtime")?;
-    let components = match cli.command {
-        Command::Connectors => runtime.components(),
-        Command::Inspect { file } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or("component");
-            vec![runtime.install(name, &bytes, false).await?]
-        }
-    };
-    for component in components {
-        for connector in &component.connectors {
-            if cli.json {
-                let settings: Vec<_> = connector
-                    .settings
-                    .iter()
-                    .map(|s| serde_json::json!({"key": s.key, "required": s.required, "secret": s.secret, "description": s.description}))
-                    .collect();
-                let line = serde_json::json!({
-                    "component": component.name, "digest": component.digest, "connector": connector.name,
-                    "title": connector.title, "hosts": connector.hosts, "settings": settings,
-                });
-                println!("{line}");
-            } else {
-                let settings: Vec<_> = connector
-                    .settings
-                    .iter()
-                    .map(|s| if s.required { format!("{}*", s.key) } else { s.key.clone() })
-                    .collect();
-                println!(
-                    "{:<12} {:<14} {:<10} {}",
-                    connector.name,
-                    connector.title,
-                    component.name,
-                    settings.join(" ")
-                );
-            }
-        }
-    }
-    Ok(())
 }

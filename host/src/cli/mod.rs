@@ -1,0 +1,32 @@
+//! The commands of the `flowauth` binary. Admin commands work on the
+//! database directly: the server need not run.
+
+mod admin;
+mod connectors;
+
+use anyhow::Context;
+use flowauth::runtime::{Runtime, RuntimeConfig};
+
+pub use admin::{KeysCommand, OauthCommand, TenantCommand};
+
+use crate::{Cli, Command};
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Connectors => connectors::list(&runtime(&cli.data_dir).await?, cli.json),
+        Command::Inspect { file } => connectors::inspect(&runtime(&cli.data_dir).await?, &file, cli.json).await?,
+        Command::Tenant(command) => admin::tenant(&cli.data_dir, command, cli.json).await?,
+        Command::Oauth(command) => {
+            admin::oauth(&cli.data_dir, runtime(&cli.data_dir).await?, command, cli.json).await?
+        }
+        Command::Keys(command) => admin::keys(&cli.data_dir, command, cli.json).await?,
+    }
+    Ok(())
+}
+
+/// The component runtime, with compiled code cached in the data directory.
+async fn runtime(data_dir: &std::path::Path) -> anyhow::Result<Runtime> {
+    let config = RuntimeConfig { cache_dir: Some(data_dir.join("compiled")), ..RuntimeConfig::default() };
+    Runtime::new(config).await.context("starting the component runtime")
+}
