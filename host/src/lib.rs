@@ -5,6 +5,7 @@
 //! a sandbox; [`pkce`] holds the protocol pieces the host owns itself.
 #![deny(missing_docs)]
 
+pub mod api;
 pub mod pkce;
 pub mod runtime;
 pub mod store;

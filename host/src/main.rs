@@ -24,6 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Runs the HTTP API (SQLite and key file in the data directory).
+    Serve(cli::ServeArgs),
     /// Manages tenants.
     #[command(subcommand)]
     Tenant(cli::TenantCommand),

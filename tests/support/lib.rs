@@ -60,7 +60,7 @@ impl MockIdp {
         let family = Arc::new(Mutex::new(Family::default()));
         let state = Idp { seen: seen.clone(), family: family.clone() };
         let app = Router::new()
-            .route("/authorize", get(|| async { "sign in here" }))
+            .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route(
                 "/token-html-500",
@@ -219,6 +219,18 @@ async fn token(State(Idp { seen, family }): State<Idp>, headers: HeaderMap, body
         }
         _ => error(StatusCode::BAD_REQUEST, "unsupported_grant_type", grant),
     }
+}
+
+/// Approves at once: redirects back with a code, as a user who clicks
+/// "Allow" would be.
+async fn authorize(Query(query): Query<HashMap<String, String>>) -> Response {
+    let redirect = query.get("redirect_uri").cloned().unwrap_or_default();
+    let state = query.get("state").cloned().unwrap_or_default();
+    let target = format!(
+        "{redirect}?code=good-code&state={}",
+        url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>()
+    );
+    (StatusCode::FOUND, [(header::LOCATION, target)]).into_response()
 }
 
 async fn userinfo(headers: HeaderMap, Query(_): Query<HashMap<String, String>>) -> Response {

@@ -53,11 +53,13 @@ async fn open(data_dir: &Path) -> anyhow::Result<Store> {
 
 pub async fn tenant(data_dir: &Path, command: TenantCommand, json: bool) -> anyhow::Result<()> {
     let TenantCommand::Create { name } = command;
-    let tenant = open(data_dir).await?.create_tenant(&name).await?;
+    let store = open(data_dir).await?;
+    let tenant = store.create_tenant(&name).await?;
+    let key = store.issue_tenant_key(&tenant.id).await?;
     if json {
-        println!("{}", serde_json::json!({"name": tenant.name, "id": tenant.id}));
+        println!("{}", serde_json::json!({"name": tenant.name, "api_key": key}));
     } else {
-        println!("created tenant {}", tenant.name);
+        println!("created tenant {}; its API key (shown once): {key}", tenant.name);
     }
     Ok(())
 }

@@ -3,17 +3,20 @@
 
 mod admin;
 mod connectors;
+mod serve;
 
 use anyhow::Context;
 use flowauth::runtime::{Runtime, RuntimeConfig};
 
 pub use admin::{KeysCommand, OauthCommand, TenantCommand};
+pub use serve::ServeArgs;
 
 use crate::{Cli, Command};
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Serve(args) => serve::serve(&cli.data_dir, args).await?,
         Command::Connectors => connectors::list(&runtime(&cli.data_dir).await?, cli.json),
         Command::Inspect { file } => connectors::inspect(&runtime(&cli.data_dir).await?, &file, cli.json).await?,
         Command::Tenant(command) => admin::tenant(&cli.data_dir, command, cli.json).await?,

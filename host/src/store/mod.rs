@@ -4,6 +4,7 @@
 //! PostgreSQL backend can follow behind the same methods. Nothing outside
 //! this module writes SQL.
 
+mod api_keys;
 mod keys;
 mod records;
 mod seal;
@@ -15,6 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use api_keys::{KeyOwner, key_hash};
 pub use keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};
 pub use records::*;
 pub use seal::KeyRing;

@@ -1,0 +1,129 @@
+//! Tenants, LoadOAuthConfiguration, providers and connectors.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::auth::Caller;
+use super::{ApiError, AppState, body};
+use crate::store::LoadMode;
+
+#[derive(Deserialize)]
+pub struct NewTenant {
+    name: String,
+}
+
+pub async fn create_tenant(
+    State(state): State<AppState>,
+    caller: Caller,
+    request: Result<Json<NewTenant>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.admin()?;
+    let body = body(request)?;
+    let store = state.service.store();
+    let tenant = store.create_tenant(&body.name).await.map_err(|e| match e {
+        crate::store::StoreError::Exists(what) => {
+            ApiError::new(StatusCode::CONFLICT, "exists", format!("{what} exists already"))
+        }
+        other => other.into(),
+    })?;
+    let key = store.issue_tenant_key(&tenant.id).await?;
+    Ok((StatusCode::CREATED, Json(json!({"name": tenant.name, "api_key": key}))))
+}
+
+#[derive(Deserialize)]
+pub struct LoadQuery {
+    mode: Option<String>,
+}
+
+pub async fn load_configuration(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    Query(query): Query<LoadQuery>,
+    body: String,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let mode = match query.mode.as_deref() {
+        None | Some("replace") => LoadMode::Replace,
+        Some("update") => LoadMode::Update,
+        Some(other) => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("mode {other:?}: use update or replace"),
+            ));
+        }
+    };
+    let report = state.service.load_configuration(&tenant, &body, mode).await?;
+    Ok(Json(json!({"created": report.created, "updated": report.updated})))
+}
+
+pub async fn providers(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let providers = state.service.store().providers(&tenant.id).await?;
+    let list: Vec<_> = providers
+        .iter()
+        .map(|p| json!({"connector": p.connector, "display_name": p.display_name, "settings": p.setting_keys, "tokens": p.tokens}))
+        .collect();
+    Ok(Json(json!({"providers": list})))
+}
+
+#[derive(Deserialize)]
+pub struct DeleteQuery {
+    force: Option<bool>,
+}
+
+pub async fn delete_provider(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, connector, display_name)): Path<(String, String, String)>,
+    Query(query): Query<DeleteQuery>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    match state
+        .service
+        .store()
+        .delete_provider(&tenant.id, &connector, &display_name, query.force.unwrap_or(false))
+        .await?
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(tokens) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "provider_in_use",
+            format!("tokens use this provider ({}): delete them first or pass ?force=true", tokens.join(", ")),
+        )),
+    }
+}
+
+pub async fn connectors(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.tenant(&state, &tenant).await?;
+    let list: Vec<_> = state
+        .runtime
+        .components()
+        .iter()
+        .flat_map(|component| {
+            component.connectors.iter().map(|c| {
+                let settings: Vec<_> = c
+                    .settings
+                    .iter()
+                    .map(|s| json!({"key": s.key, "required": s.required, "secret": s.secret, "description": s.description}))
+                    .collect();
+                json!({"name": c.name, "title": c.title, "component": component.name, "settings": settings,
+                       "scopes": c.scopes.iter().map(|(k, _)| k).collect::<Vec<_>>()})
+            })
+        })
+        .collect();
+    Ok(Json(json!({"connectors": list})))
+}

@@ -1,0 +1,50 @@
+//! The redirect back from the provider: finishes the token and shows a
+//! small self-contained page. No token in it, no third-party content, and
+//! no referrer leaks the code.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use super::AppState;
+use crate::store::TokenStatus;
+
+pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let query: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let (status, title, text) = match state.service.callback(&query, None).await {
+        Ok(done) if done.status == TokenStatus::Active => (
+            StatusCode::OK,
+            "Connected",
+            "The authorization succeeded. You can close this window and return to your flow.".to_owned(),
+        ),
+        Ok(done) => {
+            let reason = done.error.map(|(code, message)| format!("{message} ({code})")).unwrap_or_default();
+            (
+                StatusCode::OK,
+                "Authorization failed",
+                format!("The provider did not grant access: {reason}. Start the authorization again from your flow."),
+            )
+        }
+        Err(error) => (StatusCode::BAD_REQUEST, "Authorization failed", format!("{error}.")),
+    };
+    let page = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
+         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}</style>\
+         </head><body><h1>{title}</h1><p>{}</p></body></html>",
+        escape(&text)
+    );
+    let mut response = (status, Html(page)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
+    );
+    response
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}

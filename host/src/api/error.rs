@@ -1,0 +1,93 @@
+//! Errors as `{"error": {"code", "message"}}`, keeping a provider's OAuth code.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::runtime::CallError;
+use crate::store::{EntryError, StoreError};
+use crate::tokens::{LoadError, TokenError};
+
+/// An API error.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: String,
+    message: String,
+    entries: Vec<EntryError>,
+}
+
+impl ApiError {
+    /// An error with a status, a stable code and a sentence.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self { status, code: code.into(), message: message.into(), entries: Vec::new() }
+    }
+
+    /// 401: no key or an unknown one.
+    pub fn unauthorized() -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", "send a valid API key as `Authorization: Bearer <key>`")
+    }
+
+    /// 403 for a tenant key on another tenant's or an admin route. The same
+    /// answer whether or not that tenant exists.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "this key may not use this route")
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": {"code": self.code, "message": self.message}});
+        if !self.entries.is_empty() {
+            let errors: Vec<_> = self.entries.iter().map(|e| json!({"path": e.path, "message": e.message})).collect();
+            body["errors"] = json!(errors);
+        }
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(error: TokenError) -> Self {
+        let status = match &error {
+            TokenError::NotFound(_) => StatusCode::NOT_FOUND,
+            TokenError::Invalid(_) | TokenError::State(_) => StatusCode::BAD_REQUEST,
+            TokenError::NotUsable { .. } => StatusCode::CONFLICT,
+            TokenError::Provider(CallError::OAuth(_)) => StatusCode::BAD_GATEWAY,
+            TokenError::Provider(_) => StatusCode::BAD_GATEWAY,
+            TokenError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
+            TokenError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let message = match &error {
+            TokenError::Store(e) if status == StatusCode::INTERNAL_SERVER_ERROR => {
+                tracing::error!(error = %e, "store failure");
+                "internal error: see the server log".to_owned()
+            }
+            other => other.to_string(),
+        };
+        Self::new(status, error.code(), message)
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        TokenError::Store(error).into()
+    }
+}
+
+impl From<LoadError> for ApiError {
+    fn from(error: LoadError) -> Self {
+        let (status, code, entries) = match error {
+            LoadError::Invalid(entries) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_load_file", entries),
+            LoadError::Conflict(entries) => (StatusCode::CONFLICT, "provider_in_use", entries),
+            LoadError::Failed(error) => return error.into(),
+        };
+        let message = format!("nothing was loaded: {} problem(s), see errors", entries.len());
+        Self { status, code: code.into(), message, entries }
+    }
+}
+
+/// A JSON body, or a 400 that says what is wrong with it.
+pub fn body<T>(body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, ApiError> {
+    body.map(|axum::Json(b)| b).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))
+}

@@ -1,0 +1,48 @@
+//! The HTTP API used by flow steps and admins (see shared API.md), and the
+//! OAuth callback page.
+
+mod admin;
+mod auth;
+mod callback;
+mod error;
+mod tokens;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::routing::{delete, get, post};
+
+pub use error::{ApiError, body};
+
+use crate::runtime::Runtime;
+use crate::tokens::TokenService;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The token lifecycle (and through it the store).
+    pub service: Arc<TokenService>,
+    /// The component runtime.
+    pub runtime: Runtime,
+}
+
+/// Every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/oauth/return", get(callback::finish))
+        .route("/Thingworx/Oauths/oauth/return", get(callback::finish))
+        .route("/v1/tenants", post(admin::create_tenant))
+        .route("/v1/tenants/{tenant}/oauth-configurations", post(admin::load_configuration))
+        .route("/v1/tenants/{tenant}/providers", get(admin::providers))
+        .route("/v1/tenants/{tenant}/providers/{connector}/{display_name}", delete(admin::delete_provider))
+        .route("/v1/tenants/{tenant}/connectors", get(admin::connectors))
+        .route("/v1/tenants/{tenant}/tokens", post(tokens::start).get(tokens::list))
+        .route("/v1/tenants/{tenant}/tokens/{id}", get(tokens::show).patch(tokens::rename).delete(tokens::remove))
+        .route("/v1/tenants/{tenant}/tokens/{id}/access-token", post(tokens::access_token))
+        .route("/v1/tenants/{tenant}/tokens/{id}/refresh", post(tokens::refresh))
+        .route("/v1/tenants/{tenant}/tokens/{id}/reset", post(tokens::reset))
+        .route("/v1/tenants/{tenant}/tokens/{id}/retry", post(tokens::retry))
+        .route("/v1/tenants/{tenant}/tokens/{id}/validate", post(tokens::validate))
+        .with_state(state)
+}

@@ -1,0 +1,200 @@
+//! The flow steps: StartTokenRequestAndGetAuthLink, access token,
+//! RefreshAccessToken, ResetClientCredentialsToken, retry, rename, delete,
+//! validate. No answer ever carries a refresh token or a client secret.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::auth::Caller;
+use super::{ApiError, AppState, body};
+use crate::store::TokenRecord;
+use crate::tokens::{AccessToken, Flow, StartRequest, Started};
+
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+pub struct StartBody {
+    name: String,
+    connector: String,
+    provider: String,
+    flow: String,
+    #[serde(default)]
+    scopes: Vec<String>,
+    resource: Option<String>,
+    #[serde(default)]
+    additional: Map<String, Value>,
+    username: Option<String>,
+    password: Option<String>,
+    #[serde(default = "default_true")]
+    use_default_keys: bool,
+    consumer_key: Option<String>,
+    secret_key: Option<String>,
+}
+
+/// `{"prompt": "consent"}` as pairs; non-string values as their JSON text.
+fn pairs(map: Map<String, Value>) -> Vec<(String, String)> {
+    map.into_iter()
+        .map(|(k, v)| {
+            let v = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, v)
+        })
+        .collect()
+}
+
+fn started(s: Started) -> Value {
+    let error = s.error.map(|(code, message)| json!({"code": code, "message": message}));
+    json!({"id": s.id, "status": s.status.as_str(), "auth_link": s.auth_link, "error": error})
+}
+
+fn view(t: &TokenRecord) -> Value {
+    let error = t.error_code.as_ref().map(|code| json!({"code": code, "message": t.error_message}));
+    json!({"id": t.id, "name": t.name, "flow": t.flow, "status": t.status.as_str(), "error": error,
+           "scopes": t.scopes, "expires_at": t.expires_at, "created_at": t.created_at, "updated_at": t.updated_at})
+}
+
+fn access(token: AccessToken) -> Json<Value> {
+    let extra: Map<String, Value> = token.extra.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    Json(
+        json!({"access_token": token.access_token, "token_type": token.token_type, "expires_at": token.expires_at, "extra": extra}),
+    )
+}
+
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    request: Result<Json<StartBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let b = body(request)?;
+    let request = StartRequest {
+        name: b.name,
+        connector: b.connector,
+        provider: b.provider,
+        flow: Flow::parse(&b.flow)?,
+        scopes: b.scopes,
+        resource: b.resource,
+        additional: pairs(b.additional),
+        username: b.username,
+        password: b.password,
+        use_default_keys: b.use_default_keys,
+        consumer_key: b.consumer_key,
+        secret_key: b.secret_key,
+    };
+    let s = state.service.start(&tenant, request).await?;
+    Ok((StatusCode::CREATED, Json(started(s))))
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let tokens = state.service.store().tokens(&tenant.id).await?;
+    Ok(Json(json!({"tokens": tokens.iter().map(view).collect::<Vec<_>>()})))
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let token = state.service.store().token(&tenant.id, &id).await?;
+    let token =
+        token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {id} not found")))?;
+    Ok(Json(view(&token)))
+}
+
+pub async fn access_token(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    Ok(access(state.service.access_token(&tenant.id, &id).await?))
+}
+
+pub async fn refresh(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    Ok(access(state.service.refresh(&tenant.id, &id).await?))
+}
+
+#[derive(Deserialize, Default)]
+pub struct ResetBody {
+    scopes: Option<Vec<String>>,
+    resource: Option<String>,
+    #[serde(default)]
+    additional: Map<String, Value>,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+    request: Result<Json<ResetBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let b = body(request)?;
+    let s = state.service.reset(&tenant.id, &id, b.scopes, b.resource, pairs(b.additional)).await?;
+    Ok(Json(started(s)))
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    Ok(Json(started(state.service.retry(&tenant.id, &id).await?)))
+}
+
+pub async fn validate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let v = state.service.validate(&tenant.id, &id).await?;
+    Ok(Json(json!({"active": v.active, "expires_in": v.expires_in, "scope": v.scope, "subject": v.subject})))
+}
+
+#[derive(Deserialize)]
+pub struct RenameBody {
+    name: String,
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+    request: Result<Json<RenameBody>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    state.service.rename(&tenant.id, &id, &body(request)?.name).await?;
+    show(State(state), Caller(crate::store::KeyOwner::Tenant(tenant.clone())), Path((tenant.name, id))).await
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    state.service.delete(&tenant.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -1,0 +1,216 @@
+//! End to end: the real `flowauth serve` binary on a free port with a
+//! temporary data directory, driven over HTTP as a flow step and an admin
+//! would, against a mock identity provider that approves at once.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const ADMIN_KEY: &str = "admin-key-for-tests";
+
+/// The server process; killed when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `target/<profile>/flowauth`, built by `cargo test --workspace`.
+fn binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().unwrap().parent().unwrap().join("flowauth");
+    assert!(path.exists(), "{} is missing: run `cargo test --workspace` (it builds the binary)", path.display());
+    path
+}
+
+async fn start_server() -> Server {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let base = format!("http://127.0.0.1:{port}");
+    let dir = tempfile::tempdir().unwrap();
+    let child = Command::new(binary())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base, "--allow-private-network"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("FLOWAUTH_ADMIN_KEY", ADMIN_KEY)
+        .env_remove("FLOWAUTH_MASTER_KEY")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Server { child, base, _dir: dir };
+    for _ in 0..600 {
+        if reqwest::get(format!("{}/healthz", server.base)).await.is_ok_and(|r| r.status().is_success()) {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not come up");
+}
+
+struct Api {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl Api {
+    async fn call(&self, method: reqwest::Method, path: &str, key: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, key, Some(body)).await
+    }
+
+    async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, key, None).await
+    }
+}
+
+#[tokio::test]
+async fn flow_steps_and_admin_over_http() {
+    let idp = MockIdp::start().await;
+    let server = start_server().await;
+    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+
+    let (status, tenant) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{tenant}");
+    let key = tenant["api_key"].as_str().unwrap().to_owned();
+    let (_, other) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "beta"})).await;
+    let other_key = other["api_key"].as_str().unwrap().to_owned();
+
+    let load = json!({"devtools": {"HTTP": {
+        "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "BASE_URL": idp.base_url(),
+        "AUTH_URL": "/authorize", "TOKEN_URL": "/token", "VALIDATE_URL": "/userinfo"}}});
+    let (status, report) = api.post("/v1/tenants/acme/oauth-configurations", &key, load).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    assert_eq!(report["created"], json!(["devtools/HTTP"]));
+    let (status, providers) = api.get("/v1/tenants/acme/providers", &key).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!providers.to_string().contains(CLIENT_SECRET), "providers never show secrets");
+
+    // StartTokenRequestAndGetAuthLink, then the user follows the link.
+    let start = json!({"name": "sales-bot", "connector": "devtools", "provider": "HTTP", "flow": "authorization_code",
+                       "scopes": ["read"], "additional": {"prompt": "consent"}, "use_default_keys": true});
+    let (status, started) = api.post("/v1/tenants/acme/tokens", &key, start).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    assert_eq!(started["status"], "pending");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let page = reqwest::get(started["auth_link"].as_str().unwrap()).await.unwrap();
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+    let html = page.text().await.unwrap();
+    assert!(html.contains("Connected"), "{html}");
+    assert!(!html.contains("at-1"), "no token in the page");
+
+    let (status, token) = api.post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), &key, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    assert_eq!(token["access_token"], "at-1");
+    let (status, _) = api.post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), &other_key, json!({})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another tenant's key");
+    let (_, refreshed) = api.post(&format!("/v1/tenants/acme/tokens/{id}/refresh"), &key, json!({})).await;
+    assert_eq!(refreshed["access_token"], "at-2");
+    assert!(!refreshed.to_string().contains("rt-1"), "never a refresh token");
+    let (status, validation) = api.post(&format!("/v1/tenants/acme/tokens/{id}/validate"), &key, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{validation}");
+    let (status, renamed) = api
+        .call(reqwest::Method::PATCH, &format!("/v1/tenants/acme/tokens/{id}"), &key, Some(json!({"name": "crm"})))
+        .await;
+    assert_eq!((status, renamed["name"].as_str()), (StatusCode::OK, Some("crm")));
+
+    // Client credentials, reset.
+    let cc = json!({"name": "nightly", "connector": "devtools", "provider": "HTTP", "flow": "client_credentials", "scopes": ["reports"]});
+    let (_, started) = api.post("/v1/tenants/acme/tokens", &key, cc).await;
+    assert_eq!(started["status"], "active", "{started}");
+    let cc_id = started["id"].as_str().unwrap().to_owned();
+    let (status, reset) =
+        api.post(&format!("/v1/tenants/acme/tokens/{cc_id}/reset"), &key, json!({"scopes": ["admin"]})).await;
+    assert_eq!((status, reset["status"].as_str()), (StatusCode::OK, Some("active")), "{reset}");
+
+    // A failed authorization, then retry.
+    let (_, failing) = api
+        .post(
+            "/v1/tenants/acme/tokens",
+            &key,
+            json!({"name": "x", "connector": "devtools", "provider": "HTTP", "flow": "authorization_code"}),
+        )
+        .await;
+    let failing_id = failing["id"].as_str().unwrap().to_owned();
+    let (status, retried) = api.post(&format!("/v1/tenants/acme/tokens/{failing_id}/retry"), &key, json!({})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(retried["auth_link"].is_string());
+    let (status, error) =
+        api.post(&format!("/v1/tenants/acme/tokens/{failing_id}/access-token"), &key, json!({})).await;
+    assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("token_not_active")));
+
+    let (_, list) = api.get("/v1/tenants/acme/tokens", &key).await;
+    assert_eq!(list["tokens"].as_array().unwrap().len(), 3);
+    let (status, _) = api.call(reqwest::Method::DELETE, &format!("/v1/tenants/acme/tokens/{id}"), &key, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = api.get(&format!("/v1/tenants/acme/tokens/{id}"), &key).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn refusals() {
+    let server = start_server().await;
+    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+    let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    let key = acme["api_key"].as_str().unwrap().to_owned();
+
+    let (status, body) = api.get("/v1/tenants/acme/tokens", "wrong-key").await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")));
+    let (status, _) =
+        api.http.get(format!("{}/v1/tenants/acme/tokens", server.base)).send().await.map(|r| (r.status(), ())).unwrap();
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // Another tenant, existing or not: the same 403.
+    let (_, beta) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "beta"})).await;
+    assert!(beta["api_key"].is_string());
+    let (exists, _) = api.get("/v1/tenants/beta/tokens", &key).await;
+    let (missing, _) = api.get("/v1/tenants/nobody/tokens", &key).await;
+    assert_eq!((exists, missing), (StatusCode::FORBIDDEN, StatusCode::FORBIDDEN));
+    let (status, _) = api.post("/v1/tenants", &key, json!({"name": "evil"})).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "tenant keys cannot create tenants");
+
+    let response = api
+        .http
+        .post(format!("{}/v1/tenants/acme/tokens", server.base))
+        .bearer_auth(&key)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_request");
+
+    let bad_load = json!({"devtools": {"HTTP": {"CLIENT_ID": 7}}, "nope": {}});
+    let (status, body) = api.post("/v1/tenants/acme/oauth-configurations", &key, bad_load).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    let paths: Vec<_> =
+        body["errors"].as_array().unwrap().iter().map(|e| e["path"].as_str().unwrap().to_owned()).collect();
+    assert!(
+        paths.contains(&"$.devtools.HTTP.CLIENT_ID".to_owned()) && paths.contains(&"$.nope".to_owned()),
+        "{paths:?}"
+    );
+    let (_, providers) = api.get("/v1/tenants/acme/providers", &key).await;
+    assert_eq!(providers["providers"], json!([]), "nothing loaded");
+
+    let page = reqwest::get(format!("{}/oauth/return?code=x&state=forged", server.base)).await.unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+    assert!(page.text().await.unwrap().contains("unknown state"));
+}
