@@ -1,11 +1,37 @@
 //! Who is calling: the admin key may use every route, a tenant key only its
 //! own tenant's. Wrong tenant and unknown tenant look the same.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use super::{ApiError, AppState};
-use crate::store::{KeyOwner, Tenant};
+use crate::store::{KeyOwner, Tenant, key_hash};
+
+/// How long a key's owner is remembered: a replaced key stops working
+/// within this time, and the hot path skips the database meanwhile.
+const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// Recently seen keys (by hash, never in clear) and tenants (by name).
+#[derive(Default)]
+pub struct KeyCache {
+    owners: Mutex<HashMap<String, (KeyOwner, Instant)>>,
+    tenants: Mutex<HashMap<String, (Tenant, Instant)>>,
+}
+
+fn cached<T: Clone>(map: &Mutex<HashMap<String, (T, Instant)>>, key: &str) -> Option<T> {
+    let map = map.lock().expect("key cache");
+    map.get(key).filter(|(_, at)| at.elapsed() < KEY_CACHE_TTL).map(|(value, _)| value.clone())
+}
+
+fn remember<T>(map: &Mutex<HashMap<String, (T, Instant)>>, key: String, value: T) {
+    let mut map = map.lock().expect("key cache");
+    map.retain(|_, (_, at)| at.elapsed() < KEY_CACHE_TTL);
+    map.insert(key, (value, Instant::now()));
+}
 
 /// The caller, authenticated.
 pub struct Caller(pub KeyOwner);
@@ -20,7 +46,12 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or_else(ApiError::unauthorized)?;
+        let hash = key_hash(key.trim());
+        if let Some(owner) = cached(&state.keys.owners, &hash) {
+            return Ok(Self(owner));
+        }
         let owner = state.service.store().key_owner(key.trim()).await?.ok_or_else(ApiError::unauthorized)?;
+        remember(&state.keys.owners, hash, owner.clone());
         Ok(Self(owner))
     }
 }
@@ -39,9 +70,16 @@ impl Caller {
         match &self.0 {
             KeyOwner::Tenant(own) if own.name == name => Ok(own.clone()),
             KeyOwner::Tenant(_) => Err(ApiError::forbidden()),
-            KeyOwner::Admin => state.service.store().tenant(name).await?.ok_or_else(|| {
-                ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", format!("no tenant {name:?}"))
-            }),
+            KeyOwner::Admin => {
+                if let Some(tenant) = cached(&state.keys.tenants, name) {
+                    return Ok(tenant);
+                }
+                let tenant = state.service.store().tenant(name).await?.ok_or_else(|| {
+                    ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", format!("no tenant {name:?}"))
+                })?;
+                remember(&state.keys.tenants, name.to_owned(), tenant.clone());
+                Ok(tenant)
+            }
         }
     }
 }

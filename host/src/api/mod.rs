@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod callback;
 mod error;
+mod log;
 mod tokens;
 
 use std::sync::Arc;
@@ -24,6 +25,15 @@ pub struct AppState {
     pub service: Arc<TokenService>,
     /// The component runtime.
     pub runtime: Runtime,
+    /// Recently authenticated keys.
+    pub keys: Arc<auth::KeyCache>,
+}
+
+impl AppState {
+    /// The state of a server over this service and runtime.
+    pub fn new(service: Arc<TokenService>, runtime: Runtime) -> Self {
+        Self { service, runtime, keys: Arc::default() }
+    }
 }
 
 /// Every route.
@@ -44,5 +54,6 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/tokens/{id}/reset", post(tokens::reset))
         .route("/v1/tenants/{tenant}/tokens/{id}/retry", post(tokens::retry))
         .route("/v1/tenants/{tenant}/tokens/{id}/validate", post(tokens::validate))
+        .layer(axum::middleware::from_fn(log::requests))
         .with_state(state)
 }

@@ -1,0 +1,106 @@
+//! The hot path of a flow step, `POST .../access-token` for a valid token,
+//! over real sockets on 127.0.0.1, beside a plain axum handler returning a
+//! constant (the ceiling). Prints requests per second and p50/p99.
+//!
+//! Run with `cargo bench -p flowauth --bench http_access_token`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flowauth::api::{AppState, router};
+use flowauth::runtime::{Runtime, RuntimeConfig};
+use flowauth::store::{Issued, LoadMode, NewToken, Store, StoreConfig, new_id, now};
+use flowauth::tokens::TokenService;
+
+const CONNECTIONS: usize = 32;
+const DURATION: Duration = Duration::from_secs(5);
+
+async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+/// Keeps `CONNECTIONS` requests in flight for `DURATION`; returns the
+/// latencies, sorted, and the elapsed time.
+async fn load(url: String, key: &'static str) -> (Vec<Duration>, Duration) {
+    let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
+    let started = Instant::now();
+    let workers: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (client, url) = (client.clone(), url.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while started.elapsed() < DURATION {
+                    let one = Instant::now();
+                    let response = client.post(&url).bearer_auth(key).send().await.unwrap();
+                    assert!(response.status().is_success(), "{}", response.status());
+                    response.bytes().await.unwrap();
+                    latencies.push(one.elapsed());
+                }
+                latencies
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    all.sort();
+    (all, started.elapsed())
+}
+
+fn report(name: &str, (latencies, elapsed): &(Vec<Duration>, Duration)) -> f64 {
+    let at = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)].as_secs_f64() * 1e6;
+    let rps = latencies.len() as f64 / elapsed.as_secs_f64();
+    println!("{name:<22} {rps:>9.0} req/s   p50 {:>7.1} µs   p99 {:>7.1} µs", at(0.5), at(0.99));
+    rps
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&StoreConfig::in_dir(dir.path())).await.unwrap();
+        store.ensure_admin_key(Some("bench-admin")).await.unwrap();
+        let tenant = store.create_tenant("acme").await.unwrap();
+        let runtime = Runtime::new(RuntimeConfig::default()).await.unwrap();
+        let service = TokenService::new(store.clone(), runtime.clone(), "http://127.0.0.1/oauth/return".into());
+        let file = r#"{"devtools": {"HTTP": {"CLIENT_ID": "c", "CLIENT_SECRET": "s", "TOKEN_URL": "https://idp.example.com/token"}}}"#;
+        service.load_configuration(&tenant, file, LoadMode::Replace).await.unwrap();
+        let provider = store.provider(&tenant.id, "devtools", "HTTP").await.unwrap().unwrap();
+        let id = new_id();
+        let token = NewToken {
+            id: id.clone(),
+            tenant_id: tenant.id.clone(),
+            provider_id: provider.id,
+            name: "bench".into(),
+            flow: "authorization_code".into(),
+            scopes: vec![],
+            inputs: vec![],
+            client: None,
+        };
+        store.insert_token(&token).await.unwrap();
+        let issued = Issued {
+            access_token: "at".into(),
+            token_type: "Bearer".into(),
+            refresh_token: Some("rt".into()),
+            id_token: None,
+            expires_at: Some(now() + 86_400),
+            extra: vec![],
+        };
+        store.store_issued(&tenant.id, &id, &issued).await.unwrap();
+
+        let flowauth = serve(router(AppState::new(Arc::new(service), runtime))).await;
+        let ceiling = serve(axum::Router::new().route("/", axum::routing::post(|| async { "{\"access_token\":\"at\"}" }))).await;
+        println!("{CONNECTIONS} connections, {DURATION:?} each, 127.0.0.1");
+        let base = report("ceiling (constant)", &load(format!("{ceiling}/"), "bench-admin").await);
+        let url = format!("{flowauth}/v1/tenants/acme/tokens/{id}/access-token");
+        let hot = report("access-token", &load(url, "bench-admin").await);
+        println!("access-token / ceiling: {:.2}", hot / base);
+    });
+}

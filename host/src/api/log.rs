@@ -1,0 +1,19 @@
+//! Request logs: method, path, status and time, never the query string
+//! (the callback's `code` and `state` travel there) nor any header (API
+//! keys travel in `Authorization`).
+
+use std::time::Instant;
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+
+pub async fn requests(request: Request, next: Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = Instant::now();
+    let response = next.run(request).await;
+    let elapsed_us = started.elapsed().as_micros() as u64;
+    tracing::info!(target: "flowauth::api", %method, %path, status = response.status().as_u16(), elapsed_us, "request");
+    response
+}
