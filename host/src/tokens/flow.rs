@@ -230,6 +230,7 @@ impl TokenService {
 
     /// A new authorization link for a token that failed or needs reauthorization.
     pub async fn retry(&self, tenant_id: &str, id: &str) -> Result<Started, TokenError> {
+        self.fresh.forget(id);
         let token = self.token(tenant_id, id).await?;
         if token.flow != Flow::AuthorizationCode.as_str() {
             return Err(TokenError::Invalid(
@@ -249,6 +250,7 @@ impl TokenService {
         resource: Option<String>,
         additional: Vec<(String, String)>,
     ) -> Result<Started, TokenError> {
+        self.fresh.forget(id);
         let token = self.token(tenant_id, id).await?;
         if token.flow != Flow::ClientCredentials.as_str() {
             return Err(TokenError::Invalid(format!(
@@ -263,7 +265,9 @@ impl TokenService {
         inputs.extend(additional);
         self.store.set_token_request(tenant_id, id, &scopes, &inputs).await?;
         let token = self.token(tenant_id, id).await?;
-        self.request(&token, &target, &[]).await
+        let started = self.request(&token, &target, &[]).await;
+        self.fresh.forget(id);
+        started
     }
 
     /// Renames a token.
@@ -273,12 +277,15 @@ impl TokenService {
 
     /// Deletes a token, revoking it at the provider where it can.
     pub async fn delete(&self, tenant_id: &str, id: &str) -> Result<(), TokenError> {
+        self.fresh.forget(id);
         let token = self.token(tenant_id, id).await?;
         if token.access_token.is_some() || token.refresh_token.is_some() {
             let target = self.target_of(&token).await?;
             self.revoke_quietly(&target, &token).await;
         }
-        Ok(self.store.delete_token(tenant_id, id).await?)
+        self.store.delete_token(tenant_id, id).await?;
+        self.fresh.forget(id);
+        Ok(())
     }
 
     /// Asks the provider whether the token is still good.

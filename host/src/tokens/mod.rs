@@ -38,6 +38,9 @@ pub struct TokenService {
     holder: String,
     /// One lock per token: callers in this process share one refresh.
     locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Access tokens handed out recently, so the hot path can skip the
+    /// database (see `refresh::FRESH_CACHE_TTL`).
+    fresh: refresh::FreshCache,
 }
 
 /// StartTokenRequestAndGetAuthLink.
@@ -105,6 +108,7 @@ impl TokenService {
             signing_key: None,
             holder: crate::store::new_id(),
             locks: Mutex::default(),
+            fresh: refresh::FreshCache::default(),
         }
     }
 

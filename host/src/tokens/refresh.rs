@@ -4,8 +4,9 @@
 //! re-reads the store before doing anything, so only one refresh reaches
 //! the provider.
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::runtime::Grant;
 use crate::store::{TokenRecord, TokenStatus, now};
@@ -18,25 +19,64 @@ const LEASE_SECONDS: i64 = 30;
 /// How often a caller waiting on another process's lease re-reads.
 const LEASE_POLL: Duration = Duration::from_millis(25);
 
+/// How long this process hands out a cached access token without reading
+/// the store. Refresh, reset, retry and delete through this process forget
+/// it at once; a change made by another process shows within this time.
+pub const FRESH_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// Access tokens handed out recently: token id -> (tenant id, token, when).
+#[derive(Default)]
+pub struct FreshCache(Mutex<HashMap<String, (String, AccessToken, Instant)>>);
+
+impl FreshCache {
+    fn get(&self, tenant_id: &str, id: &str) -> Option<AccessToken> {
+        let map = self.0.lock().expect("fresh cache");
+        let (tenant, token, at) = map.get(id)?;
+        let still_fresh = token.expires_at.is_none_or(|exp| exp - now() > REFRESH_MARGIN_SECONDS);
+        (tenant == tenant_id && at.elapsed() < FRESH_CACHE_TTL && still_fresh).then(|| token.clone())
+    }
+
+    fn put(&self, tenant_id: &str, id: &str, token: &AccessToken) {
+        let mut map = self.0.lock().expect("fresh cache");
+        map.retain(|_, (_, _, at)| at.elapsed() < FRESH_CACHE_TTL);
+        map.insert(id.to_owned(), (tenant_id.to_owned(), token.clone(), Instant::now()));
+    }
+
+    /// Drops a token that changed.
+    pub fn forget(&self, id: &str) {
+        self.0.lock().expect("fresh cache").remove(id);
+    }
+}
+
 impl TokenService {
     /// The token for a flow step: the stored one while it stays valid for
     /// more than a minute, otherwise refreshed first. Tokens without a
     /// known expiry are handed out as they are.
     pub async fn access_token(&self, tenant_id: &str, id: &str) -> Result<AccessToken, TokenError> {
-        let token = self.token(tenant_id, id).await?;
-        if let Some(fresh) = usable(&token)? {
-            return Ok(fresh);
+        if let Some(cached) = self.fresh.get(tenant_id, id) {
+            return Ok(cached);
         }
-        self.single_flight(tenant_id, id, |token| usable(token).ok().flatten()).await
+        let token = self.token(tenant_id, id).await?;
+        let fresh = match usable(&token)? {
+            Some(fresh) => fresh,
+            None => self.single_flight(tenant_id, id, |token| usable(token).ok().flatten()).await?,
+        };
+        self.fresh.put(tenant_id, id, &fresh);
+        Ok(fresh)
     }
 
     /// RefreshAccessToken: a new access token now, whatever the old one's
     /// expiry. Concurrent calls share one refresh.
     pub async fn refresh(&self, tenant_id: &str, id: &str) -> Result<AccessToken, TokenError> {
+        self.fresh.forget(id);
         let before = self.token(tenant_id, id).await?;
         usable(&before)?;
         let generation = before.generation;
-        self.single_flight(tenant_id, id, |token| (token.generation != generation).then(|| hand_out(token))).await
+        let fresh = self
+            .single_flight(tenant_id, id, |token| (token.generation != generation).then(|| hand_out(token)))
+            .await?;
+        self.fresh.put(tenant_id, id, &fresh);
+        Ok(fresh)
     }
 
     /// Refreshes under the token's lock and lease unless, once they are
