@@ -156,6 +156,11 @@ async fn flow_steps_and_admin_over_http() {
         api.post(&format!("/v1/tenants/acme/tokens/{failing_id}/access-token"), &key, json!({})).await;
     assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("token_not_active")));
 
+    let metrics = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("flowauth_http_requests_total{class=\"2xx\"}"), "{metrics}");
+    let count = metrics.lines().find_map(|l| l.strip_prefix("flowauth_component_call_seconds_count ")).unwrap();
+    assert!(count.parse::<u64>().unwrap() > 0, "{metrics}");
+
     let (_, list) = api.get("/v1/tenants/acme/tokens", &key).await;
     assert_eq!(list["tokens"].as_array().unwrap().len(), 3);
     let (status, _) = api.call(reqwest::Method::DELETE, &format!("/v1/tenants/acme/tokens/{id}"), &key, None).await;

@@ -1,4 +1,4 @@
-//! Request logs: method, path, status and time, never the query string
+//! Request logs and counts: method, path, status and time, never the query string
 //! (the callback's `code` and `state` travel there) nor any header (API
 //! keys travel in `Authorization`).
 
@@ -14,6 +14,7 @@ pub async fn requests(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
     let elapsed_us = started.elapsed().as_micros() as u64;
+    crate::metrics::METRICS.request(response.status().as_u16());
     tracing::info!(target: "flowauth::api", %method, %path, status = response.status().as_u16(), elapsed_us, "request");
     response
 }

@@ -40,6 +40,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
         .route("/oauth/return", get(callback::finish))
         .route("/Thingworx/Oauths/oauth/return", get(callback::finish))
         .route("/v1/tenants", post(admin::create_tenant))

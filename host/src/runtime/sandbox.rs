@@ -95,11 +95,14 @@ impl Sandbox {
         store.limiter(|state| &mut state.memory);
         self.start_cpu_budget(&mut store);
         let timeout = self.config.call_timeout;
+        let started = Instant::now();
         let outcome = tokio::time::timeout(timeout, async {
             let instance = component.pre.instantiate_async(&mut store).await?;
             f(instance.flowauth_oauth_provider(), &mut store).await
         })
         .await;
+        let fault = matches!(outcome, Ok(Err(_)) | Err(_));
+        crate::metrics::METRICS.component_call(started.elapsed(), fault);
         let error = match outcome {
             Ok(Ok(Ok(answer))) => return Ok(answer),
             Ok(Ok(Err(oauth))) => return Err(CallError::OAuth(oauth)),

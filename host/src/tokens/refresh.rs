@@ -136,6 +136,7 @@ impl TokenService {
                 return Err(TokenError::NotUsable { status: TokenStatus::NeedsReauth, message: message.into() });
             }
         };
+        crate::metrics::METRICS.refresh(result.is_err());
         match result {
             Ok(set) => {
                 self.store.store_issued(&token.tenant_id, &token.id, &issued(set)).await?;
