@@ -32,6 +32,9 @@ enum Command {
     /// Loads OAuth configurations (ThingWorx load files).
     #[command(subcommand)]
     Oauth(cli::OauthCommand),
+    /// Scaffolds a connector config.json or a component crate.
+    #[command(subcommand)]
+    New(cli::NewCommand),
     /// Manages the master keys that seal secrets at rest.
     #[command(subcommand)]
     Keys(cli::KeysCommand),

@@ -3,12 +3,14 @@
 
 mod admin;
 mod connectors;
+mod new;
 mod serve;
 
 use anyhow::Context;
 use flowauth::runtime::{Runtime, RuntimeConfig};
 
 pub use admin::{KeysCommand, OauthCommand, TenantCommand};
+pub use new::NewCommand;
 pub use serve::ServeArgs;
 
 use crate::{Cli, Command};
@@ -23,6 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Oauth(command) => {
             admin::oauth(&cli.data_dir, runtime(&cli.data_dir).await?, command, cli.json).await?
         }
+        Command::New(command) => new::run(command)?,
         Command::Keys(command) => admin::keys(&cli.data_dir, command, cli.json).await?,
     }
     Ok(())
