@@ -219,3 +219,39 @@ async fn refusals() {
     assert_eq!(page.status(), StatusCode::BAD_REQUEST);
     assert!(page.text().await.unwrap().contains("unknown state"));
 }
+
+#[tokio::test]
+async fn custom_connector_from_a_config_json() {
+    let idp = MockIdp::start().await;
+    let server = start_server().await;
+    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+    let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    let key = acme["api_key"].as_str().unwrap().to_owned();
+
+    let config = json!({
+        "name": "acme_crm", "title": "Acme CRM", "oauth_type": "OAuth2", "base_url": idp.base_url(),
+        "oauth2_auth_url": "/authorize", "oauth2_token_url": "/token",
+        "oauth2_auth_query": ["{\"client_id\":\"{client_id}\"}", "{\"response_type\":\"code\"}", "{\"redirect_uri\":\"{redirect_uri}\"}"],
+        "oauth2_token_data": ["{\"grant_type\":\"authorization_code\"}", "{\"redirect_uri\":\"{redirect_uri}\"}",
+                              "{\"client_id\":\"{client_id}\"}", "{\"client_secret\":\"{client_secret}\"}"]
+    });
+    let (status, added) = api.post("/v1/tenants/acme/connectors", &key, config).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let bad = json!({"name": "broken", "oauth2_token_data": ["{\"a\": "]});
+    let (status, error) = api.post("/v1/tenants/acme/connectors", &key, bad).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("$.oauth2_token_data[0]"), "{error}");
+    let (_, connectors) = api.get("/v1/tenants/acme/connectors", &key).await;
+    assert!(connectors["connectors"].as_array().unwrap().iter().any(|c| c["name"] == "acme_crm"));
+
+    let load = json!({"acme_crm": {"CRM": {"CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET}}});
+    let (status, report) = api.post("/v1/tenants/acme/oauth-configurations", &key, load).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let start = json!({"name": "crm", "connector": "acme_crm", "provider": "CRM", "flow": "authorization_code"});
+    let (_, started) = api.post("/v1/tenants/acme/tokens", &key, start).await;
+    let page = reqwest::get(started["auth_link"].as_str().unwrap()).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Connected"), "{page}");
+    let id = started["id"].as_str().unwrap();
+    let (status, token) = api.post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), &key, json!({})).await;
+    assert_eq!((status, token["access_token"].as_str()), (StatusCode::OK, Some("at-1")), "{token}");
+}

@@ -39,7 +39,14 @@ enum Command {
     #[command(subcommand)]
     Keys(cli::KeysCommand),
     /// Lists every connector of the installed components, with its settings.
-    Connectors,
+    Connectors {
+        /// Include this tenant's own connectors (added with `connector add`).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Manages a tenant's own connectors (ThingWorx config.json files).
+    #[command(subcommand)]
+    Connector(cli::ConnectorCommand),
     /// Checks a component file and lists the connectors it serves.
     Inspect {
         /// A component built for wasm32-wasip2 (see docs/COMPONENTS.md).

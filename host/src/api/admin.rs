@@ -103,27 +103,35 @@ pub async fn delete_provider(
     }
 }
 
+fn connector_json(component: &str, c: &crate::runtime::Connector) -> Value {
+    let settings: Vec<_> = c
+        .settings
+        .iter()
+        .map(|s| json!({"key": s.key, "required": s.required, "secret": s.secret, "description": s.description}))
+        .collect();
+    json!({"name": c.name, "title": c.title, "component": component, "settings": settings,
+           "scopes": c.scopes.iter().map(|(k, _)| k).collect::<Vec<_>>()})
+}
+
 pub async fn connectors(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    caller.tenant(&state, &tenant).await?;
-    let list: Vec<_> = state
-        .runtime
-        .components()
-        .iter()
-        .flat_map(|component| {
-            component.connectors.iter().map(|c| {
-                let settings: Vec<_> = c
-                    .settings
-                    .iter()
-                    .map(|s| json!({"key": s.key, "required": s.required, "secret": s.secret, "description": s.description}))
-                    .collect();
-                json!({"name": c.name, "title": c.title, "component": component.name, "settings": settings,
-                       "scopes": c.scopes.iter().map(|(k, _)| k).collect::<Vec<_>>()})
-            })
-        })
-        .collect();
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let list: Vec<_> =
+        state.service.connectors(&tenant).await?.iter().map(|(component, c)| connector_json(component, c)).collect();
     Ok(Json(json!({"connectors": list})))
+}
+
+/// Adds a custom connector from a ThingWorx `config.json` body.
+pub async fn add_connector(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(tenant): Path<String>,
+    definition: String,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    let connector = state.service.add_connector(&tenant, &definition).await?;
+    Ok((StatusCode::CREATED, Json(connector_json("generic", &connector))))
 }

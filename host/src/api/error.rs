@@ -53,6 +53,9 @@ impl From<TokenError> for ApiError {
             TokenError::NotFound(_) => StatusCode::NOT_FOUND,
             TokenError::Invalid(_) | TokenError::State(_) => StatusCode::BAD_REQUEST,
             TokenError::NotUsable { .. } => StatusCode::CONFLICT,
+            TokenError::Provider(CallError::OAuth(crate::runtime::OauthError::Config(_))) => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             TokenError::Provider(CallError::OAuth(_)) => StatusCode::BAD_GATEWAY,
             TokenError::Provider(_) => StatusCode::BAD_GATEWAY,
             TokenError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,

@@ -47,7 +47,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/oauth-configurations", post(admin::load_configuration))
         .route("/v1/tenants/{tenant}/providers", get(admin::providers))
         .route("/v1/tenants/{tenant}/providers/{connector}/{display_name}", delete(admin::delete_provider))
-        .route("/v1/tenants/{tenant}/connectors", get(admin::connectors))
+        .route("/v1/tenants/{tenant}/connectors", get(admin::connectors).post(admin::add_connector))
         .route("/v1/tenants/{tenant}/tokens", post(tokens::start).get(tokens::list))
         .route("/v1/tenants/{tenant}/tokens/{id}", get(tokens::show).patch(tokens::rename).delete(tokens::remove))
         .route("/v1/tenants/{tenant}/tokens/{id}/access-token", post(tokens::access_token))

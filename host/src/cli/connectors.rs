@@ -1,13 +1,58 @@
-//! `flowauth connectors` and `flowauth inspect`: what the components serve.
+//! `flowauth connectors`, `flowauth connector add` and `flowauth inspect`:
+//! what the components serve.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use flowauth::runtime::{Component, Runtime};
+use clap::Subcommand;
+use flowauth::runtime::{Component, Connector, Runtime};
+use flowauth::store::{Store, StoreConfig, Tenant};
+use flowauth::tokens::TokenService;
 
-/// Every connector of the installed components.
-pub fn list(runtime: &Runtime, json: bool) {
-    print(&runtime.components(), json);
+/// `flowauth connector ...`
+#[derive(Subcommand)]
+pub enum ConnectorCommand {
+    /// Adds (or replaces) a connector from a ThingWorx config.json, served
+    /// by the generic component; errors name the JSON path.
+    Add {
+        /// The config.json (e.g. from `flowauth new oauth`).
+        file: PathBuf,
+        /// The tenant that may use it.
+        #[arg(long)]
+        tenant: String,
+    },
+}
+
+async fn service(data_dir: &Path, runtime: Runtime, tenant: &str) -> anyhow::Result<(TokenService, Tenant)> {
+    let store = Store::open(&StoreConfig::in_dir(data_dir)).await?;
+    let tenant = store
+        .tenant(tenant)
+        .await?
+        .with_context(|| format!("no tenant {tenant:?}: create it with `flowauth tenant create`"))?;
+    Ok((TokenService::new(store, runtime, String::new()), tenant))
+}
+
+/// Every connector of the installed components, and a tenant's own.
+pub async fn list(data_dir: &Path, runtime: Runtime, tenant: Option<String>, json: bool) -> anyhow::Result<()> {
+    match tenant {
+        None => runtime.components().iter().for_each(|c| c.connectors.iter().for_each(|k| print_one(&c.name, k, json))),
+        Some(tenant) => {
+            let (service, tenant) = service(data_dir, runtime, &tenant).await?;
+            service.connectors(&tenant).await?.iter().for_each(|(component, k)| print_one(component, k, json));
+        }
+    }
+    Ok(())
+}
+
+/// `flowauth connector add`.
+pub async fn add(data_dir: &Path, runtime: Runtime, command: ConnectorCommand, json: bool) -> anyhow::Result<()> {
+    let ConnectorCommand::Add { file, tenant } = command;
+    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+    let (service, tenant) = service(data_dir, runtime, &tenant).await?;
+    let connector =
+        service.add_connector(&tenant, &text).await.with_context(|| format!("{} was not added", file.display()))?;
+    print_one("generic", &connector, json);
+    Ok(())
 }
 
 /// Installs a component file (checking its contract) and lists its connectors.
@@ -19,33 +64,22 @@ pub async fn inspect(runtime: &Runtime, file: &Path, json: bool) -> anyhow::Resu
 }
 
 fn print(components: &[std::sync::Arc<Component>], json: bool) {
-    for component in components {
-        for connector in &component.connectors {
-            if json {
-                let settings: Vec<_> = connector
-                    .settings
-                    .iter()
-                    .map(|s| serde_json::json!({"key": s.key, "required": s.required, "secret": s.secret, "description": s.description}))
-                    .collect();
-                let line = serde_json::json!({
-                    "component": component.name, "digest": component.digest, "connector": connector.name,
-                    "title": connector.title, "hosts": connector.hosts, "settings": settings,
-                });
-                println!("{line}");
-            } else {
-                let settings: Vec<_> = connector
-                    .settings
-                    .iter()
-                    .map(|s| if s.required { format!("{}*", s.key) } else { s.key.clone() })
-                    .collect();
-                println!(
-                    "{:<12} {:<14} {:<10} {}",
-                    connector.name,
-                    connector.title,
-                    component.name,
-                    settings.join(" ")
-                );
-            }
-        }
+    components.iter().for_each(|c| c.connectors.iter().for_each(|k| print_one(&c.name, k, json)));
+}
+
+fn print_one(component: &str, connector: &Connector, json: bool) {
+    if json {
+        let settings: Vec<_> = connector
+            .settings
+            .iter()
+            .map(|s| serde_json::json!({"key": s.key, "required": s.required, "secret": s.secret, "description": s.description}))
+            .collect();
+        let line = serde_json::json!({"component": component, "connector": connector.name, "title": connector.title,
+                                      "hosts": connector.hosts, "settings": settings});
+        println!("{line}");
+    } else {
+        let settings: Vec<_> =
+            connector.settings.iter().map(|s| if s.required { format!("{}*", s.key) } else { s.key.clone() }).collect();
+        println!("{:<12} {:<14} {:<10} {}", connector.name, connector.title, component, settings.join(" "));
     }
 }

@@ -10,6 +10,7 @@ use anyhow::Context;
 use flowauth::runtime::{Runtime, RuntimeConfig};
 
 pub use admin::{KeysCommand, OauthCommand, TenantCommand};
+pub use connectors::ConnectorCommand;
 pub use new::NewCommand;
 pub use serve::ServeArgs;
 
@@ -19,7 +20,12 @@ use crate::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::serve(&cli.data_dir, args).await?,
-        Command::Connectors => connectors::list(&runtime(&cli.data_dir).await?, cli.json),
+        Command::Connectors { tenant } => {
+            connectors::list(&cli.data_dir, runtime(&cli.data_dir).await?, tenant, cli.json).await?
+        }
+        Command::Connector(command) => {
+            connectors::add(&cli.data_dir, runtime(&cli.data_dir).await?, command, cli.json).await?
+        }
         Command::Inspect { file } => connectors::inspect(&runtime(&cli.data_dir).await?, &file, cli.json).await?,
         Command::Tenant(command) => admin::tenant(&cli.data_dir, command, cli.json).await?,
         Command::Oauth(command) => {

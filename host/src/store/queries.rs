@@ -483,3 +483,38 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Adds or replaces a tenant's custom connector definition.
+    pub async fn put_connector(&self, tenant_id: &str, name: &str, definition: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO custom_connectors (tenant_id, name, definition, updated_at) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (tenant_id, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
+        )
+        .bind(tenant_id)
+        .bind(name)
+        .bind(definition)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A tenant's custom connector definition.
+    pub async fn connector_definition(&self, tenant_id: &str, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT definition FROM custom_connectors WHERE tenant_id = ? AND name = ?")
+            .bind(tenant_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Every custom connector definition of a tenant, by name.
+    pub async fn connector_definitions(&self, tenant_id: &str) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT name, definition FROM custom_connectors WHERE tenant_id = ? ORDER BY name")
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(|r| (r.get("name"), r.get("definition"))).collect())
+    }
+}

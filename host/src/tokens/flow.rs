@@ -77,7 +77,7 @@ impl TokenService {
                 Some(client)
             }
         };
-        let target = self.target(&provider, client.as_deref())?;
+        let target = self.target(&provider, client.as_deref()).await?;
         let mut inputs: Vec<(String, String)> =
             request.resource.iter().map(|r| ("resource".to_owned(), r.clone())).collect();
         inputs.extend(request.additional.iter().cloned());
@@ -208,7 +208,7 @@ impl TokenService {
                 .await?;
             return Ok(finished(TokenStatus::Failed, Some(("invalid_issuer".into(), message))));
         }
-        let target = self.target(&provider, token.client.as_deref())?;
+        let target = self.target(&provider, token.client.as_deref()).await?;
         let callback = Callback {
             redirect_uri: pending.redirect_uri,
             query: query.to_vec(),

@@ -30,7 +30,7 @@ impl TokenService {
         text: &str,
         mode: LoadMode,
     ) -> Result<LoadReport, LoadError> {
-        let entries = self.check_load_file(text).map_err(LoadError::Invalid)?;
+        let entries = self.check_load_file(tenant, text).await.map_err(LoadError::Invalid)?;
         match self.store.load_providers(&tenant.id, &entries, mode).await {
             Ok(Ok(report)) => Ok(report),
             Ok(Err(conflicts)) => Err(LoadError::Conflict(conflicts)),
@@ -39,7 +39,7 @@ impl TokenService {
     }
 
     /// Every problem of the file, each with its JSON path.
-    fn check_load_file(&self, text: &str) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
+    async fn check_load_file(&self, tenant: &Tenant, text: &str) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
         let error = |path: String, message: String| EntryError { path, message };
         let root: Value = serde_json::from_str(text).map_err(|e| {
             vec![error("$".into(), format!("not JSON: {e} (line {}, column {})", e.line(), e.column()))]
@@ -51,9 +51,7 @@ impl TokenService {
         let mut errors = Vec::new();
         for (connector_name, providers) in &connectors {
             let path = format!("$.{connector_name}");
-            let Some(connector) =
-                self.runtime.component_for(connector_name).and_then(|c| c.connector(connector_name).cloned())
-            else {
+            let Ok(resolved) = self.resolve(&tenant.id, connector_name).await else {
                 errors.push(error(
                     path,
                     format!("unknown connector {connector_name:?}: `flowauth connectors` lists them"),
@@ -78,7 +76,7 @@ impl TokenService {
                             .push(error(format!("{path}.{key}"), format!("must be a string, found {}", kind(other)))),
                     }
                 }
-                for required in connector.settings.iter().filter(|s| s.required && s.default.is_none()) {
+                for required in resolved.connector.settings.iter().filter(|s| s.required && s.default.is_none()) {
                     if !values.iter().any(|(k, v)| k.eq_ignore_ascii_case(&required.key) && !v.is_empty()) {
                         errors.push(error(
                             format!("{path}.{}", required.key),

@@ -3,6 +3,7 @@
 //! reset (ResetClientCredentialsToken), retry, rename, delete, validate.
 //! Data flows one way: tokens -> (store, runtime).
 
+mod connectors;
 mod error;
 mod flow;
 mod load;
@@ -129,18 +130,19 @@ impl TokenService {
 
     /// The component call target of a provider, with a token's own client
     /// when it has one.
-    fn target(&self, provider: &Provider, client_override: Option<&[(String, String)]>) -> Result<Target, TokenError> {
-        let component = self
-            .runtime
-            .component_for(&provider.connector)
-            .ok_or_else(|| TokenError::NotFound(format!("connector {}", provider.connector)))?;
+    async fn target(
+        &self,
+        provider: &Provider,
+        client_override: Option<&[(String, String)]>,
+    ) -> Result<Target, TokenError> {
+        let resolved = self.resolve(&provider.tenant_id, &provider.connector).await?;
         let mut settings = provider.settings.clone();
         for (key, value) in client_override.unwrap_or_default() {
             settings.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
             settings.push((key.clone(), value.clone()));
         }
-        let client = Client { connector: provider.connector.clone(), settings, definition: None };
-        let target = Target::new(component, client)?;
+        let client = Client { connector: provider.connector.clone(), settings, definition: resolved.definition };
+        let target = Target::with_connector(resolved.component, resolved.connector, client);
         Ok(match &self.signing_key {
             Some(key) => target.with_signing_key(key.clone()),
             None => target,
@@ -149,7 +151,7 @@ impl TokenService {
 
     async fn target_of(&self, token: &TokenRecord) -> Result<Target, TokenError> {
         let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
-        self.target(&provider, token.client.as_deref())
+        self.target(&provider, token.client.as_deref()).await
     }
 }
 

@@ -1,0 +1,71 @@
+//! Which connector a name means for a tenant: one a component serves, or a
+//! tenant's own `config.json` served by the built-in generic component.
+
+use std::sync::Arc;
+
+use crate::runtime::{Component, Connector};
+use crate::store::Tenant;
+
+use super::{TokenError, TokenService};
+
+/// The built-in component that serves `config.json` definitions.
+const GENERIC: &str = "generic";
+
+/// A connector ready to call: its component, its record, and the
+/// definition the component needs when it is a custom one.
+pub struct Resolved {
+    pub component: Arc<Component>,
+    pub connector: Connector,
+    pub definition: Option<String>,
+}
+
+impl TokenService {
+    fn generic(&self) -> Result<Arc<Component>, TokenError> {
+        let generic = self.runtime.components().into_iter().find(|c| c.built_in && c.name == GENERIC);
+        generic.ok_or_else(|| TokenError::NotFound("the generic component".into()))
+    }
+
+    /// The connector `name` for a tenant.
+    pub async fn resolve(&self, tenant_id: &str, name: &str) -> Result<Resolved, TokenError> {
+        if let Some(component) = self.runtime.component_for(name) {
+            let connector = component.connector(name).cloned().expect("component_for found it");
+            return Ok(Resolved { component, connector, definition: None });
+        }
+        let definition = self
+            .store
+            .connector_definition(tenant_id, name)
+            .await?
+            .ok_or_else(|| TokenError::NotFound(format!("connector {name:?}: `flowauth connectors` lists them")))?;
+        let component = self.generic()?;
+        let connector = self.runtime.describe_definition(&component, &definition).await?;
+        Ok(Resolved { component, connector, definition: Some(definition) })
+    }
+
+    /// Adds (or replaces) a tenant's connector from a ThingWorx `config.json`.
+    pub async fn add_connector(&self, tenant: &Tenant, definition: &str) -> Result<Connector, TokenError> {
+        let connector = self.runtime.describe_definition(&self.generic()?, definition).await?;
+        if self.runtime.component_for(&connector.name).is_some() {
+            return Err(TokenError::Invalid(format!(
+                "{:?} is a built-in connector: give the config.json another name",
+                connector.name
+            )));
+        }
+        self.store.put_connector(&tenant.id, &connector.name, definition).await?;
+        Ok(connector)
+    }
+
+    /// Every connector a tenant can use: the components' and its own.
+    pub async fn connectors(&self, tenant: &Tenant) -> Result<Vec<(String, Connector)>, TokenError> {
+        let mut all: Vec<(String, Connector)> = self
+            .runtime
+            .components()
+            .iter()
+            .flat_map(|component| component.connectors.iter().map(|c| (component.name.clone(), c.clone())))
+            .collect();
+        let generic = self.generic()?;
+        for (_, definition) in self.store.connector_definitions(&tenant.id).await? {
+            all.push((generic.name.clone(), self.runtime.describe_definition(&generic, &definition).await?));
+        }
+        Ok(all)
+    }
+}
