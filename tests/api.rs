@@ -255,3 +255,57 @@ async fn custom_connector_from_a_config_json() {
     let (status, token) = api.post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), &key, json!({})).await;
     assert_eq!((status, token["access_token"].as_str()), (StatusCode::OK, Some("at-1")), "{token}");
 }
+
+#[tokio::test]
+async fn components_are_installed_by_the_admin_and_enabled_per_tenant() {
+    let server = start_server().await;
+    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+    let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    let key = acme["api_key"].as_str().unwrap().to_owned();
+    let upload = |name: &str, key: &str, bytes: Vec<u8>| {
+        api.http.post(format!("{}/v1/components?name={name}", server.base)).bearer_auth(key).body(bytes).send()
+    };
+    let wasm = flowauth_tests::misbehave_wasm();
+
+    assert_eq!(upload("misbehave", &key, wasm.clone()).await.unwrap().status(), StatusCode::FORBIDDEN);
+    let response = upload("misbehave", ADMIN_KEY, wasm.clone()).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let installed: Value = response.json().await.unwrap();
+    assert_eq!(installed["connectors"], json!(["spin", "hog", "rogue", "crash"]));
+    let junk = upload("junk", ADMIN_KEY, b"not wasm".to_vec()).await.unwrap();
+    assert_eq!(junk.status(), StatusCode::BAD_REQUEST);
+
+    let names = |body: &Value| {
+        body["connectors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let (_, before) = api.get("/v1/tenants/acme/connectors", &key).await;
+    assert!(!names(&before).contains(&"spin".to_owned()), "not enabled yet");
+    let enable = api
+        .http
+        .put(format!("{}/v1/tenants/acme/components/misbehave", server.base))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(enable.status(), StatusCode::NO_CONTENT);
+    let (_, after) = api.get("/v1/tenants/acme/connectors", &key).await;
+    assert!(names(&after).contains(&"spin".to_owned()));
+    let (status, list) = api.get("/v1/components", ADMIN_KEY).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list["components"].as_array().unwrap().len(), 2);
+    let disable = api
+        .http
+        .delete(format!("{}/v1/tenants/acme/components/misbehave", server.base))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(disable.status(), StatusCode::NO_CONTENT);
+    let (_, again) = api.get("/v1/tenants/acme/connectors", &key).await;
+    assert!(!names(&again).contains(&"spin".to_owned()));
+}

@@ -32,6 +32,9 @@ enum Command {
     /// Loads OAuth configurations (ThingWorx load files).
     #[command(subcommand)]
     Oauth(cli::OauthCommand),
+    /// Installs third-party components and enables them per tenant.
+    #[command(subcommand)]
+    Component(cli::ComponentCommand),
     /// Scaffolds a connector config.json or a component crate.
     #[command(subcommand)]
     New(cli::NewCommand),

@@ -4,6 +4,7 @@
 mod admin;
 mod auth;
 mod callback;
+mod components;
 mod error;
 mod log;
 mod tokens;
@@ -11,7 +12,7 @@ mod tokens;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 
 pub use error::{ApiError, body};
 
@@ -44,6 +45,8 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/return", get(callback::finish))
         .route("/Thingworx/Oauths/oauth/return", get(callback::finish))
         .route("/v1/tenants", post(admin::create_tenant))
+        .route("/v1/components", get(components::list).post(components::install))
+        .route("/v1/tenants/{tenant}/components/{name}", put(components::enable).delete(components::disable))
         .route("/v1/tenants/{tenant}/oauth-configurations", post(admin::load_configuration))
         .route("/v1/tenants/{tenant}/providers", get(admin::providers))
         .route("/v1/tenants/{tenant}/providers/{connector}/{display_name}", delete(admin::delete_provider))
@@ -55,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/tokens/{id}/reset", post(tokens::reset))
         .route("/v1/tenants/{tenant}/tokens/{id}/retry", post(tokens::retry))
         .route("/v1/tenants/{tenant}/tokens/{id}/validate", post(tokens::validate))
+        .layer(axum::extract::DefaultBodyLimit::max(32 << 20))
         .layer(axum::middleware::from_fn(log::requests))
         .with_state(state)
 }

@@ -34,10 +34,13 @@ async fn service(data_dir: &Path, runtime: Runtime, tenant: &str) -> anyhow::Res
 
 /// Every connector of the installed components, and a tenant's own.
 pub async fn list(data_dir: &Path, runtime: Runtime, tenant: Option<String>, json: bool) -> anyhow::Result<()> {
+    let store = Store::open(&StoreConfig::in_dir(data_dir)).await?;
+    let service = TokenService::new(store.clone(), runtime.clone(), String::new());
+    service.load_components().await?;
     match tenant {
-        None => runtime.components().iter().for_each(|c| c.connectors.iter().for_each(|k| print_one(&c.name, k, json))),
-        Some(tenant) => {
-            let (service, tenant) = service(data_dir, runtime, &tenant).await?;
+        None => print(&runtime.components(), json),
+        Some(name) => {
+            let tenant = store.tenant(&name).await?.with_context(|| format!("no tenant {name:?}"))?;
             service.connectors(&tenant).await?.iter().for_each(|(component, k)| print_one(component, k, json));
         }
     }

@@ -2,6 +2,7 @@
 //! database directly: the server need not run.
 
 mod admin;
+mod components;
 mod connectors;
 mod new;
 mod serve;
@@ -10,6 +11,7 @@ use anyhow::Context;
 use flowauth::runtime::{Runtime, RuntimeConfig};
 
 pub use admin::{KeysCommand, OauthCommand, TenantCommand};
+pub use components::ComponentCommand;
 pub use connectors::ConnectorCommand;
 pub use new::NewCommand;
 pub use serve::ServeArgs;
@@ -30,6 +32,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(command) => admin::tenant(&cli.data_dir, command, cli.json).await?,
         Command::Oauth(command) => {
             admin::oauth(&cli.data_dir, runtime(&cli.data_dir).await?, command, cli.json).await?
+        }
+        Command::Component(command) => {
+            components::run(&cli.data_dir, runtime(&cli.data_dir).await?, command, cli.json).await?
         }
         Command::New(command) => new::run(command)?,
         Command::Keys(command) => admin::keys(&cli.data_dir, command, cli.json).await?,

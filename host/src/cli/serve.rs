@@ -47,6 +47,7 @@ pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{}", args.listen));
     let redirect_uri = format!("{}/oauth/return", public_url.trim_end_matches('/'));
     let service = Arc::new(TokenService::new(store, runtime.clone(), redirect_uri.clone()));
+    service.load_components().await.context("loading installed components")?;
     let app = router(AppState::new(service, runtime));
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;

@@ -65,6 +65,11 @@ impl Runtime {
         self.inner.registry.install(&self.inner.sandbox, name, bytes, built_in).await
     }
 
+    /// Removes a component from the registry (calls in flight finish).
+    pub fn uninstall(&self, digest: &str) {
+        self.inner.registry.remove(digest);
+    }
+
     /// Every installed component.
     pub fn components(&self) -> Vec<Arc<Component>> {
         self.inner.registry.all()

@@ -108,6 +108,10 @@ impl Registry {
         self.components.read().expect("registry lock").get(digest).cloned()
     }
 
+    pub fn remove(&self, digest: &str) {
+        self.components.write().expect("registry lock").remove(digest);
+    }
+
     pub fn all(&self) -> Vec<Arc<Component>> {
         let mut all: Vec<_> = self.components.read().expect("registry lock").values().cloned().collect();
         all.sort_by(|a, b| (!a.built_in, &a.name).cmp(&(!b.built_in, &b.name)));

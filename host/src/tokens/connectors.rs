@@ -1,5 +1,6 @@
-//! Which connector a name means for a tenant: one a component serves, or a
-//! tenant's own `config.json` served by the built-in generic component.
+//! Which connector a name means for a tenant: one a built-in or enabled
+//! component serves, or the tenant's own `config.json` served by the
+//! built-in generic component.
 
 use std::sync::Arc;
 
@@ -27,7 +28,9 @@ impl TokenService {
 
     /// The connector `name` for a tenant.
     pub async fn resolve(&self, tenant_id: &str, name: &str) -> Result<Resolved, TokenError> {
-        if let Some(component) = self.runtime.component_for(name) {
+        if let Some(component) = self.runtime.component_for(name)
+            && self.usable_by(&component, tenant_id).await?
+        {
             let connector = component.connector(name).cloned().expect("component_for found it");
             return Ok(Resolved { component, connector, definition: None });
         }
@@ -39,6 +42,11 @@ impl TokenService {
         let component = self.generic()?;
         let connector = self.runtime.describe_definition(&component, &definition).await?;
         Ok(Resolved { component, connector, definition: Some(definition) })
+    }
+
+    /// Built-in components serve every tenant; others those an admin enabled.
+    async fn usable_by(&self, component: &Component, tenant_id: &str) -> Result<bool, TokenError> {
+        Ok(component.built_in || self.store.component_enabled(tenant_id, &component.name).await?)
     }
 
     /// Adds (or replaces) a tenant's connector from a ThingWorx `config.json`.
@@ -54,14 +62,50 @@ impl TokenService {
         Ok(connector)
     }
 
+    /// Verifies, compiles and keeps a third-party component. Its connector
+    /// names must be new: a name means one connector for every tenant.
+    pub async fn install_component(&self, name: &str, wasm: &[u8]) -> Result<Arc<Component>, TokenError> {
+        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        if !valid || name == GENERIC {
+            return Err(TokenError::Invalid(format!(
+                "component name {name:?}: letters, digits, '-' and '_', not {GENERIC:?}"
+            )));
+        }
+        let component =
+            self.runtime.install(name, wasm, false).await.map_err(|e| TokenError::Invalid(e.to_string()))?;
+        let clash = component.connectors.iter().find_map(|connector| {
+            let other = self
+                .runtime
+                .components()
+                .into_iter()
+                .find(|c| c.digest != component.digest && c.connector(&connector.name).is_some())?;
+            Some(format!("connector {:?} is served by component {} already", connector.name, other.name))
+        });
+        if let Some(clash) = clash {
+            self.runtime.uninstall(&component.digest);
+            return Err(TokenError::Invalid(format!("{name}: {clash}")));
+        }
+        self.store.put_component(name, &component.digest, wasm).await?;
+        Ok(component)
+    }
+
+    /// Loads every stored third-party component into the runtime (at start).
+    pub async fn load_components(&self) -> Result<usize, TokenError> {
+        let stored = self.store.components().await?;
+        for (name, wasm) in &stored {
+            self.runtime.install(name, wasm, false).await.map_err(|e| TokenError::Invalid(e.to_string()))?;
+        }
+        Ok(stored.len())
+    }
+
     /// Every connector a tenant can use: the components' and its own.
     pub async fn connectors(&self, tenant: &Tenant) -> Result<Vec<(String, Connector)>, TokenError> {
-        let mut all: Vec<(String, Connector)> = self
-            .runtime
-            .components()
-            .iter()
-            .flat_map(|component| component.connectors.iter().map(|c| (component.name.clone(), c.clone())))
-            .collect();
+        let mut all: Vec<(String, Connector)> = Vec::new();
+        for component in self.runtime.components() {
+            if self.usable_by(&component, &tenant.id).await? {
+                all.extend(component.connectors.iter().map(|c| (component.name.clone(), c.clone())));
+            }
+        }
         let generic = self.generic()?;
         for (_, definition) in self.store.connector_definitions(&tenant.id).await? {
             all.push((generic.name.clone(), self.runtime.describe_definition(&generic, &definition).await?));
