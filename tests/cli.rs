@@ -54,3 +54,41 @@ fn admin_commands_work_on_the_store_directly() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["updated"], serde_json::json!(["devtools/HTTP"]), "the store still opens after rotation");
 }
+
+#[tokio::test]
+async fn token_commands_for_scripts() {
+    let idp = flowauth_tests::MockIdp::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let run = move |args: Vec<String>| {
+        let path = path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut all = vec!["--allow-private-network".to_owned(), "--json".to_owned()];
+            all.extend(args);
+            let out = flowauth(&path, &all.iter().map(String::as_str).collect::<Vec<_>>());
+            assert!(out.status.success(), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8(out.stdout).unwrap()
+        })
+    };
+    let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+    run(args("tenant create acme")).await.unwrap();
+    let load = serde_json::json!({"devtools": {"HTTP": {"CLIENT_ID": flowauth_tests::CLIENT_ID,
+        "CLIENT_SECRET": flowauth_tests::CLIENT_SECRET, "TOKEN_URL": format!("{}/token", idp.base_url())}}});
+    std::fs::write(dir.path().join("load.json"), load.to_string()).unwrap();
+    run(args("oauth load load.json --tenant acme")).await.unwrap();
+    let started = run(args("token start --tenant acme --name nightly --connector devtools --provider HTTP --flow client_credentials --scope reports")).await.unwrap();
+    let started: serde_json::Value = serde_json::from_str(&started).unwrap();
+    assert_eq!(started["status"], "active", "{started}");
+    let id = started["id"].as_str().unwrap().to_owned();
+    let got: serde_json::Value =
+        serde_json::from_str(&run(args(&format!("token get --tenant acme {id}"))).await.unwrap()).unwrap();
+    assert!(got["access_token"].as_str().unwrap().starts_with("at-cc-"));
+    let reset: serde_json::Value =
+        serde_json::from_str(&run(args(&format!("token reset --tenant acme {id} --scope admin"))).await.unwrap())
+            .unwrap();
+    assert_eq!(reset["status"], "active");
+    let list = run(args("token list --tenant acme")).await.unwrap();
+    assert!(list.contains("nightly") && !list.contains(flowauth_tests::CLIENT_SECRET), "{list}");
+    run(args(&format!("token delete --tenant acme {id}"))).await.unwrap();
+    assert_eq!(run(args("token list --tenant acme")).await.unwrap(), "");
+}

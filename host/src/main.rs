@@ -15,6 +15,10 @@ struct Cli {
     /// file and the compiled-component cache.
     #[arg(long, global = true, env = "FLOWAUTH_DATA_DIR", default_value = "flowauth-data")]
     data_dir: PathBuf,
+    /// Lets components reach loopback and private addresses, over plain
+    /// http too (development and tests only).
+    #[arg(long, global = true, env = "FLOWAUTH_ALLOW_PRIVATE_NETWORK")]
+    allow_private_network: bool,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -35,6 +39,9 @@ enum Command {
     /// Installs third-party components and enables them per tenant.
     #[command(subcommand)]
     Component(cli::ComponentCommand),
+    /// The flow steps, for scripts: start, get, refresh, reset, list, delete.
+    #[command(subcommand)]
+    Token(cli::TokenCommand),
     /// Scaffolds a connector config.json or a component crate.
     #[command(subcommand)]
     New(cli::NewCommand),

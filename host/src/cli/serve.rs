@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::Args;
 use flowauth::api::{AppState, router};
-use flowauth::runtime::{Runtime, RuntimeConfig};
+use flowauth::runtime::Runtime;
 use flowauth::store::{Store, StoreConfig};
 use flowauth::tokens::TokenService;
 
@@ -27,13 +27,9 @@ pub struct ServeArgs {
     /// Sets the admin API key instead of generating one.
     #[arg(long, env = "FLOWAUTH_ADMIN_KEY", hide_env_values = true)]
     admin_key: Option<String>,
-    /// Lets components reach loopback and private addresses, over plain
-    /// http too (development and tests only).
-    #[arg(long, env = "FLOWAUTH_ALLOW_PRIVATE_NETWORK")]
-    allow_private_network: bool,
 }
 
-pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
+pub async fn serve(data_dir: &Path, runtime: Runtime, args: ServeArgs) -> anyhow::Result<()> {
     let mut store_config = StoreConfig::in_dir(data_dir);
     store_config.database_url = args.database_url;
     let store =
@@ -41,9 +37,6 @@ pub async fn serve(data_dir: &Path, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(key) = store.ensure_admin_key(args.admin_key.as_deref()).await? {
         println!("admin API key (shown once, keep it safe): {key}");
     }
-    let mut config = RuntimeConfig { cache_dir: Some(data_dir.join("compiled")), ..RuntimeConfig::default() };
-    config.outbound.allow_private_network = args.allow_private_network;
-    let runtime = Runtime::new(config).await.context("starting the component runtime")?;
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{}", args.listen));
     let redirect_uri = format!("{}/oauth/return", public_url.trim_end_matches('/'));
     let service = Arc::new(TokenService::new(store, runtime.clone(), redirect_uri.clone()));
