@@ -215,6 +215,13 @@ async fn refusals() {
     let (_, providers) = api.get("/v1/tenants/acme/providers", &key).await;
     assert_eq!(providers["providers"], json!([]), "nothing loaded");
 
+    let spec: Value = reqwest::get(format!("{}/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
+    for path in
+        ["/v1/tenants", "/v1/tenants/{tenant}/tokens", "/v1/tenants/{tenant}/tokens/{id}/access-token", "/oauth/return"]
+    {
+        assert!(spec["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
+    }
+
     let page = reqwest::get(format!("{}/oauth/return?code=x&state=forged", server.base)).await.unwrap();
     assert_eq!(page.status(), StatusCode::BAD_REQUEST);
     assert!(page.text().await.unwrap().contains("unknown state"));

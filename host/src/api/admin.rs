@@ -11,11 +11,12 @@ use super::auth::Caller;
 use super::{ApiError, AppState, body};
 use crate::store::LoadMode;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewTenant {
     name: String,
 }
 
+#[utoipa::path(post, path = "/v1/tenants", request_body = NewTenant, responses((status = 201, description = "the tenant and its API key, shown once"), (status = 409, description = "exists already"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn create_tenant(
     State(state): State<AppState>,
     caller: Caller,
@@ -39,6 +40,7 @@ pub struct LoadQuery {
     mode: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/oauth-configurations", params(("tenant" = String, Path), ("mode" = Option<String>, Query, description = "update: change providers in use in place")), request_body(content = String, content_type = "application/json", description = "a ThingWorx load file"), responses((status = 200, description = "created and updated providers"), (status = 409, description = "replaces providers in use; nothing loaded"), (status = 422, description = "errors with JSON paths; nothing loaded"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn load_configuration(
     State(state): State<AppState>,
     caller: Caller,
@@ -62,6 +64,7 @@ pub async fn load_configuration(
     Ok(Json(json!({"created": report.created, "updated": report.updated})))
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/providers", params(("tenant" = String, Path)), responses((status = 200, description = "providers, never their values"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn providers(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,6 +84,7 @@ pub struct DeleteQuery {
     force: Option<bool>,
 }
 
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/providers/{connector}/{display_name}", params(("tenant" = String, Path), ("connector" = String, Path), ("display_name" = String, Path), ("force" = Option<bool>, Query)), responses((status = 204, description = "removed"), (status = 409, description = "tokens use it"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn delete_provider(
     State(state): State<AppState>,
     caller: Caller,
@@ -113,6 +117,7 @@ fn connector_json(component: &str, c: &crate::runtime::Connector) -> Value {
            "scopes": c.scopes.iter().map(|(k, _)| k).collect::<Vec<_>>()})
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/connectors", params(("tenant" = String, Path)), responses((status = 200, description = "what this tenant can use"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn connectors(
     State(state): State<AppState>,
     caller: Caller,
@@ -124,6 +129,7 @@ pub async fn connectors(
     Ok(Json(json!({"connectors": list})))
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/connectors", params(("tenant" = String, Path)), request_body(content = String, content_type = "application/json", description = "a ThingWorx connector config.json"), responses((status = 201, description = "the connector"), (status = 422, description = "what is wrong, with its JSON path"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 /// Adds a custom connector from a ThingWorx `config.json` body.
 pub async fn add_connector(
     State(state): State<AppState>,

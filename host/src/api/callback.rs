@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use super::AppState;
 use crate::store::TokenStatus;
 
+#[utoipa::path(get, path = "/oauth/return", responses((status = 200, description = "a small HTML page: connected, or what went wrong"), (status = 400, description = "unknown, used or expired state")))]
 pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();

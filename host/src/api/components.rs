@@ -15,6 +15,7 @@ fn component_json(c: &crate::runtime::Component) -> Value {
            "connectors": c.connectors.iter().map(|k| &k.name).collect::<Vec<_>>()})
 }
 
+#[utoipa::path(get, path = "/v1/components", responses((status = 200, description = "built-in and installed components"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn list(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
     caller.admin()?;
     let list: Vec<_> = state.runtime.components().iter().map(|c| component_json(c)).collect();
@@ -26,6 +27,7 @@ pub struct InstallQuery {
     name: String,
 }
 
+#[utoipa::path(post, path = "/v1/components", params(("name" = String, Query)), request_body(content = Vec<u8>, content_type = "application/wasm"), responses((status = 201, description = "verified and installed"), (status = 400, description = "not a valid component"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 /// `POST /v1/components?name=NAME` with the `.wasm` as the body.
 pub async fn install(
     State(state): State<AppState>,
@@ -38,6 +40,7 @@ pub async fn install(
     Ok((StatusCode::CREATED, Json(component_json(&component))))
 }
 
+#[utoipa::path(put, path = "/v1/tenants/{tenant}/components/{name}", params(("tenant" = String, Path), ("name" = String, Path)), responses((status = 204, description = "enabled"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn enable(
     State(state): State<AppState>,
     caller: Caller,
@@ -46,6 +49,7 @@ pub async fn enable(
     set(state, caller, tenant, name, true).await
 }
 
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/components/{name}", params(("tenant" = String, Path), ("name" = String, Path)), responses((status = 204, description = "disabled"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,

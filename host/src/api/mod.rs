@@ -7,6 +7,7 @@ mod callback;
 mod components;
 mod error;
 mod log;
+mod openapi;
 mod tokens;
 
 use std::sync::Arc;
@@ -41,6 +42,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
         .route("/oauth/return", get(callback::finish))
         .route("/Thingworx/Oauths/oauth/return", get(callback::finish))

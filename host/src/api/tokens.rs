@@ -18,7 +18,7 @@ fn default_true() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct StartBody {
     name: String,
     connector: String,
@@ -68,6 +68,7 @@ fn access(token: AccessToken) -> Json<Value> {
     )
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), request_body = StartBody, responses((status = 201, description = "StartTokenRequestAndGetAuthLink: id, status, auth_link"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,6 +95,7 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(started(s))))
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), responses((status = 200, description = "tokens, never their secrets"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
@@ -104,6 +106,7 @@ pub async fn list(
     Ok(Json(json!({"tokens": tokens.iter().map(view).collect::<Vec<_>>()})))
 }
 
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "status, never secrets"), (status = 404, description = "no such token"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -116,6 +119,7 @@ pub async fn show(
     Ok(Json(view(&token)))
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when it expires within 60 s"), (status = 409, description = "the token is not active"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn access_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -125,6 +129,7 @@ pub async fn access_token(
     Ok(access(state.service.access_token(&tenant.id, &id).await?))
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/refresh", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "RefreshAccessToken"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn refresh(
     State(state): State<AppState>,
     caller: Caller,
@@ -134,7 +139,7 @@ pub async fn refresh(
     Ok(access(state.service.refresh(&tenant.id, &id).await?))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, utoipa::ToSchema, Default)]
 pub struct ResetBody {
     scopes: Option<Vec<String>>,
     resource: Option<String>,
@@ -142,6 +147,7 @@ pub struct ResetBody {
     additional: Map<String, Value>,
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/reset", params(("tenant" = String, Path), ("id" = String, Path)), request_body = ResetBody, responses((status = 200, description = "ResetClientCredentialsToken"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn reset(
     State(state): State<AppState>,
     caller: Caller,
@@ -154,6 +160,7 @@ pub async fn reset(
     Ok(Json(started(s)))
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "a new auth_link"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
@@ -163,6 +170,7 @@ pub async fn retry(
     Ok(Json(started(state.service.retry(&tenant.id, &id).await?)))
 }
 
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/validate", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "what the provider says"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn validate(
     State(state): State<AppState>,
     caller: Caller,
@@ -173,11 +181,12 @@ pub async fn validate(
     Ok(Json(json!({"active": v.active, "expires_in": v.expires_in, "scope": v.scope, "subject": v.subject})))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RenameBody {
     name: String,
 }
 
+#[utoipa::path(patch, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), request_body = RenameBody, responses((status = 200, description = "renamed"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn rename(
     State(state): State<AppState>,
     caller: Caller,
@@ -189,6 +198,7 @@ pub async fn rename(
     show(State(state), Caller(crate::store::KeyOwner::Tenant(tenant.clone())), Path((tenant.name, id))).await
 }
 
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 204, description = "deleted, revoked where the provider can"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn remove(
     State(state): State<AppState>,
     caller: Caller,
