@@ -15,7 +15,17 @@ const ADMIN_KEY: &str = "admin-key-for-tests";
 struct Server {
     child: Child,
     base: String,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+impl Server {
+    /// Asks for a graceful stop (SIGTERM) and returns the server's log.
+    fn stop(mut self) -> (std::process::ExitStatus, String) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        (exit, std::fs::read_to_string(self.dir.path().join("server.log")).unwrap())
+    }
 }
 
 impl Drop for Server {
@@ -37,16 +47,19 @@ async fn start_server() -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let base = format!("http://127.0.0.1:{port}");
     let dir = tempfile::tempdir().unwrap();
+    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
     let child = Command::new(binary())
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base, "--allow-private-network"])
         .arg("--data-dir")
         .arg(dir.path())
         .env("FLOWAUTH_ADMIN_KEY", ADMIN_KEY)
         .env_remove("FLOWAUTH_MASTER_KEY")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
-    let server = Server { child, base, _dir: dir };
+    let server = Server { child, base, dir };
     for _ in 0..600 {
         if reqwest::get(format!("{}/healthz", server.base)).await.is_ok_and(|r| r.status().is_success()) {
             return server;
@@ -167,6 +180,18 @@ async fn flow_steps_and_admin_over_http() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     let (status, _) = api.get(&format!("/v1/tenants/acme/tokens/{id}"), &key).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // ThingWorx's callback path works too.
+    let page =
+        reqwest::get(format!("{}/Thingworx/Oauths/oauth/return?code=x&state=unknown", server.base)).await.unwrap();
+    assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+
+    let (exit, log) = server.stop();
+    assert!(exit.success(), "SIGTERM stops the server gracefully: {exit}");
+    assert!(log.contains("/access-token"), "requests are logged");
+    for secret in [ADMIN_KEY, key.as_str(), CLIENT_SECRET, "good-code", "at-1", "at-2", "rt-1"] {
+        assert!(!log.contains(secret), "{secret} leaked into the server log");
+    }
 }
 
 #[tokio::test]
