@@ -174,6 +174,14 @@ async fn flow_steps_and_admin_over_http() {
     let count = metrics.lines().find_map(|l| l.strip_prefix("flowauth_component_call_seconds_count ")).unwrap();
     assert!(count.parse::<u64>().unwrap() > 0, "{metrics}");
 
+    let (status, refused) =
+        api.call(reqwest::Method::DELETE, "/v1/tenants/acme/providers/devtools/HTTP", &key, None).await;
+    assert_eq!(
+        (status, refused["error"]["code"].as_str()),
+        (StatusCode::CONFLICT, Some("provider_in_use")),
+        "{refused}"
+    );
+
     let (_, list) = api.get("/v1/tenants/acme/tokens", &key).await;
     assert_eq!(list["tokens"].as_array().unwrap().len(), 3);
     let (status, _) = api.call(reqwest::Method::DELETE, &format!("/v1/tenants/acme/tokens/{id}"), &key, None).await;
