@@ -35,12 +35,9 @@ impl Drop for Server {
     }
 }
 
-/// `target/<profile>/flowauth`, built by `cargo test --workspace`.
-fn binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let path = exe.parent().unwrap().parent().unwrap().join("flowauth");
-    assert!(path.exists(), "{} is missing: run `cargo test --workspace` (it builds the binary)", path.display());
-    path
+/// The binary under test, built by cargo for this test.
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_flowauth")
 }
 
 async fn start_server() -> Server {

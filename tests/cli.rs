@@ -6,10 +6,12 @@ use std::process::Command;
 use flowauth_tests::test_runtime;
 
 fn flowauth(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    let exe = std::env::current_exe().unwrap();
-    let binary = exe.parent().unwrap().parent().unwrap().join("flowauth");
-    assert!(binary.exists(), "{} is missing: run `cargo test --workspace`", binary.display());
-    Command::new(binary).current_dir(dir).args(args).env_remove("FLOWAUTH_MASTER_KEY").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_flowauth"))
+        .current_dir(dir)
+        .args(args)
+        .env_remove("FLOWAUTH_MASTER_KEY")
+        .output()
+        .unwrap()
 }
 
 #[tokio::test]
