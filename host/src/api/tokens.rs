@@ -113,10 +113,13 @@ pub async fn show(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let token = state.service.store().token(&tenant.id, &id).await?;
-    let token =
-        token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {id} not found")))?;
-    Ok(Json(view(&token)))
+    Ok(Json(view(&stored(&state, &tenant.id, &id).await?)))
+}
+
+/// A token of the tenant, or 404.
+async fn stored(state: &AppState, tenant_id: &str, id: &str) -> Result<TokenRecord, ApiError> {
+    let token = state.service.store().token(tenant_id, id).await?;
+    token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {id} not found")))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when it expires within 60 s"), (status = 409, description = "the token is not active"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
@@ -195,7 +198,7 @@ pub async fn rename(
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     state.service.rename(&tenant.id, &id, &body(request)?.name).await?;
-    show(State(state), Caller(crate::store::KeyOwner::Tenant(tenant.clone())), Path((tenant.name, id))).await
+    Ok(Json(view(&stored(&state, &tenant.id, &id).await?)))
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 204, description = "deleted, revoked where the provider can"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
