@@ -107,13 +107,14 @@ pub async fn delete_provider(
     }
 }
 
-fn connector_json(component: &str, c: &crate::runtime::Connector) -> Value {
+/// A connector as the API and `flowauth connectors --json` show it.
+pub fn connector_json(component: &str, c: &crate::runtime::Connector) -> Value {
     let settings: Vec<_> = c
         .settings
         .iter()
         .map(|s| json!({"key": s.key, "required": s.required, "secret": s.secret, "description": s.description}))
         .collect();
-    json!({"name": c.name, "title": c.title, "component": component, "settings": settings,
+    json!({"name": c.name, "title": c.title, "component": component, "hosts": c.hosts, "settings": settings,
            "scopes": c.scopes.iter().map(|(k, _)| k).collect::<Vec<_>>()})
 }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::{delete, get, post, put};
 
+pub use admin::connector_json;
 pub use error::{ApiError, body};
 
 use crate::runtime::Runtime;

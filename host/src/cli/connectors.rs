@@ -72,14 +72,7 @@ fn print(components: &[std::sync::Arc<Component>], json: bool) {
 
 fn print_one(component: &str, connector: &Connector, json: bool) {
     if json {
-        let settings: Vec<_> = connector
-            .settings
-            .iter()
-            .map(|s| serde_json::json!({"key": s.key, "required": s.required, "secret": s.secret, "description": s.description}))
-            .collect();
-        let line = serde_json::json!({"component": component, "connector": connector.name, "title": connector.title,
-                                      "hosts": connector.hosts, "settings": settings});
-        println!("{line}");
+        println!("{}", flowauth::api::connector_json(component, connector));
     } else {
         let settings: Vec<_> =
             connector.settings.iter().map(|s| if s.required { format!("{}*", s.key) } else { s.key.clone() }).collect();
