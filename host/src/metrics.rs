@@ -15,6 +15,8 @@ pub struct Metrics {
     requests: [AtomicU64; 5],
     refreshes: AtomicU64,
     refresh_failures: AtomicU64,
+    stale_handouts: AtomicU64,
+    busy: AtomicU64,
     component_calls: [AtomicU64; BUCKETS.len() + 1],
     component_seconds_micros: AtomicU64,
     component_faults: AtomicU64,
@@ -25,6 +27,8 @@ pub static METRICS: Metrics = Metrics {
     requests: [const { AtomicU64::new(0) }; 5],
     refreshes: AtomicU64::new(0),
     refresh_failures: AtomicU64::new(0),
+    stale_handouts: AtomicU64::new(0),
+    busy: AtomicU64::new(0),
     component_calls: [const { AtomicU64::new(0) }; BUCKETS.len() + 1],
     component_seconds_micros: AtomicU64::new(0),
     component_faults: AtomicU64::new(0),
@@ -43,6 +47,17 @@ impl Metrics {
         if failed {
             self.refresh_failures.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// A still-valid stored token handed out because its refresh failed
+    /// for a passing reason.
+    pub fn stale_handout(&self) {
+        self.stale_handouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A component call refused because no instance slot came free in time.
+    pub fn busy(&self) {
+        self.busy.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One component call, and whether the sandbox stopped the component.
@@ -70,6 +85,12 @@ impl Metrics {
         out.push_str("# HELP flowauth_token_refresh_failures_total Refreshes the provider refused or that failed.\n");
         out.push_str("# TYPE flowauth_token_refresh_failures_total counter\n");
         let _ = writeln!(out, "flowauth_token_refresh_failures_total {}", get(&self.refresh_failures));
+        out.push_str("# HELP flowauth_token_stale_handouts_total Still-valid tokens handed out after a refresh failed for a passing reason.\n");
+        out.push_str("# TYPE flowauth_token_stale_handouts_total counter\n");
+        let _ = writeln!(out, "flowauth_token_stale_handouts_total {}", get(&self.stale_handouts));
+        out.push_str("# HELP flowauth_component_calls_refused_total Component calls refused: no instance slot came free in time.\n");
+        out.push_str("# TYPE flowauth_component_calls_refused_total counter\n");
+        let _ = writeln!(out, "flowauth_component_calls_refused_total {}", get(&self.busy));
         out.push_str("# HELP flowauth_component_faults_total Component calls stopped by the sandbox.\n");
         out.push_str("# TYPE flowauth_component_faults_total counter\n");
         let _ = writeln!(out, "flowauth_component_faults_total {}", get(&self.component_faults));

@@ -1,14 +1,14 @@
 //! Tenants, LoadOAuthConfiguration, providers and connectors.
 
 use axum::Json;
-use axum::extract::rejection::JsonRejection;
+use axum::extract::rejection::{JsonRejection, StringRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
-use super::{ApiError, AppState, body};
+use super::{ApiError, AppState, body, text};
 use crate::store::LoadMode;
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -40,15 +40,16 @@ pub struct LoadQuery {
     mode: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/oauth-configurations", params(("tenant" = String, Path), ("mode" = Option<String>, Query, description = "update: change providers in use in place")), request_body(content = String, content_type = "application/json", description = "a ThingWorx load file"), responses((status = 200, description = "created and updated providers"), (status = 409, description = "replaces providers in use; nothing loaded"), (status = 422, description = "errors with JSON paths; nothing loaded"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/oauth-configurations", params(("tenant" = String, Path), ("mode" = Option<String>, Query, description = "update: change providers in use in place")), request_body(content = String, content_type = "application/json", description = "a ThingWorx load file"), responses((status = 200, description = "created and updated providers"), (status = 413, description = "larger than 1 MiB"), (status = 409, description = "replaces providers in use; nothing loaded"), (status = 422, description = "errors with JSON paths; nothing loaded"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn load_configuration(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant): Path<String>,
     Query(query): Query<LoadQuery>,
-    body: String,
+    body: Result<String, StringRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let body = text(body)?;
     let mode = match query.mode.as_deref() {
         None | Some("replace") => LoadMode::Replace,
         Some("update") => LoadMode::Update,
@@ -136,9 +137,10 @@ pub async fn add_connector(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant): Path<String>,
-    definition: String,
+    definition: Result<String, StringRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let definition = text(definition)?;
     let connector = state.service.add_connector(&tenant, &definition).await?;
     Ok((StatusCode::CREATED, Json(connector_json("generic", &connector))))
 }

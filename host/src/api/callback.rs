@@ -7,19 +7,22 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
-use crate::store::TokenStatus;
 
 #[utoipa::path(get, path = "/oauth/return", responses((status = 200, description = "a small HTML page: connected, or what went wrong"), (status = 400, description = "unknown, used or expired state")))]
 pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
     let (status, title, text) = match state.service.callback(&query, None).await {
-        Ok(done) if done.status == TokenStatus::Active => (
-            StatusCode::OK,
-            "Connected",
-            "The authorization succeeded. You can close this window and return to your flow.".to_owned(),
-        ),
+        Ok(done) if done.error.is_none() => {
+            tracing::info!(token = %done.token_id, "authorization completed");
+            (
+                StatusCode::OK,
+                "Connected",
+                "The authorization succeeded. You can close this window and return to your flow.".to_owned(),
+            )
+        }
         Ok(done) => {
+            tracing::info!(token = %done.token_id, status = done.status.as_str(), "authorization refused");
             let reason = done.error.map(|(code, message)| format!("{message} ({code})")).unwrap_or_default();
             (
                 StatusCode::OK,

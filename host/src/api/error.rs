@@ -1,7 +1,7 @@
 //! Errors as `{"error": {"code", "message"}}`, keeping a provider's OAuth code.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
@@ -16,12 +16,14 @@ pub struct ApiError {
     code: String,
     message: String,
     entries: Vec<EntryError>,
+    /// Seconds for `Retry-After`, when trying again later may succeed.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with a status, a stable code and a sentence.
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self { status, code: code.into(), message: message.into(), entries: Vec::new() }
+        Self { status, code: code.into(), message: message.into(), entries: Vec::new(), retry_after: None }
     }
 
     /// 401: no key or an unknown one.
@@ -43,7 +45,11 @@ impl IntoResponse for ApiError {
             let errors: Vec<_> = self.entries.iter().map(|e| json!({"path": e.path, "message": e.message})).collect();
             body["errors"] = json!(errors);
         }
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
     }
 }
 
@@ -52,23 +58,27 @@ impl From<TokenError> for ApiError {
         let status = match &error {
             TokenError::NotFound(_) => StatusCode::NOT_FOUND,
             TokenError::Invalid(_) | TokenError::State(_) => StatusCode::BAD_REQUEST,
-            TokenError::NotUsable { .. } => StatusCode::CONFLICT,
+            TokenError::NotUsable { .. } | TokenError::Conflict(_) => StatusCode::CONFLICT,
+            TokenError::RefreshHeld { .. } | TokenError::Provider(CallError::Busy { .. }) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             TokenError::Provider(CallError::OAuth(crate::runtime::OauthError::Config(_))) => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             TokenError::Provider(CallError::OAuth(_)) => StatusCode::BAD_GATEWAY,
             TokenError::Provider(_) => StatusCode::BAD_GATEWAY,
             TokenError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
-            TokenError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            TokenError::Store(_) | TokenError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &error {
-            TokenError::Store(e) if status == StatusCode::INTERNAL_SERVER_ERROR => {
-                tracing::error!(error = %e, "store failure");
+            TokenError::Store(_) | TokenError::Internal(_) if status == StatusCode::INTERNAL_SERVER_ERROR => {
+                tracing::error!(%error, "internal failure");
                 "internal error: see the server log".to_owned()
             }
             other => other.to_string(),
         };
-        Self::new(status, error.code(), message)
+        let retry_after = error.retry_after_seconds().filter(|_| status == StatusCode::SERVICE_UNAVAILABLE);
+        Self { retry_after, ..Self::new(status, error.code(), message) }
     }
 }
 
@@ -86,11 +96,24 @@ impl From<LoadError> for ApiError {
             LoadError::Failed(error) => return error.into(),
         };
         let message = format!("nothing was loaded: {} problem(s), see errors", entries.len());
-        Self { status, code: code.into(), message, entries }
+        Self { entries, ..Self::new(status, code, message) }
     }
 }
 
-/// A JSON body, or a 400 that says what is wrong with it.
+/// A JSON body, or an error that says what is wrong with it (413 when it
+/// is larger than the route accepts).
 pub fn body<T>(body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, ApiError> {
-    body.map(|axum::Json(b)| b).map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))
+    body.map(|axum::Json(b)| b).map_err(|e| rejected(e.status(), e.body_text()))
+}
+
+/// A text body, or an error that says what is wrong with it.
+pub fn text(body: Result<String, axum::extract::rejection::StringRejection>) -> Result<String, ApiError> {
+    body.map_err(|e| rejected(e.status(), e.body_text()))
+}
+
+fn rejected(status: StatusCode, text: String) -> ApiError {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", text),
+        _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", text),
+    }
 }

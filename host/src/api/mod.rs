@@ -13,10 +13,11 @@ mod tokens;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{delete, get, post, put};
 
 pub use admin::connector_json;
-pub use error::{ApiError, body};
+pub use error::{ApiError, body, text};
 
 use crate::runtime::Runtime;
 use crate::tokens::TokenService;
@@ -39,8 +40,14 @@ impl AppState {
     }
 }
 
+/// The largest body of an ordinary JSON request.
+const MAX_BODY_BYTES: usize = 64 << 10;
+/// The largest component upload.
+const MAX_COMPONENT_BYTES: usize = 32 << 20;
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
+    let documents = DefaultBodyLimit::max(crate::tokens::MAX_LOAD_FILE_BYTES);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/v1/openapi.json", get(openapi::document))
@@ -48,12 +55,15 @@ pub fn router(state: AppState) -> Router {
         .route("/oauth/return", get(callback::finish))
         .route("/Thingworx/Oauths/oauth/return", get(callback::finish))
         .route("/v1/tenants", post(admin::create_tenant))
-        .route("/v1/components", get(components::list).post(components::install))
+        .route(
+            "/v1/components",
+            get(components::list).post(components::install).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES)),
+        )
         .route("/v1/tenants/{tenant}/components/{name}", put(components::enable).delete(components::disable))
-        .route("/v1/tenants/{tenant}/oauth-configurations", post(admin::load_configuration))
+        .route("/v1/tenants/{tenant}/oauth-configurations", post(admin::load_configuration).layer(documents))
         .route("/v1/tenants/{tenant}/providers", get(admin::providers))
         .route("/v1/tenants/{tenant}/providers/{connector}/{display_name}", delete(admin::delete_provider))
-        .route("/v1/tenants/{tenant}/connectors", get(admin::connectors).post(admin::add_connector))
+        .route("/v1/tenants/{tenant}/connectors", get(admin::connectors).post(admin::add_connector).layer(documents))
         .route("/v1/tenants/{tenant}/tokens", post(tokens::start).get(tokens::list))
         .route("/v1/tenants/{tenant}/tokens/{id}", get(tokens::show).patch(tokens::rename).delete(tokens::remove))
         .route("/v1/tenants/{tenant}/tokens/{id}/access-token", post(tokens::access_token))
@@ -61,7 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/tokens/{id}/reset", post(tokens::reset))
         .route("/v1/tenants/{tenant}/tokens/{id}/retry", post(tokens::retry))
         .route("/v1/tenants/{tenant}/tokens/{id}/validate", post(tokens::validate))
-        .layer(axum::extract::DefaultBodyLimit::max(32 << 20))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(log::requests))
         .with_state(state)
 }

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -122,7 +122,7 @@ async fn stored(state: &AppState, tenant_id: &str, id: &str) -> Result<TokenReco
     token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {id} not found")))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when it expires within 60 s"), (status = 409, description = "the token is not active"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when less than min(60 s, half its lifetime) is left"), (status = 409, description = "the token is not active"), (status = 503, description = "the provider failed for a passing reason and the stored token expired, or no instance slot is free: see Retry-After"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn access_token(
     State(state): State<AppState>,
     caller: Caller,
@@ -163,14 +163,20 @@ pub async fn reset(
     Ok(Json(started(s)))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "a new auth_link"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[derive(Deserialize)]
+pub struct RetryQuery {
+    force: Option<bool>,
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path), ("force" = Option<bool>, Query, description = "re-authorize an active token; it keeps serving until the new authorization completes")), responses((status = 200, description = "a new auth_link"), (status = 409, description = "the token is active: use refresh, or force"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
+    Query(query): Query<RetryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    Ok(Json(started(state.service.retry(&tenant.id, &id).await?)))
+    Ok(Json(started(state.service.retry(&tenant.id, &id, query.force.unwrap_or(false)).await?)))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/validate", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "what the provider says"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]

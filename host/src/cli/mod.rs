@@ -24,7 +24,12 @@ use crate::{Cli, Command};
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => {
-            serve::serve(&cli.data_dir, runtime(&cli.data_dir, cli.allow_private_network).await?, args).await?
+            let mut config = runtime_config(&cli.data_dir, cli.allow_private_network);
+            config.sandbox.max_instances = args.max_instances;
+            config.sandbox.max_instances_per_tenant = args.max_calls_per_tenant;
+            config.sandbox.slot_wait = std::time::Duration::from_secs(args.slot_wait_seconds);
+            let runtime = Runtime::new(config).await.context("starting the component runtime")?;
+            serve::serve(&cli.data_dir, runtime, args).await?
         }
         Command::Connectors { tenant } => {
             connectors::list(&cli.data_dir, runtime(&cli.data_dir, cli.allow_private_network).await?, tenant, cli.json)
@@ -58,7 +63,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The component runtime, with compiled code cached in the data directory.
 async fn runtime(data_dir: &std::path::Path, allow_private_network: bool) -> anyhow::Result<Runtime> {
+    Runtime::new(runtime_config(data_dir, allow_private_network)).await.context("starting the component runtime")
+}
+
+fn runtime_config(data_dir: &std::path::Path, allow_private_network: bool) -> RuntimeConfig {
     let mut config = RuntimeConfig { cache_dir: Some(data_dir.join("compiled")), ..RuntimeConfig::default() };
     config.outbound.allow_private_network = allow_private_network;
-    Runtime::new(config).await.context("starting the component runtime")
+    config
 }

@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
@@ -27,7 +28,21 @@ pub struct ServeArgs {
     /// Sets the admin API key instead of generating one.
     #[arg(long, env = "FLOWAUTH_ADMIN_KEY", hide_env_values = true)]
     admin_key: Option<String>,
+    /// Component instances that may run at once (each call runs in its own).
+    #[arg(long, env = "FLOWAUTH_MAX_INSTANCES", default_value_t = 128)]
+    pub max_instances: u32,
+    /// Instances one tenant's calls may hold at once, so that a tenant whose
+    /// provider hangs cannot starve the others.
+    #[arg(long, env = "FLOWAUTH_MAX_CALLS_PER_TENANT", default_value_t = 32)]
+    pub max_calls_per_tenant: u32,
+    /// Seconds a call waits for a free instance before the API answers 503
+    /// with Retry-After.
+    #[arg(long, env = "FLOWAUTH_SLOT_WAIT_SECONDS", default_value_t = 5)]
+    pub slot_wait_seconds: u64,
 }
+
+/// How often expired authorizations, states and leases are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 pub async fn serve(data_dir: &Path, runtime: Runtime, args: ServeArgs) -> anyhow::Result<()> {
     let mut store_config = StoreConfig::in_dir(data_dir);
@@ -39,6 +54,7 @@ pub async fn serve(data_dir: &Path, runtime: Runtime, args: ServeArgs) -> anyhow
     }
     let public_url = args.public_url.unwrap_or_else(|| format!("http://{}", args.listen));
     let redirect_uri = format!("{}/oauth/return", public_url.trim_end_matches('/'));
+    tokio::spawn(sweep(store.clone()));
     let service = Arc::new(TokenService::new(store, runtime.clone(), redirect_uri.clone()));
     service.load_components().await.context("loading installed components")?;
     let app = router(AppState::new(service, runtime));
@@ -47,6 +63,18 @@ pub async fn serve(data_dir: &Path, runtime: Runtime, args: ServeArgs) -> anyhow
     println!("flowauth listening on http://{} (redirect URI {redirect_uri})", listener.local_addr()?);
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
+}
+
+/// Deletes what no request will need again, now and then.
+async fn sweep(store: Store) {
+    let mut every = tokio::time::interval(SWEEP_EVERY);
+    loop {
+        every.tick().await;
+        match store.sweep().await {
+            Ok(swept) => tracing::debug!(?swept, "swept"),
+            Err(error) => tracing::warn!(%error, "sweeping expired authorizations and leases failed"),
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM: stop accepting, finish the requests in flight.

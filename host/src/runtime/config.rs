@@ -19,6 +19,12 @@ pub struct RuntimeConfig {
 pub struct SandboxConfig {
     /// Instances that may run at once; further calls wait for a slot.
     pub max_instances: u32,
+    /// Instances one tenant's calls may hold at once, so that one tenant
+    /// whose provider hangs cannot take the whole pool.
+    pub max_instances_per_tenant: u32,
+    /// How long a call waits for a slot before it is refused as busy
+    /// (the API answers 503 with `Retry-After`).
+    pub slot_wait: Duration,
     /// Linear memory one instance may grow to.
     pub max_memory_bytes: usize,
     /// Guest CPU time one call may use (time spent waiting in host calls,
@@ -32,6 +38,8 @@ impl Default for SandboxConfig {
     fn default() -> Self {
         Self {
             max_instances: 128,
+            max_instances_per_tenant: 32,
+            slot_wait: Duration::from_secs(5),
             max_memory_bytes: 64 << 20,
             cpu_budget: Duration::from_millis(500),
             call_timeout: Duration::from_secs(45),

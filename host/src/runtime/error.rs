@@ -38,7 +38,7 @@ pub enum InstallError {
 }
 
 /// A component call did not produce the component's answer.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum CallError {
     /// The component answered with an OAuth error (the provider refused,
     /// a setting is wrong, ...). A provider's OAuth code is kept.
@@ -76,6 +76,18 @@ pub enum CallError {
         /// The deadline.
         timeout: Duration,
     },
+    /// No instance slot came free in time: the tenant uses its whole
+    /// share, or the server its whole pool. Nothing was sent.
+    #[error(
+        "too many component calls in flight for {scope}: none finished within {waited:?}; try again shortly \
+         (operators: --max-calls-per-tenant and --max-instances set the shares)"
+    )]
+    Busy {
+        /// `this tenant` or `this server`.
+        scope: &'static str,
+        /// How long the call waited for a slot.
+        waited: Duration,
+    },
     /// The guest trapped (a panic, an out-of-bounds access, ...).
     #[error("component {component} crashed: {message}")]
     Trap {
@@ -98,7 +110,39 @@ impl CallError {
 
     /// Whether the component misbehaved (as opposed to answering).
     pub fn is_sandbox_fault(&self) -> bool {
-        !matches!(self, Self::OAuth(_) | Self::UnknownConnector { .. })
+        !matches!(self, Self::OAuth(_) | Self::UnknownConnector { .. } | Self::Busy { .. })
+    }
+
+    /// A stable code: the provider's OAuth code when it refused.
+    pub fn code(&self) -> &str {
+        match self {
+            Self::Busy { .. } => "busy",
+            _ => {
+                self.oauth_code().unwrap_or(if self.is_sandbox_fault() { "component_failed" } else { "provider_error" })
+            }
+        }
+    }
+
+    /// Whether the failure may pass by itself: the provider could not be
+    /// reached, answered 5xx or said it is unavailable, the call ran out of
+    /// time, or no slot was free.
+    pub fn is_passing(&self) -> bool {
+        match self {
+            Self::OAuth(OauthError::Transport(_)) | Self::Timeout { .. } | Self::Busy { .. } => true,
+            Self::OAuth(OauthError::Rejected(e)) => {
+                e.status >= 500 || matches!(e.code.as_str(), "temporarily_unavailable" | "server_error")
+            }
+            _ => false,
+        }
+    }
+
+    /// How long a caller should wait before trying again, when the server
+    /// itself refused for want of a slot.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Busy { waited, .. } => Some((*waited).max(Duration::from_secs(1))),
+            _ => None,
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod log;
 mod outbound;
 mod registry;
 mod sandbox;
+mod slots;
 
 pub use bindings::flowauth::oauth::types::{
     AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, Setting, TokenSet, Validation,
@@ -68,6 +69,11 @@ impl Runtime {
     /// Removes a component from the registry (calls in flight finish).
     pub fn uninstall(&self, digest: &str) {
         self.inner.registry.remove(digest);
+    }
+
+    /// How long one component call may take, host calls included.
+    pub fn call_timeout(&self) -> std::time::Duration {
+        self.inner.sandbox.call_timeout()
     }
 
     /// Every installed component.

@@ -62,6 +62,9 @@ pub struct Target {
     pub client: Client,
     /// The key for `private_key_jwt`, when the provider uses one.
     pub signing_key: Option<SigningKey>,
+    /// The tenant the call is for: it counts against that tenant's share
+    /// of the instance pool. `None` for the operator's own calls.
+    pub tenant: Option<String>,
 }
 
 impl Target {
@@ -76,7 +79,13 @@ impl Target {
 
     /// A target for a connector described at run time (a `config.json`).
     pub fn with_connector(component: Arc<Component>, connector: Connector, client: Client) -> Self {
-        Self { component, connector: Some(connector), client, signing_key: None }
+        Self { component, connector: Some(connector), client, signing_key: None, tenant: None }
+    }
+
+    /// Counts the call against `tenant`'s share of the instance pool.
+    pub fn for_tenant(mut self, tenant: &str) -> Self {
+        self.tenant = Some(tenant.to_owned());
+        self
     }
 
     /// Lends the host's key for `private_key_jwt` client assertions.
@@ -89,7 +98,7 @@ impl Target {
     /// is known.
     pub(crate) fn bare(component: Arc<Component>) -> Self {
         let client = Client { connector: String::new(), settings: Vec::new(), definition: None };
-        Self { component, connector: None, client, signing_key: None }
+        Self { component, connector: None, client, signing_key: None, tenant: None }
     }
 }
 

@@ -7,7 +7,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::Semaphore;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -21,13 +20,14 @@ use super::engine::EPOCH_TICK;
 use super::error::{CallError, InstallError};
 use super::outbound::{AllowList, Outbound, OutboundCall};
 use super::registry::Target;
+use super::slots::Slots;
 
 /// The engine, the linker with every host import, and the limits.
 pub struct Sandbox {
     pub engine: wasmtime::Engine,
     pub linker: Linker<CallState>,
     outbound: Arc<Outbound>,
-    slots: Semaphore,
+    slots: Slots,
     config: SandboxConfig,
 }
 
@@ -79,17 +79,26 @@ impl Sandbox {
             engine,
             linker,
             outbound: Arc::new(outbound),
-            slots: Semaphore::new(config.sandbox.max_instances as usize),
+            slots: Slots::new(&config.sandbox),
             config: config.sandbox.clone(),
         })
     }
 
-    /// Runs `f` against a fresh instance of the target's component.
+    /// How long one call may take, host calls included.
+    pub fn call_timeout(&self) -> Duration {
+        self.config.call_timeout
+    }
+
+    /// Runs `f` against a fresh instance of the target's component, once a
+    /// slot of the pool (and of the target's tenant) is free.
     pub async fn call<R, F>(&self, target: &Target, f: F) -> Result<R, CallError>
     where
         F: AsyncFnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<Result<R, OauthError>>,
     {
-        let _slot = self.slots.acquire().await.expect("the instance semaphore is never closed");
+        let _slot = self.slots.acquire(target.tenant.as_deref()).await.inspect_err(|error| {
+            crate::metrics::METRICS.busy();
+            tracing::warn!(tenant = target.tenant.as_deref().unwrap_or("-"), %error, "component call refused");
+        })?;
         let component = target.component.clone();
         let mut store = Store::new(&self.engine, self.state(target));
         store.limiter(|state| &mut state.memory);

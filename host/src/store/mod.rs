@@ -5,12 +5,16 @@
 //! this module writes SQL.
 
 mod api_keys;
+mod holder;
 mod keys;
+mod leases;
 mod records;
 mod seal;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sqlx::SqlitePool;
@@ -18,19 +22,23 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 pub use api_keys::{KeyOwner, key_hash};
 pub use keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};
+pub use leases::Lease;
 pub use records::*;
 pub use seal::KeyRing;
 use seal::Place;
+pub use sweep::Swept;
+pub use tokens::Outcome;
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "flowauth.db";
 
-/// What went wrong in the store.
-#[derive(Debug, thiserror::Error)]
+/// What went wrong in the store. Cheap to clone, so that one failure can
+/// reach every caller waiting on the same refresh.
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened, migrated or queried.
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(Arc<sqlx::Error>),
     /// A master key could not be read or written.
     #[error("master key: {0}")]
     Key(String),
@@ -49,6 +57,12 @@ pub enum StoreError {
     /// A row with this name exists already.
     #[error("{0} exists already")]
     Exists(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> Self {
+        Self::Database(Arc::new(error))
+    }
 }
 
 /// Where the store lives and how its keys are found.
@@ -74,6 +88,8 @@ impl StoreConfig {
 pub struct Store {
     pool: SqlitePool,
     ring: KeyRing,
+    /// This handle's identity in refresh leases, alive while it is.
+    holder: Arc<holder::Holder>,
 }
 
 /// Seconds since the Unix epoch.
@@ -106,9 +122,10 @@ impl Store {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::Database(e.into()))?;
+        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::from(sqlx::Error::from(e)))?;
         let ring = config.keys.load()?;
-        let store = Self { pool, ring };
+        let holder = Arc::new(holder::Holder::register(&config.data_dir)?);
+        let store = Self { pool, ring, holder };
         store.check_keys().await?;
         Ok(store)
     }
@@ -125,6 +142,13 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// A write transaction that takes SQLite's write lock at once, so a
+    /// transaction that reads then writes never fails half-way with
+    /// "database is locked" (it waits its turn under the busy timeout).
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 
     fn seal(&self, tenant: &str, table: &str, row: &str, column: &str, plaintext: &[u8]) -> Vec<u8> {
@@ -154,5 +178,16 @@ impl Store {
     }
 }
 
+/// Plain data as the JSON text a column holds.
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).expect("plain data serializes")
+}
+
+fn from_json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+mod pending;
 mod queries;
 mod rotate;
+mod tokens;

@@ -4,19 +4,9 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::{
-    EntryError, Issued, LoadMode, LoadReport, NewToken, PendingAuthorization, Provider, ProviderInput, ProviderSummary,
-    Store, StoreError, Taken, Tenant, TokenRecord, TokenStatus, new_id, now,
+    EntryError, LoadMode, LoadReport, Provider, ProviderInput, ProviderSummary, Store, StoreError, Tenant, from_json,
+    json, new_id, now,
 };
-
-type Pairs = Vec<(String, String)>;
-
-fn json<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_string(value).expect("plain data serializes")
-}
-
-fn from_json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
-    serde_json::from_str(text).unwrap_or_default()
-}
 
 impl Store {
     /// Creates a tenant.
@@ -51,7 +41,7 @@ impl Store {
         entries: &[ProviderInput],
         mode: LoadMode,
     ) -> Result<Result<LoadReport, Vec<EntryError>>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut report = LoadReport::default();
         let mut conflicts = Vec::new();
         for entry in entries {
@@ -195,7 +185,7 @@ impl Store {
         display_name: &str,
         force: bool,
     ) -> Result<Result<(), Vec<String>>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let id: String =
             sqlx::query_scalar("SELECT id FROM providers WHERE tenant_id = ? AND connector = ? AND display_name = ?")
                 .bind(tenant_id)
@@ -215,272 +205,6 @@ impl Store {
         sqlx::query("DELETE FROM providers WHERE id = ?").bind(&id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Ok(()))
-    }
-
-    /// Creates a token row in status `pending`.
-    pub async fn insert_token(&self, token: &NewToken) -> Result<(), StoreError> {
-        let client = token
-            .client
-            .as_ref()
-            .map(|c| self.seal(&token.tenant_id, "tokens", &token.id, "client", json(c).as_bytes()));
-        let at = now();
-        sqlx::query(
-            "INSERT INTO tokens (id, tenant_id, provider_id, name, flow, status, scopes, inputs, extra, client_sealed, \
-             generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, '[]', ?, 0, ?, ?)",
-        )
-        .bind(&token.id)
-        .bind(&token.tenant_id)
-        .bind(&token.provider_id)
-        .bind(&token.name)
-        .bind(&token.flow)
-        .bind(json(&token.scopes))
-        .bind(json(&token.inputs))
-        .bind(client)
-        .bind(at)
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// A token with its secrets opened.
-    pub async fn token(&self, tenant_id: &str, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM tokens WHERE tenant_id = ? AND id = ?")
-            .bind(tenant_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| self.token_row(&r)).transpose()
-    }
-
-    /// The tenant's tokens, newest first.
-    pub async fn tokens(&self, tenant_id: &str) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM tokens WHERE tenant_id = ? ORDER BY created_at DESC, name")
-            .bind(tenant_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| self.token_row(r)).collect()
-    }
-
-    fn token_row(&self, row: &SqliteRow) -> Result<TokenRecord, StoreError> {
-        let (id, tenant_id): (String, String) = (row.get("id"), row.get("tenant_id"));
-        let open = |column: &str| {
-            self.open_optional(&tenant_id, "tokens", &id, column, row.get(format!("{column}_sealed").as_str()))
-        };
-        let client: Option<String> = open("client")?;
-        Ok(TokenRecord {
-            access_token: open("access_token")?,
-            refresh_token: open("refresh_token")?,
-            id_token: open("id_token")?,
-            client: client.map(|c| from_json::<Pairs>(&c)),
-            provider_id: row.get("provider_id"),
-            name: row.get("name"),
-            flow: row.get("flow"),
-            status: TokenStatus::parse(&row.get::<String, _>("status")),
-            error_code: row.get("error_code"),
-            error_message: row.get("error_message"),
-            scopes: from_json(&row.get::<String, _>("scopes")),
-            inputs: from_json(&row.get::<String, _>("inputs")),
-            token_type: row.get("token_type"),
-            expires_at: row.get("expires_at"),
-            extra: from_json(&row.get::<String, _>("extra")),
-            generation: row.get("generation"),
-            created_at: row.get("created_at"),
-            updated_at: row.get("updated_at"),
-            id,
-            tenant_id,
-        })
-    }
-
-    /// Stores a new token set and makes the token active. A set without a
-    /// refresh token keeps the stored one. Returns the new generation.
-    pub async fn store_issued(&self, tenant_id: &str, id: &str, issued: &Issued) -> Result<i64, StoreError> {
-        let seal = |column: &str, value: &str| self.seal(tenant_id, "tokens", id, column, value.as_bytes());
-        let generation: Option<i64> = sqlx::query_scalar(
-            "UPDATE tokens SET status = 'active', error_code = NULL, error_message = NULL, token_type = ?, expires_at = ?, \
-             extra = ?, access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
-             id_token_sealed = COALESCE(?, id_token_sealed), generation = generation + 1, updated_at = ? \
-             WHERE tenant_id = ? AND id = ? RETURNING generation",
-        )
-        .bind(&issued.token_type)
-        .bind(issued.expires_at)
-        .bind(json(&issued.extra))
-        .bind(seal("access_token", &issued.access_token))
-        .bind(issued.refresh_token.as_deref().map(|t| seal("refresh_token", t)))
-        .bind(issued.id_token.as_deref().map(|t| seal("id_token", t)))
-        .bind(now())
-        .bind(tenant_id)
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?;
-        generation.ok_or_else(|| StoreError::NotFound(format!("token {id}")))
-    }
-
-    /// Sets a token's status and error.
-    pub async fn set_status(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        status: TokenStatus,
-        error: Option<(&str, &str)>,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE tokens SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
-            .bind(status.as_str())
-            .bind(error.map(|e| e.0))
-            .bind(error.map(|e| e.1))
-            .bind(now())
-            .bind(tenant_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Renames a token.
-    pub async fn rename_token(&self, tenant_id: &str, id: &str, name: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE tokens SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
-            .bind(name)
-            .bind(now())
-            .bind(tenant_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("token {id}")));
-        }
-        Ok(())
-    }
-
-    /// Deletes a token with its pending authorizations and lease.
-    pub async fn delete_token(&self, tenant_id: &str, id: &str) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM pending_authorizations WHERE token_id = ? AND tenant_id = ?")
-            .bind(id)
-            .bind(tenant_id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM refresh_leases WHERE token_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM tokens WHERE tenant_id = ? AND id = ?")
-            .bind(tenant_id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// Remembers an authorization until its callback.
-    pub async fn insert_pending(&self, pending: &PendingAuthorization) -> Result<(), StoreError> {
-        let seal = |column: &str, value: &str| {
-            self.seal(&pending.tenant_id, "pending_authorizations", &pending.state_hash, column, value.as_bytes())
-        };
-        sqlx::query(
-            "INSERT INTO pending_authorizations (state_hash, tenant_id, token_id, redirect_uri, verifier_sealed, pending_sealed, \
-             expires_at, used) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
-        )
-        .bind(&pending.state_hash)
-        .bind(&pending.tenant_id)
-        .bind(&pending.token_id)
-        .bind(&pending.redirect_uri)
-        .bind(pending.verifier.as_deref().map(|v| seal("verifier", v)))
-        .bind(pending.pending.as_deref().map(|v| seal("pending", v)))
-        .bind(pending.expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Spends a pending authorization. Only the first caller, of the
-    /// right tenant (when one is expected), before expiry, gets it; an
-    /// authorization of another tenant reads as unknown, and nothing
-    /// changes for any refused caller.
-    pub async fn take_pending(&self, state_hash: &str, tenant_id: Option<&str>) -> Result<Taken, StoreError> {
-        let row = sqlx::query("SELECT * FROM pending_authorizations WHERE state_hash = ?")
-            .bind(state_hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        let Some(row) = row.filter(|r| tenant_id.is_none_or(|t| r.get::<String, _>("tenant_id") == t)) else {
-            return Ok(Taken::Unknown);
-        };
-        if row.get::<i64, _>("used") != 0 {
-            return Ok(Taken::Replayed);
-        }
-        if row.get::<i64, _>("expires_at") < now() {
-            return Ok(Taken::Expired);
-        }
-        let spent = sqlx::query("UPDATE pending_authorizations SET used = 1 WHERE state_hash = ? AND used = 0")
-            .bind(state_hash)
-            .execute(&self.pool)
-            .await?;
-        if spent.rows_affected() == 0 {
-            return Ok(Taken::Replayed);
-        }
-        let tenant_id: String = row.get("tenant_id");
-        let open = |column: &str| {
-            self.open_optional(
-                &tenant_id,
-                "pending_authorizations",
-                state_hash,
-                column,
-                row.get(format!("{column}_sealed").as_str()),
-            )
-        };
-        Ok(Taken::Fresh(PendingAuthorization {
-            state_hash: state_hash.to_owned(),
-            token_id: row.get("token_id"),
-            redirect_uri: row.get("redirect_uri"),
-            verifier: open("verifier")?,
-            pending: open("pending")?,
-            expires_at: row.get("expires_at"),
-            tenant_id: tenant_id.clone(),
-        }))
-    }
-
-    /// Records what a token asks for (after a reset with new values).
-    pub async fn set_token_request(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        scopes: &[String],
-        inputs: &Pairs,
-    ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE tokens SET scopes = ?, inputs = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
-            .bind(json(&scopes))
-            .bind(json(inputs))
-            .bind(now())
-            .bind(tenant_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    /// Takes the refresh lease of a token for `ttl_seconds` unless another
-    /// holder has a live one.
-    pub async fn try_lease(&self, token_id: &str, holder: &str, ttl_seconds: i64) -> Result<bool, StoreError> {
-        let at = now();
-        let taken = sqlx::query(
-            "INSERT INTO refresh_leases (token_id, holder, expires_at) VALUES (?, ?, ?) \
-             ON CONFLICT (token_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
-             WHERE refresh_leases.expires_at < ? OR refresh_leases.holder = excluded.holder",
-        )
-        .bind(token_id)
-        .bind(holder)
-        .bind(at + ttl_seconds)
-        .bind(at)
-        .execute(&self.pool)
-        .await?;
-        Ok(taken.rows_affected() == 1)
-    }
-
-    /// Gives the lease back.
-    pub async fn release_lease(&self, token_id: &str, holder: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM refresh_leases WHERE token_id = ? AND holder = ?")
-            .bind(token_id)
-            .bind(holder)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
     }
 }
 

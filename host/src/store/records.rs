@@ -114,6 +114,9 @@ pub struct TokenRecord {
     pub token_type: Option<String>,
     /// Unix seconds; `None` when the provider did not say.
     pub expires_at: Option<i64>,
+    /// Unix seconds the current token set was stored (its lifetime is
+    /// `expires_at - issued_at`); `None` for sets stored before it was kept.
+    pub issued_at: Option<i64>,
     pub extra: Vec<(String, String)>,
     pub access_token: Option<String>,
     pub refresh_token: Option<String>,
@@ -122,8 +125,23 @@ pub struct TokenRecord {
     pub client: Option<Vec<(String, String)>>,
     /// Bumped each time a new token set is stored.
     pub generation: i64,
+    /// The last refresh of this generation failed for a passing reason.
+    pub refresh_failure: Option<RefreshFailure>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+/// A refresh that failed for a passing reason (the provider unreachable,
+/// a 5xx), shared by every caller until `retry_at`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshFailure {
+    /// The generation whose refresh failed.
+    pub generation: i64,
+    /// Unix seconds after which a caller may try again.
+    pub retry_at: i64,
+    /// The error's code (`temporarily_unavailable`, `provider_error`, ...).
+    pub code: String,
+    pub message: String,
 }
 
 /// A token about to be created.

@@ -18,7 +18,7 @@ impl Store {
     /// key retired. Returns the store using the new ring and the number of
     /// values resealed.
     pub async fn reseal(&self, ring: KeyRing) -> Result<(Store, usize), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut count = 0;
         for (table, id_column, columns) in SEALED {
             for column in columns {
@@ -49,6 +49,6 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok((Store { pool: self.pool.clone(), ring }, count))
+        Ok((Store { pool: self.pool.clone(), ring, holder: self.holder.clone() }, count))
     }
 }

@@ -2,8 +2,8 @@
 //! the callback, retry, ResetClientCredentialsToken, rename, delete, validate.
 
 use crate::pkce;
-use crate::runtime::{AuthRequest, CallError, Callback, Grant, Validation};
-use crate::store::{NewToken, PendingAuthorization, Taken, Tenant, TokenRecord, TokenStatus, new_id, now};
+use crate::runtime::{AuthRequest, CallError, Callback, Grant, Target, Validation};
+use crate::store::{NewToken, Outcome, PendingAuthorization, Taken, Tenant, TokenRecord, TokenStatus, new_id, now};
 
 use super::{
     STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, issued, new_state, state_hash, token_set,
@@ -59,7 +59,10 @@ pub struct Finished {
 }
 
 impl TokenService {
-    /// StartTokenRequestAndGetAuthLink.
+    /// StartTokenRequestAndGetAuthLink. The token appears in the store only
+    /// with its outcome: a pending authorization and its link, the token
+    /// set a direct grant issued, or the provider's refusal. A caller that
+    /// gives up before that leaves nothing behind.
     pub async fn start(&self, tenant: &Tenant, request: StartRequest) -> Result<Started, TokenError> {
         let provider = self
             .store
@@ -77,6 +80,14 @@ impl TokenService {
                 Some(client)
             }
         };
+        if request.flow == Flow::Password
+            && !provider.settings.iter().any(|(k, v)| k.eq_ignore_ascii_case("ALLOW_PASSWORD_GRANT") && v == "true")
+        {
+            return Err(TokenError::Invalid(format!(
+                "provider {}/{} does not allow the password grant: set ALLOW_PASSWORD_GRANT to true (RFC 9700 advises against it)",
+                provider.connector, provider.display_name
+            )));
+        }
         let target = self.target(&provider, client.as_deref()).await?;
         let mut inputs: Vec<(String, String)> =
             request.resource.iter().map(|r| ("resource".to_owned(), r.clone())).collect();
@@ -91,74 +102,82 @@ impl TokenService {
             inputs,
             client,
         };
-        if request.flow == Flow::Password
-            && !provider.settings.iter().any(|(k, v)| k.eq_ignore_ascii_case("ALLOW_PASSWORD_GRANT") && v == "true")
-        {
-            return Err(TokenError::Invalid(format!(
-                "provider {}/{} does not allow the password grant: set ALLOW_PASSWORD_GRANT to true (RFC 9700 advises against it)",
-                provider.connector, provider.display_name
-            )));
-        }
-        self.store.insert_token(&token).await?;
-        let record = self.token(&tenant.id, &token.id).await?;
-        match request.flow {
-            Flow::AuthorizationCode => self.authorize(&record).await,
-            Flow::ClientCredentials | Flow::Password => {
-                let credentials = request.username.iter().map(|u| ("username".to_owned(), u.clone()));
-                let password = request.password.iter().map(|p| ("password".to_owned(), p.clone()));
-                let secrets: Vec<_> = credentials.chain(password).collect();
-                self.request(&record, &target, &secrets).await
+        let answer = match request.flow {
+            Flow::AuthorizationCode => {
+                match self.link(&target, &token.tenant_id, &token.id, &token.scopes, &token.inputs).await {
+                    Ok((url, pending)) => {
+                        self.store.create_token(&token, Outcome::Pending(&pending)).await?;
+                        return Ok(Started {
+                            id: token.id,
+                            status: TokenStatus::Pending,
+                            auth_link: Some(url),
+                            error: None,
+                        });
+                    }
+                    Err(error) => error,
+                }
             }
+            Flow::ClientCredentials | Flow::Password => {
+                let grant = if request.flow == Flow::Password { Grant::Password } else { Grant::ClientCredentials };
+                let username = request.username.iter().map(|u| ("username".to_owned(), u.clone()));
+                let password = request.password.iter().map(|p| ("password".to_owned(), p.clone()));
+                let secrets: Vec<_> = username.chain(password).collect();
+                let params = grant_params(&token.scopes, &token.inputs, &secrets);
+                match self.runtime.request_token(&target, grant, &params).await {
+                    Ok(set) => {
+                        self.store.create_token(&token, Outcome::Issued(&issued(set))).await?;
+                        return Ok(Started { id: token.id, status: TokenStatus::Active, auth_link: None, error: None });
+                    }
+                    Err(error) => error,
+                }
+            }
+        };
+        if matches!(answer, CallError::Busy { .. }) {
+            return Err(TokenError::Provider(answer));
         }
+        let error = TokenError::Provider(answer);
+        let (code, message) = (error.code().to_owned(), error.to_string());
+        self.store.create_token(&token, Outcome::Failed(&code, &message)).await?;
+        Ok(Started { id: token.id, status: TokenStatus::Failed, auth_link: None, error: Some((code, message)) })
     }
 
-    /// A new pending authorization and its link, for a new or failed token.
-    async fn authorize(&self, token: &TokenRecord) -> Result<Started, TokenError> {
-        let target = self.target_of(token).await?;
+    /// An authorization link and the pending authorization its callback needs.
+    async fn link(
+        &self,
+        target: &Target,
+        tenant_id: &str,
+        token_id: &str,
+        scopes: &[String],
+        inputs: &[(String, String)],
+    ) -> Result<(String, PendingAuthorization), CallError> {
         let state = new_state();
         let pkce = target.connector.as_ref().is_some_and(|c| c.pkce).then(pkce::new_pair);
         let request = AuthRequest {
-            redirect_uri: self.redirect_uri.clone(),
+            redirect_uri: self.redirect_uri.to_string(),
             state: state.clone(),
-            scopes: token.scopes.clone(),
+            scopes: scopes.to_vec(),
             code_challenge: pkce.as_ref().map(|(_, challenge)| challenge.clone()),
-            extra: token.inputs.clone(),
+            extra: inputs.to_vec(),
         };
-        let link = match self.runtime.build_auth_url(&target, &request).await {
-            Ok(link) => link,
-            Err(error) => return self.failed(token, error).await,
+        let link = self.runtime.build_auth_url(target, &request).await?;
+        let pending = PendingAuthorization {
+            state_hash: state_hash(&state),
+            tenant_id: tenant_id.to_owned(),
+            token_id: token_id.to_owned(),
+            redirect_uri: self.redirect_uri.to_string(),
+            verifier: pkce.map(|(verifier, _)| verifier),
+            pending: link.pending,
+            expires_at: now() + STATE_LIFETIME_SECONDS,
         };
-        self.store
-            .insert_pending(&PendingAuthorization {
-                state_hash: state_hash(&state),
-                tenant_id: token.tenant_id.clone(),
-                token_id: token.id.clone(),
-                redirect_uri: self.redirect_uri.clone(),
-                verifier: pkce.map(|(verifier, _)| verifier),
-                pending: link.pending,
-                expires_at: now() + STATE_LIFETIME_SECONDS,
-            })
-            .await?;
-        self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Pending, None).await?;
-        Ok(Started { id: token.id.clone(), status: TokenStatus::Pending, auth_link: Some(link.url), error: None })
+        Ok((link.url, pending))
     }
 
-    /// Requests a token without a redirect and stores the outcome.
-    async fn request(
-        &self,
-        token: &TokenRecord,
-        target: &crate::runtime::Target,
-        secrets: &[(String, String)],
-    ) -> Result<Started, TokenError> {
-        let grant = if token.flow == Flow::Password.as_str() { Grant::Password } else { Grant::ClientCredentials };
-        let mut params: Vec<(String, String)> = secrets.to_vec();
-        if !token.scopes.is_empty() {
-            params.push(("scope".into(), token.scopes.join(" ")));
-        }
-        params.extend(token.inputs.iter().cloned());
-        match self.runtime.request_token(target, grant, &params).await {
+    /// Requests a token set anew without a redirect (reset) and stores the outcome.
+    async fn request(&self, token: &TokenRecord, target: &Target) -> Result<Started, TokenError> {
+        let params = grant_params(&token.scopes, &token.inputs, &[]);
+        match self.runtime.request_token(target, Grant::ClientCredentials, &params).await {
             Ok(set) => {
-                self.store.store_issued(&token.tenant_id, &token.id, &issued(set)).await?;
+                self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
                 Ok(Started { id: token.id.clone(), status: TokenStatus::Active, auth_link: None, error: None })
             }
             Err(error) => self.failed(token, error).await,
@@ -191,10 +210,16 @@ impl TokenService {
         let token = self.token(&pending.tenant_id, &pending.token_id).await?;
         let finished =
             |status, error| Finished { tenant_id: token.tenant_id.clone(), token_id: token.id.clone(), status, error };
+        // A forced re-authorization of an active token that fails leaves
+        // the token serving as it was.
+        let keeps_serving = token.status == TokenStatus::Active;
+        let outcome = if keeps_serving { TokenStatus::Active } else { TokenStatus::Failed };
         if let Some(code) = param("error") {
             let message = param("error_description").unwrap_or(code).to_owned();
-            self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((code, &message))).await?;
-            return Ok(finished(TokenStatus::Failed, Some((code.to_owned(), message))));
+            if !keeps_serving {
+                self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((code, &message))).await?;
+            }
+            return Ok(finished(outcome, Some((code.to_owned(), message))));
         }
         let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
         let issuer = provider.settings.iter().find(|(k, _)| k.eq_ignore_ascii_case("ISSUER")).map(|(_, v)| v.as_str());
@@ -203,10 +228,12 @@ impl TokenService {
         {
             // RFC 9207: a mix-up attack or a misconfiguration; never exchange the code.
             let message = format!("the authorization response came from issuer {got}, not {expected}");
-            self.store
-                .set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some(("invalid_issuer", &message)))
-                .await?;
-            return Ok(finished(TokenStatus::Failed, Some(("invalid_issuer".into(), message))));
+            if !keeps_serving {
+                self.store
+                    .set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some(("invalid_issuer", &message)))
+                    .await?;
+            }
+            return Ok(finished(outcome, Some(("invalid_issuer".into(), message))));
         }
         let target = self.target(&provider, token.client.as_deref()).await?;
         let callback = Callback {
@@ -218,8 +245,13 @@ impl TokenService {
         };
         match self.runtime.exchange_code(&target, &callback).await {
             Ok(set) => {
-                self.store.store_issued(&token.tenant_id, &token.id, &issued(set)).await?;
+                self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
+                self.fresh.forget(&token.id);
                 Ok(finished(TokenStatus::Active, None))
+            }
+            Err(error) if keeps_serving => {
+                let error = TokenError::Provider(error);
+                Ok(finished(TokenStatus::Active, Some((error.code().to_owned(), error.to_string()))))
             }
             Err(error) => {
                 let started = self.failed(&token, error).await?;
@@ -228,16 +260,37 @@ impl TokenService {
         }
     }
 
-    /// A new authorization link for a token that failed or needs reauthorization.
-    pub async fn retry(&self, tenant_id: &str, id: &str) -> Result<Started, TokenError> {
-        self.fresh.forget(id);
+    /// A new authorization link for a token that failed or needs
+    /// reauthorization (re-requesting a failed token). An active token is
+    /// refused unless `force`: then it keeps serving until the new
+    /// authorization completes.
+    pub async fn retry(&self, tenant_id: &str, id: &str, force: bool) -> Result<Started, TokenError> {
         let token = self.token(tenant_id, id).await?;
         if token.flow != Flow::AuthorizationCode.as_str() {
             return Err(TokenError::Invalid(
                 "retry re-authorizes authorization_code tokens; use reset for the others".into(),
             ));
         }
-        self.authorize(&token).await
+        let active = token.status == TokenStatus::Active;
+        if active && !force {
+            return Err(TokenError::Conflict(
+                "the token is active: use refresh for a new access token, or retry with force to authorize it again \
+                 (it keeps serving until the new authorization completes)"
+                    .into(),
+            ));
+        }
+        let target = self.target_of(&token).await?;
+        let (url, pending) = match self.link(&target, tenant_id, id, &token.scopes, &token.inputs).await {
+            Ok(link) => link,
+            Err(error) if active || matches!(error, CallError::Busy { .. }) => return Err(error.into()),
+            Err(error) => return self.failed(&token, error).await,
+        };
+        self.store.insert_pending(&pending).await?;
+        let status = if active { TokenStatus::Active } else { TokenStatus::Pending };
+        if !active {
+            self.store.set_status(tenant_id, id, TokenStatus::Pending, None).await?;
+        }
+        Ok(Started { id: token.id, status, auth_link: Some(url), error: None })
     }
 
     /// ResetClientCredentialsToken: revokes where the provider can, then
@@ -265,7 +318,7 @@ impl TokenService {
         inputs.extend(additional);
         self.store.set_token_request(tenant_id, id, &scopes, &inputs).await?;
         let token = self.token(tenant_id, id).await?;
-        let started = self.request(&token, &target, &[]).await;
+        let started = self.request(&token, &target).await;
         self.fresh.forget(id);
         started
     }
@@ -297,7 +350,7 @@ impl TokenService {
 
     /// Revokes if the connector can; a provider that cannot is no reason
     /// to keep a token the user wants gone.
-    async fn revoke_quietly(&self, target: &crate::runtime::Target, token: &TokenRecord) {
+    async fn revoke_quietly(&self, target: &Target, token: &TokenRecord) {
         if token.access_token.is_none() && token.refresh_token.is_none() {
             return;
         }
@@ -305,4 +358,19 @@ impl TokenService {
             tracing::info!(token = %token.id, %error, "token not revoked at the provider");
         }
     }
+}
+
+/// The parameters of a grant without a redirect: the user's credentials
+/// (password grant), the scopes, and the token's own inputs.
+pub(super) fn grant_params(
+    scopes: &[String],
+    inputs: &[(String, String)],
+    secrets: &[(String, String)],
+) -> Vec<(String, String)> {
+    let mut params = secrets.to_vec();
+    if !scopes.is_empty() {
+        params.push(("scope".into(), scopes.join(" ")));
+    }
+    params.extend(inputs.iter().cloned());
+    params
 }

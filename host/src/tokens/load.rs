@@ -5,11 +5,23 @@
 //! {"google_gmail": {"Gmail": {"CLIENT_ID": "...", "CLIENT_SECRET": "..."}}}
 //! ```
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::store::{EntryError, LoadMode, LoadReport, ProviderInput, Tenant};
 
 use super::{TokenError, TokenService};
+
+/// The largest load file accepted. ThingWorx load files are a few KiB;
+/// this leaves room for hundreds of providers.
+pub const MAX_LOAD_FILE_BYTES: usize = 1 << 20;
+/// The most connectors one load file may name (the built-ins are ~30).
+const MAX_CONNECTORS: usize = 256;
+/// The most providers one load file may hold.
+const MAX_PROVIDERS: usize = 2048;
+/// The most settings one provider may have.
+const MAX_SETTINGS: usize = 128;
+/// Errors listed one by one; past this, one entry counts the rest.
+const MAX_ERRORS_LISTED: usize = 100;
 
 /// Why a load file was not applied. Nothing was loaded.
 #[derive(Debug)]
@@ -38,18 +50,30 @@ impl TokenService {
         }
     }
 
-    /// Every problem of the file, each with its JSON path.
+    /// Every problem of the file, each with its JSON path (the first
+    /// [`MAX_ERRORS_LISTED`], then a count of the rest).
     async fn check_load_file(&self, tenant: &Tenant, text: &str) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
+        let connectors = parse_within_limits(text).map_err(|e| vec![e])?;
+        self.check_entries(tenant, &connectors).await.map_err(|mut errors| {
+            let unlisted = errors.len().saturating_sub(MAX_ERRORS_LISTED);
+            if unlisted > 0 {
+                errors.truncate(MAX_ERRORS_LISTED);
+                errors.push(EntryError { path: "$".into(), message: format!("and {unlisted} more problem(s)") });
+            }
+            errors
+        })
+    }
+
+    /// Each entry against the settings its connector declares.
+    async fn check_entries(
+        &self,
+        tenant: &Tenant,
+        connectors: &Map<String, Value>,
+    ) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
         let error = |path: String, message: String| EntryError { path, message };
-        let root: Value = serde_json::from_str(text).map_err(|e| {
-            vec![error("$".into(), format!("not JSON: {e} (line {}, column {})", e.line(), e.column()))]
-        })?;
-        let Value::Object(connectors) = root else {
-            return Err(vec![error("$".into(), "a load file is an object of connector names".into())]);
-        };
         let mut entries = Vec::new();
         let mut errors = Vec::new();
-        for (connector_name, providers) in &connectors {
+        for (connector_name, providers) in connectors {
             let path = format!("$.{connector_name}");
             let Ok(resolved) = self.resolve(&tenant.id, connector_name).await else {
                 errors.push(error(
@@ -93,6 +117,40 @@ impl TokenService {
         }
         if errors.is_empty() { Ok(entries) } else { Err(errors) }
     }
+}
+
+/// The file's connectors, once it is known to be within the limits: its
+/// size before parsing, its counts before any connector is looked up, so
+/// an oversized file costs neither memory nor store queries.
+fn parse_within_limits(text: &str) -> Result<Map<String, Value>, EntryError> {
+    let refuse = |message: String| EntryError { path: "$".into(), message };
+    if text.len() > MAX_LOAD_FILE_BYTES {
+        return Err(refuse(format!(
+            "the load file has {} bytes, more than the {MAX_LOAD_FILE_BYTES} accepted: split it into several files",
+            text.len()
+        )));
+    }
+    let root: Value = serde_json::from_str(text)
+        .map_err(|e| refuse(format!("not JSON: {e} (line {}, column {})", e.line(), e.column())))?;
+    let Value::Object(connectors) = root else {
+        return Err(refuse("a load file is an object of connector names".into()));
+    };
+    if connectors.len() > MAX_CONNECTORS {
+        return Err(refuse(format!(
+            "the load file names {} connectors, more than the {MAX_CONNECTORS} accepted",
+            connectors.len()
+        )));
+    }
+    let objects = || connectors.values().filter_map(Value::as_object);
+    let providers: usize = objects().map(Map::len).sum();
+    if providers > MAX_PROVIDERS {
+        return Err(refuse(format!("the load file has {providers} providers, more than the {MAX_PROVIDERS} accepted")));
+    }
+    let widest = objects().flat_map(Map::values).filter_map(Value::as_object).map(Map::len).max().unwrap_or(0);
+    if widest > MAX_SETTINGS {
+        return Err(refuse(format!("a provider has {widest} settings, more than the {MAX_SETTINGS} accepted")));
+    }
+    Ok(connectors)
 }
 
 /// The JSON type of a value, never the value: it may be a secret.

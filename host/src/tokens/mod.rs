@@ -5,12 +5,13 @@
 
 mod connectors;
 mod error;
+mod flights;
 mod flow;
+mod fresh;
 mod load;
 mod refresh;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -19,29 +20,31 @@ use sha2::{Digest, Sha256};
 
 pub use error::TokenError;
 pub use flow::{Finished, Flow};
-pub use load::LoadError;
+pub use fresh::FRESH_CACHE_TTL;
+pub use load::{LoadError, MAX_LOAD_FILE_BYTES};
 
 use crate::runtime::{Client, Runtime, SigningKey, Target, TokenSet};
 use crate::store::{Issued, Provider, Store, TokenRecord, TokenStatus, now};
 
 /// How long a user has to authorize.
 pub const STATE_LIFETIME_SECONDS: i64 = 600;
-/// A token expiring sooner than this is refreshed before it is handed out.
+/// The largest refresh margin: a token is refreshed before it is handed
+/// out when less than min(this, half its lifetime) is left.
 pub const REFRESH_MARGIN_SECONDS: i64 = 60;
 
-/// The token lifecycle over a store and a runtime.
+/// The token lifecycle over a store and a runtime. Cheap to clone: clones
+/// share their refreshes in flight and their cache.
+#[derive(Clone)]
 pub struct TokenService {
     store: Store,
     runtime: Runtime,
-    redirect_uri: String,
+    redirect_uri: Arc<str>,
     signing_key: Option<SigningKey>,
-    /// Names this process in refresh leases.
-    holder: String,
-    /// One lock per token: callers in this process share one refresh.
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Refreshes in flight in this process, by token.
+    flights: Arc<flights::Flights<Result<refresh::Handout, TokenError>>>,
     /// Access tokens handed out recently, so the hot path can skip the
-    /// database (see `refresh::FRESH_CACHE_TTL`).
-    fresh: refresh::FreshCache,
+    /// database (see [`FRESH_CACHE_TTL`]).
+    fresh: Arc<fresh::FreshCache>,
 }
 
 /// StartTokenRequestAndGetAuthLink.
@@ -105,11 +108,10 @@ impl TokenService {
         Self {
             store,
             runtime,
-            redirect_uri,
+            redirect_uri: redirect_uri.into(),
             signing_key: None,
-            holder: crate::store::new_id(),
-            locks: Mutex::default(),
-            fresh: refresh::FreshCache::default(),
+            flights: Arc::default(),
+            fresh: Arc::default(),
         }
     }
 
@@ -142,7 +144,8 @@ impl TokenService {
             settings.push((key.clone(), value.clone()));
         }
         let client = Client { connector: provider.connector.clone(), settings, definition: resolved.definition };
-        let target = Target::with_connector(resolved.component, resolved.connector, client);
+        let target =
+            Target::with_connector(resolved.component, resolved.connector, client).for_tenant(&provider.tenant_id);
         Ok(match &self.signing_key {
             Some(key) => target.with_signing_key(key.clone()),
             None => target,

@@ -1,68 +1,75 @@
-//! "Give me a fresh access token", and RefreshAccessToken, with one
-//! refresh per token at a time: callers in this process share a lock per
-//! token; processes on the same database share a lease row. Whoever waited
-//! re-reads the store before doing anything, so only one refresh reaches
-//! the provider.
+//! "Give me a fresh access token", and RefreshAccessToken.
+//!
+//! A refresh runs as a detached task ([`Flights`](super::flights::Flights)):
+//! callers in this process share it and may give up without stopping it,
+//! so a refresh token spent at the provider is always followed by storing
+//! its successor. Processes on the same database share a lease
+//! ([`Lease`](crate::store::Lease)), re-reading the token once they hold it.
+//! The new token set is written by compare-and-swap on the token's
+//! generation, before any caller sees the access token. The one window
+//! left: a process killed between the provider's answer and that write
+//! (microseconds) loses a rotated refresh token.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::runtime::Grant;
-use crate::store::{TokenRecord, TokenStatus, now};
+use crate::runtime::{CallError, Grant};
+use crate::store::{RefreshFailure, TokenRecord, TokenStatus, now};
 
 use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued};
 
-/// How long a lease protects a refresh in flight (a crashed holder's
-/// lease lapses after this).
-const LEASE_SECONDS: i64 = 30;
 /// How often a caller waiting on another process's lease re-reads.
 const LEASE_POLL: Duration = Duration::from_millis(25);
+/// How long a refresh failure that may pass (the provider unreachable or
+/// answering 5xx) is shared before the provider is asked again.
+const FAILURE_HOLD_SECONDS: i64 = 5;
 
-/// How long this process hands out a cached access token without reading
-/// the store. Refresh, reset, retry and delete through this process forget
-/// it at once; a change made by another process shows within this time.
-pub const FRESH_CACHE_TTL: Duration = Duration::from_secs(5);
+/// What a caller needs from a refresh.
+#[derive(Debug, Clone, Copy)]
+enum Want {
+    /// A token that is not due for a refresh (flow steps).
+    Fresh,
+    /// A token set newer than this generation (RefreshAccessToken).
+    NewerThan(i64),
+}
 
-/// Access tokens handed out recently: token id -> (tenant id, token, when).
-#[derive(Default)]
-pub struct FreshCache(Mutex<HashMap<String, (String, AccessToken, Instant)>>);
-
-impl FreshCache {
-    fn get(&self, tenant_id: &str, id: &str) -> Option<AccessToken> {
-        let map = self.0.lock().expect("fresh cache");
-        let (tenant, token, at) = map.get(id)?;
-        let still_fresh = token.expires_at.is_none_or(|exp| exp - now() > REFRESH_MARGIN_SECONDS);
-        (tenant == tenant_id && at.elapsed() < FRESH_CACHE_TTL && still_fresh).then(|| token.clone())
-    }
-
-    fn put(&self, tenant_id: &str, id: &str, token: &AccessToken) {
-        let mut map = self.0.lock().expect("fresh cache");
-        map.retain(|_, (_, _, at)| at.elapsed() < FRESH_CACHE_TTL);
-        map.insert(id.to_owned(), (tenant_id.to_owned(), token.clone(), Instant::now()));
-    }
-
-    /// Drops a token that changed.
-    pub fn forget(&self, id: &str) {
-        self.0.lock().expect("fresh cache").remove(id);
+impl Want {
+    /// Callers wanting the same thing of the same token share one flight.
+    fn flight_key(self, id: &str) -> String {
+        match self {
+            Self::Fresh => format!("{id}/fresh"),
+            Self::NewerThan(generation) => format!("{id}/after/{generation}"),
+        }
     }
 }
 
+/// An access token handed out, with when it is due for a refresh.
+#[derive(Debug, Clone)]
+pub(super) struct Handout {
+    pub token: AccessToken,
+    /// Unix seconds; `None` for tokens without a known expiry.
+    pub refresh_due: Option<i64>,
+}
+
 impl TokenService {
-    /// The token for a flow step: the stored one while it stays valid for
-    /// more than a minute, otherwise refreshed first. Tokens without a
-    /// known expiry are handed out as they are.
+    /// The token for a flow step: the stored one unless it is due for a
+    /// refresh (below min(60 s, half its lifetime) left), otherwise
+    /// refreshed first. When the refresh fails for a passing reason while
+    /// the stored token is still valid, the stored token is handed out.
     pub async fn access_token(&self, tenant_id: &str, id: &str) -> Result<AccessToken, TokenError> {
         if let Some(cached) = self.fresh.get(tenant_id, id) {
             return Ok(cached);
         }
         let token = self.token(tenant_id, id).await?;
-        let fresh = match usable(&token)? {
-            Some(fresh) => fresh,
-            None => self.single_flight(tenant_id, id, |token| usable(token).ok().flatten()).await?,
+        let outcome = match settled(&token, Want::Fresh) {
+            Some(outcome) => outcome,
+            None => self.shared_refresh(tenant_id, id, Want::Fresh).await,
         };
-        self.fresh.put(tenant_id, id, &fresh);
-        Ok(fresh)
+        let handout = match outcome {
+            Err(error) if error.is_passing() => return self.still_valid(tenant_id, id, error).await,
+            other => other?,
+        };
+        self.fresh.put(tenant_id, id, &handout.token, handout.refresh_due);
+        Ok(handout.token)
     }
 
     /// RefreshAccessToken: a new access token now, whatever the old one's
@@ -70,116 +77,180 @@ impl TokenService {
     pub async fn refresh(&self, tenant_id: &str, id: &str) -> Result<AccessToken, TokenError> {
         self.fresh.forget(id);
         let before = self.token(tenant_id, id).await?;
-        usable(&before)?;
-        let generation = before.generation;
-        let fresh = self
-            .single_flight(tenant_id, id, |token| (token.generation != generation).then(|| hand_out(token)))
-            .await?;
-        self.fresh.put(tenant_id, id, &fresh);
-        Ok(fresh)
+        if before.status != TokenStatus::Active {
+            return Err(not_usable(&before));
+        }
+        let handout = self.shared_refresh(tenant_id, id, Want::NewerThan(before.generation)).await?;
+        self.fresh.put(tenant_id, id, &handout.token, handout.refresh_due);
+        Ok(handout.token)
     }
 
-    /// Refreshes under the token's lock and lease unless, once they are
-    /// held, `done` finds that someone else already did.
-    async fn single_flight(
-        &self,
-        tenant_id: &str,
-        id: &str,
-        done: impl Fn(&TokenRecord) -> Option<AccessToken>,
-    ) -> Result<AccessToken, TokenError> {
-        let lock = self.lock(id);
-        let _held = lock.lock().await;
+    /// Joins the refresh in flight for this token, or starts one.
+    async fn shared_refresh(&self, tenant_id: &str, id: &str, want: Want) -> Result<Handout, TokenError> {
+        let service = self.clone();
+        let (tenant_id, token_id) = (tenant_id.to_owned(), id.to_owned());
+        let job = move || async move { service.fly(&tenant_id, &token_id, want).await };
+        self.flights
+            .join(&want.flight_key(id), job)
+            .await
+            .unwrap_or_else(|| Err(TokenError::Internal("the refresh task stopped unexpectedly".into())))
+    }
+
+    /// The detached refresh: under the token's lease, unless the re-read
+    /// shows another process did it already.
+    async fn fly(&self, tenant_id: &str, id: &str, want: Want) -> Result<Handout, TokenError> {
+        let call_timeout = self.runtime.call_timeout();
+        let lease_ttl = 2 * call_timeout.as_secs() as i64;
+        let waiting = Instant::now();
         loop {
             let token = self.token(tenant_id, id).await?;
-            if let Some(fresh) = done(&token) {
-                return Ok(fresh);
+            if let Some(outcome) = settled(&token, want) {
+                return outcome;
             }
-            if self.store.try_lease(id, &self.holder, LEASE_SECONDS).await? {
+            if let Some(lease) = self.store.try_lease(id, lease_ttl).await? {
                 let token = self.token(tenant_id, id).await?;
-                let result = match done(&token) {
-                    Some(fresh) => Ok(fresh),
+                let outcome = match settled(&token, want) {
+                    Some(outcome) => outcome,
                     None => self.renew(&token).await,
                 };
-                self.store.release_lease(id, &self.holder).await?;
-                return result;
+                lease.release().await;
+                return outcome;
+            }
+            if waiting.elapsed() > call_timeout {
+                return Err(TokenError::RefreshHeld {
+                    code: "refresh_in_progress".into(),
+                    message: format!(
+                        "another flowauth process has been refreshing this token for over {call_timeout:?}"
+                    ),
+                    retry_after_seconds: 1,
+                });
             }
             tokio::time::sleep(LEASE_POLL).await;
         }
     }
 
-    fn lock(&self, id: &str) -> Arc<tokio::sync::Mutex<()>> {
-        let mut locks = self.locks.lock().expect("token locks");
-        locks.retain(|_, lock| Arc::strong_count(lock) > 1);
-        locks.entry(id.to_owned()).or_default().clone()
-    }
-
     /// Asks the provider for a new token set and stores it (a rotated
     /// refresh token with it) before handing the access token out.
-    async fn renew(&self, token: &TokenRecord) -> Result<AccessToken, TokenError> {
+    async fn renew(&self, token: &TokenRecord) -> Result<Handout, TokenError> {
         let target = self.target_of(token).await?;
         let result = match (&token.refresh_token, token.flow.as_str()) {
             (Some(refresh_token), _) => {
                 self.runtime.refresh(&target, refresh_token, &token.scopes, &token.inputs).await
             }
             (None, flow) if flow == Flow::ClientCredentials.as_str() => {
-                let mut params: Vec<(String, String)> = token.inputs.clone();
-                if !token.scopes.is_empty() {
-                    params.push(("scope".into(), token.scopes.join(" ")));
-                }
+                let params = super::flow::grant_params(&token.scopes, &token.inputs, &[]);
                 self.runtime.request_token(&target, Grant::ClientCredentials, &params).await
             }
             (None, _) => {
                 let message = "the access token expired and the provider gave no refresh token: authorize again";
                 self.store
-                    .set_status(&token.tenant_id, &token.id, TokenStatus::NeedsReauth, Some(("invalid_grant", message)))
+                    .mark_needs_reauth(&token.tenant_id, &token.id, token.generation, ("invalid_grant", message))
                     .await?;
                 return Err(TokenError::NotUsable { status: TokenStatus::NeedsReauth, message: message.into() });
             }
         };
-        crate::metrics::METRICS.refresh(result.is_err());
+        if !matches!(result, Err(CallError::Busy { .. })) {
+            crate::metrics::METRICS.refresh(result.is_err());
+        }
+        let (tenant_id, id) = (&token.tenant_id, &token.id);
         match result {
             Ok(set) => {
-                self.store.store_issued(&token.tenant_id, &token.id, &issued(set)).await?;
-                Ok(hand_out(&self.token(&token.tenant_id, &token.id).await?))
+                if self.store.store_issued(tenant_id, id, &issued(set), Some(token.generation)).await?.is_none() {
+                    tracing::info!(token = %id, "a newer token set was stored during the refresh; it is kept");
+                }
+                self.current(tenant_id, id).await
             }
             Err(error) if error.oauth_code() == Some("invalid_grant") => {
-                // Another worker may have refreshed (and rotated) meanwhile.
-                let current = self.token(&token.tenant_id, &token.id).await?;
-                if current.generation != token.generation {
-                    return Ok(hand_out(&current));
-                }
                 let message = error.to_string();
-                self.store
-                    .set_status(
-                        &token.tenant_id,
-                        &token.id,
-                        TokenStatus::NeedsReauth,
-                        Some(("invalid_grant", &message)),
-                    )
-                    .await?;
+                if self.store.mark_needs_reauth(tenant_id, id, token.generation, ("invalid_grant", &message)).await? {
+                    return Err(TokenError::Provider(error));
+                }
+                // A newer token set arrived meanwhile (a new authorization).
+                self.current(tenant_id, id).await
+            }
+            Err(error) if error.is_passing() && !matches!(error, CallError::Busy { .. }) => {
+                let failure = RefreshFailure {
+                    generation: token.generation,
+                    retry_at: now() + FAILURE_HOLD_SECONDS,
+                    code: error.code().to_owned(),
+                    message: error.to_string(),
+                };
+                self.store.record_refresh_failure(tenant_id, id, &failure).await?;
                 Err(TokenError::Provider(error))
             }
             Err(error) => Err(TokenError::Provider(error)),
         }
     }
-}
 
-/// The token when it can be handed out as it is; `None` when it must be
-/// refreshed first; an error when it cannot serve at all.
-fn usable(token: &TokenRecord) -> Result<Option<AccessToken>, TokenError> {
-    if token.status != TokenStatus::Active {
-        let message = token.error_message.clone().unwrap_or_else(|| "authorize it first".into());
-        return Err(TokenError::NotUsable { status: token.status, message });
+    /// The token as stored now, handed out if it can serve.
+    async fn current(&self, tenant_id: &str, id: &str) -> Result<Handout, TokenError> {
+        let token = self.token(tenant_id, id).await?;
+        match token.status {
+            TokenStatus::Active => Ok(hand_out(&token)),
+            _ => Err(not_usable(&token)),
+        }
     }
-    let fresh = token.expires_at.is_none_or(|at| at - now() > REFRESH_MARGIN_SECONDS);
-    Ok(fresh.then(|| hand_out(token)))
+
+    /// After a refresh failed for a passing reason: the stored token while
+    /// it has not expired, else the failure.
+    async fn still_valid(&self, tenant_id: &str, id: &str, error: TokenError) -> Result<AccessToken, TokenError> {
+        let token = self.token(tenant_id, id).await?;
+        let left = token.expires_at.map(|at| at - now()).filter(|left| *left > 0);
+        match left {
+            Some(left) if token.status == TokenStatus::Active && token.access_token.is_some() => {
+                crate::metrics::METRICS.stale_handout();
+                tracing::warn!(token = %id, %error, "refresh failed; handing out the stored token, valid {left} s more");
+                Ok(hand_out(&token).token)
+            }
+            _ => Err(error),
+        }
+    }
 }
 
-fn hand_out(token: &TokenRecord) -> AccessToken {
-    AccessToken {
-        access_token: token.access_token.clone().unwrap_or_default(),
-        token_type: token.token_type.clone().unwrap_or_else(|| "Bearer".into()),
-        expires_at: token.expires_at,
-        extra: token.inputs.iter().chain(&token.extra).cloned().collect(),
+/// What a caller gets from the token as stored, without a refresh: the
+/// token when it meets `want`, the error when it cannot serve or its
+/// refresh failed moments ago; `None` when it must be refreshed.
+fn settled(token: &TokenRecord, want: Want) -> Option<Result<Handout, TokenError>> {
+    if token.status != TokenStatus::Active {
+        return Some(Err(not_usable(token)));
+    }
+    let met = match want {
+        Want::Fresh => token.expires_at.is_none_or(|at| now() < refresh_due(at, token.issued_at)),
+        Want::NewerThan(generation) => token.generation != generation,
+    };
+    if met {
+        return Some(Ok(hand_out(token)));
+    }
+    let failure = token.refresh_failure.as_ref().filter(|f| f.generation == token.generation && now() < f.retry_at)?;
+    Some(Err(TokenError::RefreshHeld {
+        code: failure.code.clone(),
+        message: failure.message.clone(),
+        retry_after_seconds: (failure.retry_at - now()).max(1) as u64,
+    }))
+}
+
+/// When a token set expiring at `expires_at` is due for a refresh: with
+/// min(60 s, half its lifetime) left, so a 30 s token is refreshed once
+/// per 15 s however many callers ask.
+fn refresh_due(expires_at: i64, issued_at: Option<i64>) -> i64 {
+    let margin =
+        issued_at.map_or(REFRESH_MARGIN_SECONDS, |issued| ((expires_at - issued) / 2).clamp(0, REFRESH_MARGIN_SECONDS));
+    expires_at - margin
+}
+
+fn not_usable(token: &TokenRecord) -> TokenError {
+    let message = token.error_message.clone().unwrap_or_else(|| "authorize it first".into());
+    TokenError::NotUsable { status: token.status, message }
+}
+
+fn hand_out(token: &TokenRecord) -> Handout {
+    Handout {
+        token: AccessToken {
+            access_token: token.access_token.clone().unwrap_or_default(),
+            token_type: token.token_type.clone().unwrap_or_else(|| "Bearer".into()),
+            expires_at: token.expires_at,
+            extra: token.inputs.iter().chain(&token.extra).cloned().collect(),
+        },
+        refresh_due: token.expires_at.map(|at| refresh_due(at, token.issued_at)),
     }
 }

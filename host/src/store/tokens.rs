@@ -1,0 +1,299 @@
+//! Tokens: created with their first outcome, then changed only by
+//! compare-and-swap on their generation where a refresh is involved.
+
+use sqlx::sqlite::SqliteRow;
+use sqlx::{Row, SqliteConnection};
+
+use super::{
+    Issued, NewToken, PendingAuthorization, RefreshFailure, Store, StoreError, TokenRecord, TokenStatus, from_json,
+    json, now,
+};
+
+type Pairs = Vec<(String, String)>;
+
+/// What a new token starts with: a row appears only with its outcome, so
+/// a start whose caller gave up leaves nothing half-made behind.
+#[derive(Debug, Clone, Copy)]
+pub enum Outcome<'a> {
+    /// An authorization link was handed out: the token waits for its callback.
+    Pending(&'a PendingAuthorization),
+    /// The provider issued a token set at once (client credentials, password).
+    Issued(&'a Issued),
+    /// The provider refused: `(code, message)`.
+    Failed(&'a str, &'a str),
+}
+
+impl Store {
+    /// Creates a token together with its first outcome, in one transaction.
+    pub async fn create_token(&self, token: &NewToken, outcome: Outcome<'_>) -> Result<(), StoreError> {
+        let client = token
+            .client
+            .as_ref()
+            .map(|c| self.seal(&token.tenant_id, "tokens", &token.id, "client", json(c).as_bytes()));
+        let (status, error) = match outcome {
+            Outcome::Pending(_) => (TokenStatus::Pending, None),
+            Outcome::Issued(_) => (TokenStatus::Active, None),
+            Outcome::Failed(code, message) => (TokenStatus::Failed, Some((code, message))),
+        };
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO tokens (id, tenant_id, provider_id, name, flow, status, error_code, error_message, scopes, inputs, \
+             extra, client_sealed, generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 0, ?, ?)",
+        )
+        .bind(&token.id)
+        .bind(&token.tenant_id)
+        .bind(&token.provider_id)
+        .bind(&token.name)
+        .bind(&token.flow)
+        .bind(status.as_str())
+        .bind(error.map(|e| e.0))
+        .bind(error.map(|e| e.1))
+        .bind(json(&token.scopes))
+        .bind(json(&token.inputs))
+        .bind(client)
+        .bind(at)
+        .bind(at)
+        .execute(&mut *tx)
+        .await?;
+        match outcome {
+            Outcome::Pending(pending) => self.write_pending(&mut tx, pending).await?,
+            Outcome::Issued(issued) => {
+                self.write_issued(&mut tx, &token.tenant_id, &token.id, issued, None).await?;
+            }
+            Outcome::Failed(..) => {}
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A token with its secrets opened.
+    pub async fn token(&self, tenant_id: &str, id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        let row = sqlx::query("SELECT * FROM tokens WHERE tenant_id = ? AND id = ?")
+            .bind(tenant_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| self.token_row(&r)).transpose()
+    }
+
+    /// The tenant's tokens, newest first.
+    pub async fn tokens(&self, tenant_id: &str) -> Result<Vec<TokenRecord>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM tokens WHERE tenant_id = ? ORDER BY created_at DESC, name")
+            .bind(tenant_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| self.token_row(r)).collect()
+    }
+
+    fn token_row(&self, row: &SqliteRow) -> Result<TokenRecord, StoreError> {
+        let (id, tenant_id): (String, String) = (row.get("id"), row.get("tenant_id"));
+        let open = |column: &str| {
+            self.open_optional(&tenant_id, "tokens", &id, column, row.get(format!("{column}_sealed").as_str()))
+        };
+        let client: Option<String> = open("client")?;
+        let refresh_failure = match (row.get("refresh_failed_generation"), row.get("refresh_retry_at")) {
+            (Some(generation), Some(retry_at)) => Some(RefreshFailure {
+                generation,
+                retry_at,
+                code: row.get::<Option<String>, _>("refresh_error_code").unwrap_or_default(),
+                message: row.get::<Option<String>, _>("refresh_error_message").unwrap_or_default(),
+            }),
+            _ => None,
+        };
+        Ok(TokenRecord {
+            access_token: open("access_token")?,
+            refresh_token: open("refresh_token")?,
+            id_token: open("id_token")?,
+            client: client.map(|c| from_json::<Pairs>(&c)),
+            provider_id: row.get("provider_id"),
+            name: row.get("name"),
+            flow: row.get("flow"),
+            status: TokenStatus::parse(&row.get::<String, _>("status")),
+            error_code: row.get("error_code"),
+            error_message: row.get("error_message"),
+            scopes: from_json(&row.get::<String, _>("scopes")),
+            inputs: from_json(&row.get::<String, _>("inputs")),
+            token_type: row.get("token_type"),
+            expires_at: row.get("expires_at"),
+            issued_at: row.get("issued_at"),
+            extra: from_json(&row.get::<String, _>("extra")),
+            generation: row.get("generation"),
+            refresh_failure,
+            created_at: row.get("created_at"),
+            updated_at: row.get("updated_at"),
+            id,
+            tenant_id,
+        })
+    }
+
+    /// Stores a new token set and makes the token active. With
+    /// `expected_generation`, only if no other write came first (a refresh
+    /// compares and swaps); `None` then. A set without a refresh token
+    /// keeps the stored one. Returns the new generation.
+    pub async fn store_issued(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        issued: &Issued,
+        expected_generation: Option<i64>,
+    ) -> Result<Option<i64>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        self.write_issued(&mut conn, tenant_id, id, issued, expected_generation).await
+    }
+
+    async fn write_issued(
+        &self,
+        conn: &mut SqliteConnection,
+        tenant_id: &str,
+        id: &str,
+        issued: &Issued,
+        expected_generation: Option<i64>,
+    ) -> Result<Option<i64>, StoreError> {
+        let seal = |column: &str, value: &str| self.seal(tenant_id, "tokens", id, column, value.as_bytes());
+        let at = now();
+        Ok(sqlx::query_scalar(
+            "UPDATE tokens SET status = 'active', error_code = NULL, error_message = NULL, token_type = ?, expires_at = ?, \
+             issued_at = ?, extra = ?, access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
+             id_token_sealed = COALESCE(?, id_token_sealed), generation = generation + 1, updated_at = ?, \
+             refresh_failed_generation = NULL, refresh_retry_at = NULL, refresh_error_code = NULL, refresh_error_message = NULL \
+             WHERE tenant_id = ? AND id = ? AND (? IS NULL OR generation = ?) RETURNING generation",
+        )
+        .bind(&issued.token_type)
+        .bind(issued.expires_at)
+        .bind(at)
+        .bind(json(&issued.extra))
+        .bind(seal("access_token", &issued.access_token))
+        .bind(issued.refresh_token.as_deref().map(|t| seal("refresh_token", t)))
+        .bind(issued.id_token.as_deref().map(|t| seal("id_token", t)))
+        .bind(at)
+        .bind(tenant_id)
+        .bind(id)
+        .bind(expected_generation)
+        .bind(expected_generation)
+        .fetch_optional(conn)
+        .await?)
+    }
+
+    /// Marks an active token `needs_reauth` after the provider refused its
+    /// grant, unless a newer token set was stored meanwhile. Returns
+    /// whether it did.
+    pub async fn mark_needs_reauth(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        generation: i64,
+        error: (&str, &str),
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE tokens SET status = 'needs_reauth', error_code = ?, error_message = ?, updated_at = ? \
+             WHERE tenant_id = ? AND id = ? AND generation = ? AND status = 'active'",
+        )
+        .bind(error.0)
+        .bind(error.1)
+        .bind(now())
+        .bind(tenant_id)
+        .bind(id)
+        .bind(generation)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Remembers that refreshing `generation` failed for a passing reason
+    /// (the provider was unreachable or answered 5xx): callers share that
+    /// failure until `failure.retry_at` instead of calling again.
+    pub async fn record_refresh_failure(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        failure: &RefreshFailure,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE tokens SET refresh_failed_generation = ?, refresh_retry_at = ?, refresh_error_code = ?, \
+             refresh_error_message = ? WHERE tenant_id = ? AND id = ? AND generation = ?",
+        )
+        .bind(failure.generation)
+        .bind(failure.retry_at)
+        .bind(&failure.code)
+        .bind(&failure.message)
+        .bind(tenant_id)
+        .bind(id)
+        .bind(failure.generation)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Sets a token's status and error.
+    pub async fn set_status(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        status: TokenStatus,
+        error: Option<(&str, &str)>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tokens SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+            .bind(status.as_str())
+            .bind(error.map(|e| e.0))
+            .bind(error.map(|e| e.1))
+            .bind(now())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Renames a token.
+    pub async fn rename_token(&self, tenant_id: &str, id: &str, name: &str) -> Result<(), StoreError> {
+        let done = sqlx::query("UPDATE tokens SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+            .bind(name)
+            .bind(now())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("token {id}")));
+        }
+        Ok(())
+    }
+
+    /// Deletes a token with its pending authorizations and lease.
+    pub async fn delete_token(&self, tenant_id: &str, id: &str) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM pending_authorizations WHERE token_id = ? AND tenant_id = ?")
+            .bind(id)
+            .bind(tenant_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM refresh_leases WHERE token_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM tokens WHERE tenant_id = ? AND id = ?")
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records what a token asks for (after a reset with new values).
+    pub async fn set_token_request(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        scopes: &[String],
+        inputs: &Pairs,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tokens SET scopes = ?, inputs = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+            .bind(json(&scopes))
+            .bind(json(inputs))
+            .bind(now())
+            .bind(tenant_id)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
