@@ -2,100 +2,21 @@
 //! temporary data directory, driven over HTTP as a flow step and an admin
 //! would, against a mock identity provider that approves at once.
 
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
+use flowauth_tests::server::{ADMIN_KEY, Server};
 use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-const ADMIN_KEY: &str = "admin-key-for-tests";
-
-/// The server process; killed when dropped.
-struct Server {
-    child: Child,
-    base: String,
-    dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// Asks for a graceful stop (SIGTERM) and returns the server's log.
-    fn stop(mut self) -> (std::process::ExitStatus, String) {
-        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
-        assert!(status.success());
-        let exit = self.child.wait().unwrap();
-        (exit, std::fs::read_to_string(self.dir.path().join("server.log")).unwrap())
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The binary under test, built by cargo for this test.
-fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_flowauth")
-}
-
 async fn start_server() -> Server {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let base = format!("http://127.0.0.1:{port}");
-    let dir = tempfile::tempdir().unwrap();
-    let log = std::fs::File::create(dir.path().join("server.log")).unwrap();
-    let child = Command::new(binary())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base, "--allow-private-network"])
-        .arg("--data-dir")
-        .arg(dir.path())
-        .env("FLOWAUTH_ADMIN_KEY", ADMIN_KEY)
-        .env_remove("FLOWAUTH_MASTER_KEY")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let server = Server { child, base, dir };
-    for _ in 0..600 {
-        if reqwest::get(format!("{}/healthz", server.base)).await.is_ok_and(|r| r.status().is_success()) {
-            return server;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server did not come up");
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    async fn call(&self, method: reqwest::Method, path: &str, key: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(key);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response = request.send().await.unwrap();
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
-        self.call(reqwest::Method::POST, path, key, Some(body)).await
-    }
-
-    async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
-        self.call(reqwest::Method::GET, path, key, None).await
-    }
+    Server::start(env!("CARGO_BIN_EXE_flowauth")).await
 }
 
 #[tokio::test]
 async fn flow_steps_and_admin_over_http() {
     let idp = MockIdp::start().await;
     let server = start_server().await;
-    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+    let api = server.api();
 
     let (status, tenant) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
     assert_eq!(status, StatusCode::CREATED, "{tenant}");
@@ -202,7 +123,7 @@ async fn flow_steps_and_admin_over_http() {
 #[tokio::test]
 async fn refusals() {
     let server = start_server().await;
-    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+    let api = server.api();
     let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
     let key = acme["api_key"].as_str().unwrap().to_owned();
 
@@ -261,7 +182,7 @@ async fn refusals() {
 async fn custom_connector_from_a_config_json() {
     let idp = MockIdp::start().await;
     let server = start_server().await;
-    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+    let api = server.api();
     let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
     let key = acme["api_key"].as_str().unwrap().to_owned();
 
@@ -296,7 +217,7 @@ async fn custom_connector_from_a_config_json() {
 #[tokio::test]
 async fn components_are_installed_by_the_admin_and_enabled_per_tenant() {
     let server = start_server().await;
-    let api = Api { http: reqwest::Client::new(), base: server.base.clone() };
+    let api = server.api();
     let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
     let key = acme["api_key"].as_str().unwrap().to_owned();
     let upload = |name: &str, key: &str, bytes: Vec<u8>| {

@@ -110,7 +110,7 @@ async fn invalid_grant_marks_the_token_for_reauthorization() {
     assert_eq!(error.code(), "invalid_grant");
     let record = s.service.store().token(&s.tenant.id, &id).await.unwrap().unwrap();
     assert_eq!(record.status, TokenStatus::NeedsReauth);
-    let retried = s.service.retry(&s.tenant.id, &id).await.unwrap();
+    let retried = s.service.retry(&s.tenant.id, &id, false).await.unwrap();
     assert!(retried.auth_link.is_some());
 }
 

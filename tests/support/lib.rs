@@ -16,6 +16,7 @@ use flowauth::runtime::{Runtime, RuntimeConfig};
 use serde_json::json;
 
 pub mod lifecycle;
+pub mod server;
 
 /// The client the mock provider knows.
 pub const CLIENT_ID: &str = "flow-client";
@@ -35,22 +36,57 @@ pub struct MockIdp {
     pub addr: SocketAddr,
     seen: SeenLog,
     family: Arc<Mutex<Family>>,
+    gate: Arc<Gate>,
 }
 
 /// A strict provider's rotating refresh tokens (`fam-<n>`): each is good
 /// once; presenting a used one revokes the whole family, as reuse detection
-/// does. `refreshes` counts refresh requests.
-#[derive(Debug, Default)]
+/// does. `refreshes` counts refresh requests, `uses` each refresh token's.
+/// The knobs make it misbehave as real providers do: slow answers, 5xx
+/// answers, short lifetimes.
+#[derive(Debug)]
 pub struct Family {
     pub current: u32,
     pub revoked: bool,
     pub refreshes: u32,
+    pub uses: HashMap<String, u32>,
+    /// `expires_in` of the family's access tokens; `None`: 0 for the first
+    /// (from `short-code`: due for a refresh at once), 3600 for refreshed ones.
+    pub lifetime: Option<u64>,
+    /// How long a refresh takes before it is answered.
+    pub delay: Duration,
+    /// Answer refreshes with this HTTP status (a 5xx page) instead.
+    pub failing: Option<u16>,
+}
+
+impl Default for Family {
+    fn default() -> Self {
+        Self {
+            current: 0,
+            revoked: false,
+            refreshes: 0,
+            uses: HashMap::new(),
+            lifetime: None,
+            delay: Duration::ZERO,
+            failing: None,
+        }
+    }
+}
+
+/// A token endpoint that holds every request until the test opens it, to
+/// stand for a provider that hangs. `waiting` counts requests held.
+#[derive(Debug, Default)]
+pub struct Gate {
+    pub waiting: std::sync::atomic::AtomicU32,
+    opened: tokio::sync::Notify,
+    open: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Clone)]
 struct Idp {
     seen: SeenLog,
     family: Arc<Mutex<Family>>,
+    gate: Arc<Gate>,
 }
 
 impl MockIdp {
@@ -58,10 +94,12 @@ impl MockIdp {
     pub async fn start() -> Self {
         let seen: SeenLog = Arc::new(Mutex::new(Vec::new()));
         let family = Arc::new(Mutex::new(Family::default()));
-        let state = Idp { seen: seen.clone(), family: family.clone() };
+        let gate = Arc::new(Gate::default());
+        let state = Idp { seen: seen.clone(), family: family.clone(), gate: gate.clone() };
         let app = Router::new()
             .route("/authorize", get(authorize))
             .route("/token", post(token))
+            .route("/token-gated", post(gated))
             .route(
                 "/token-html-500",
                 post(|| async {
@@ -88,7 +126,28 @@ impl MockIdp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { addr, seen, family }
+        Self { addr, seen, family, gate }
+    }
+
+    /// Changes the rotating family's behaviour.
+    pub fn family(&self, change: impl FnOnce(&mut Family)) {
+        change(&mut self.family.lock().unwrap());
+    }
+
+    /// How many times this refresh token was presented.
+    pub fn uses_of(&self, refresh_token: &str) -> u32 {
+        self.family.lock().unwrap().uses.get(refresh_token).copied().unwrap_or(0)
+    }
+
+    /// Requests held at `/token-gated` so far.
+    pub fn gated(&self) -> u32 {
+        self.gate.waiting.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Lets every request held at `/token-gated` (and every later one) through.
+    pub fn open_gate(&self) {
+        self.gate.open.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.gate.opened.notify_waiters();
     }
 
     /// `http://127.0.0.1:<port>`.
@@ -166,7 +225,47 @@ fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (O
     (form.get("client_id").cloned(), form.get("client_secret").cloned())
 }
 
-async fn token(State(Idp { seen, family }): State<Idp>, headers: HeaderMap, body: String) -> Response {
+/// Holds the request until the gate opens, then issues a client-credentials token.
+async fn gated(State(Idp { gate, .. }): State<Idp>) -> Response {
+    use std::sync::atomic::Ordering;
+    gate.waiting.fetch_add(1, Ordering::SeqCst);
+    let opened = gate.opened.notified();
+    if !gate.open.load(Ordering::SeqCst) {
+        opened.await;
+    }
+    axum::Json(json!({"access_token": "at-gated", "expires_in": 600})).into_response()
+}
+
+/// A rotating family's refresh, after its delay.
+async fn family_refresh(family: &Mutex<Family>, presented: &str) -> Response {
+    let (delay, failing) = {
+        let mut family = family.lock().unwrap();
+        family.refreshes += 1;
+        *family.uses.entry(presented.to_owned()).or_default() += 1;
+        (family.delay, family.failing)
+    };
+    tokio::time::sleep(delay).await;
+    if let Some(status) = failing {
+        let status = StatusCode::from_u16(status).unwrap();
+        let page = "<html><head><title>Service Unavailable</title></head><body>try later</body></html>";
+        return (status, [(header::CONTENT_TYPE, "text/html")], page).into_response();
+    }
+    let mut family = family.lock().unwrap();
+    let n: u32 = presented[4..].parse().unwrap_or(u32::MAX);
+    if family.revoked || n != family.current {
+        family.revoked = true;
+        return error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token reuse detected: the grant is revoked");
+    }
+    family.current += 1;
+    let n = family.current;
+    let lifetime = family.lifetime.unwrap_or(3600);
+    axum::Json(
+        json!({"access_token": format!("at-fam-{n}"), "expires_in": lifetime, "refresh_token": format!("fam-{n}")}),
+    )
+    .into_response()
+}
+
+async fn token(State(Idp { seen, family, .. }): State<Idp>, headers: HeaderMap, body: String) -> Response {
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     seen.lock().unwrap().push(Seen {
         path: "/token".into(),
@@ -188,22 +287,15 @@ async fn token(State(Idp { seen, family }): State<Idp>, headers: HeaderMap, body
             "instance_url": "https://acme.example.com",
         }))
         .into_response(),
-        // A token about to expire, from a rotating family.
+        // A token due for a refresh, from a rotating family.
         "authorization_code" if field("code") == "short-code" => {
-            axum::Json(json!({"access_token": "at-fam-0", "expires_in": 30, "refresh_token": "fam-0"})).into_response()
+            let lifetime = family.lock().unwrap().lifetime.unwrap_or(0);
+            axum::Json(json!({"access_token": "at-fam-0", "expires_in": lifetime, "refresh_token": "fam-0"}))
+                .into_response()
         }
         "authorization_code" => error(StatusCode::BAD_REQUEST, "invalid_grant", "the code is invalid or expired"),
         "refresh_token" if field("refresh_token").starts_with("fam-") => {
-            let presented: u32 = field("refresh_token")[4..].parse().unwrap_or(u32::MAX);
-            let mut family = family.lock().unwrap();
-            family.refreshes += 1;
-            if family.revoked || presented != family.current {
-                family.revoked = true;
-                return error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token reuse detected: the grant is revoked");
-            }
-            family.current += 1;
-            let n = family.current;
-            axum::Json(json!({"access_token": format!("at-fam-{n}"), "expires_in": 3600, "refresh_token": format!("fam-{n}")})).into_response()
+            family_refresh(&family, field("refresh_token")).await
         }
         "refresh_token" => match field("refresh_token") {
             "rt-rotating" => axum::Json(json!({"access_token": "at-2", "token_type": "bearer", "expires_in": 3600, "refresh_token": "rt-rotated"})).into_response(),
@@ -243,12 +335,17 @@ async fn userinfo(headers: HeaderMap, Query(_): Query<HashMap<String, String>>) 
 /// A runtime that may reach 127.0.0.1 (the mock provider) over plain
 /// http, with short limits so misbehaving components end quickly.
 pub async fn test_runtime(cache_dir: Option<std::path::PathBuf>) -> Runtime {
+    Runtime::new(test_runtime_config(cache_dir)).await.expect("the runtime starts")
+}
+
+/// The configuration of [`test_runtime`], for tests that change some of it.
+pub fn test_runtime_config(cache_dir: Option<std::path::PathBuf>) -> RuntimeConfig {
     let mut config = RuntimeConfig { cache_dir, ..RuntimeConfig::default() };
     config.outbound.allow_private_network = true;
     config.outbound.request_timeout = Duration::from_secs(2);
     config.sandbox.cpu_budget = Duration::from_millis(200);
     config.sandbox.max_memory_bytes = 32 << 20;
-    Runtime::new(config).await.expect("the runtime starts")
+    config
 }
 
 /// The compiled test component that misbehaves on purpose.

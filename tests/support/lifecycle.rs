@@ -39,8 +39,12 @@ pub async fn open(dir: &std::path::Path, keys: KeySource) -> Result<Store, Store
 }
 
 pub async fn setup() -> Setup {
+    setup_with(test_runtime(None).await).await
+}
+
+/// [`setup`] over a runtime configured by the test.
+pub async fn setup_with(runtime: Runtime) -> Setup {
     let idp = MockIdp::start().await;
-    let runtime = test_runtime(None).await;
     let dir = tempfile::tempdir().unwrap();
     let store = open(dir.path(), given_key(1)).await.unwrap();
     let tenant = store.create_tenant("acme").await.unwrap();

@@ -1,0 +1,117 @@
+//! The real `flowauth serve` binary on a free port of 127.0.0.1, and a
+//! client that speaks to it as flow steps and admins do.
+
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+/// The admin key every test server starts with.
+pub const ADMIN_KEY: &str = "admin-key-for-tests";
+
+/// A server process; killed when dropped. Its log is `server.log` in its
+/// data directory, which restarts share.
+pub struct Server {
+    child: Child,
+    pub base: String,
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+impl Server {
+    /// Starts `binary` (the test's `CARGO_BIN_EXE_flowauth`) on a fresh data directory.
+    pub async fn start(binary: &str) -> Self {
+        Self::start_in(binary, Arc::new(tempfile::tempdir().unwrap())).await
+    }
+
+    /// Starts `binary` on `dir`, as a restart would.
+    pub async fn start_in(binary: &str, dir: Arc<tempfile::TempDir>) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let base = format!("http://127.0.0.1:{port}");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path(dir.path())).unwrap();
+        let child = Command::new(binary)
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base, "--allow-private-network"])
+            .arg("--data-dir")
+            .arg(dir.path())
+            .env("FLOWAUTH_ADMIN_KEY", ADMIN_KEY)
+            .env_remove("FLOWAUTH_MASTER_KEY")
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let server = Self { child, base, dir };
+        for _ in 0..600 {
+            if reqwest::get(format!("{}/healthz", server.base)).await.is_ok_and(|r| r.status().is_success()) {
+                return server;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("the server did not come up");
+    }
+
+    /// A client of this server.
+    pub fn api(&self) -> Api {
+        Api { http: reqwest::Client::new(), base: self.base.clone() }
+    }
+
+    /// Asks for a graceful stop (SIGTERM) and returns the server's log.
+    pub fn stop(mut self) -> (ExitStatus, String) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success());
+        let exit = self.child.wait().unwrap();
+        (exit, std::fs::read_to_string(log_path(self.dir.path())).unwrap())
+    }
+
+    /// Kills the process at once (SIGKILL), as a crash would; returns its data directory.
+    pub fn kill(mut self) -> Arc<tempfile::TempDir> {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.dir.clone()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn log_path(dir: &Path) -> std::path::PathBuf {
+    dir.join("server.log")
+}
+
+/// Calls the API with a key.
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        key: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(key);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn post(&self, path: &str, key: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, key, Some(body)).await
+    }
+
+    pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, key, None).await
+    }
+}
