@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use flowauth::api::{AppState, router};
 use flowauth::runtime::{Runtime, RuntimeConfig};
-use flowauth::store::{Issued, LoadMode, NewToken, Store, StoreConfig, new_id, now};
+use flowauth::store::{Issued, LoadMode, NewToken, Outcome, Store, StoreConfig, new_id, now};
 use flowauth::tokens::TokenService;
 
 const CONNECTIONS: usize = 32;
@@ -84,7 +84,6 @@ fn main() {
             inputs: vec![],
             client: None,
         };
-        store.insert_token(&token).await.unwrap();
         let issued = Issued {
             access_token: "at".into(),
             token_type: "Bearer".into(),
@@ -93,7 +92,7 @@ fn main() {
             expires_at: Some(now() + 86_400),
             extra: vec![],
         };
-        store.store_issued(&tenant.id, &id, &issued).await.unwrap();
+        store.create_token(&token, Outcome::Issued(&issued)).await.unwrap();
 
         let flowauth = serve(router(AppState::new(Arc::new(service), runtime))).await;
         let ceiling = serve(axum::Router::new().route("/", axum::routing::post(|| async { "{\"access_token\":\"at\"}" }))).await;

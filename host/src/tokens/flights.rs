@@ -44,8 +44,7 @@ impl<T: Clone + Send + Sync + 'static> Flights<T> {
                 }
             }
         };
-        let result = outcome.wait_for(Option::is_some).await.ok()?.clone();
-        result
+        outcome.wait_for(Option::is_some).await.ok()?.clone()
     }
 }
 
