@@ -245,6 +245,36 @@ async fn oversized_load_files_are_refused_before_any_work() {
     };
     assert_eq!(errors.len(), 101, "the first 100 problems, then a count");
     assert!(errors[100].message.contains("50 more"), "{}", errors[100].message);
+
+    let wide: serde_json::Map<_, _> = (0..300).map(|i| (format!("c{i}"), json!({}))).collect();
+    let Err(LoadError::Invalid(errors)) =
+        s.service.load_configuration(&s.tenant, &serde_json::Value::Object(wide).to_string(), LoadMode::Replace).await
+    else {
+        panic!("300 connectors were accepted")
+    };
+    assert!(errors.len() == 1 && errors[0].message.contains("256"), "{errors:?}");
+}
+
+#[tokio::test]
+async fn a_refresh_never_overwrites_a_newer_token_set() {
+    let s = setup().await;
+    let id = authorized(&s, "good-code").await;
+    let store = s.service.store();
+    let before = store.token(&s.tenant.id, &id).await.unwrap().unwrap();
+    let set = |token: &str| flowauth::store::Issued {
+        access_token: token.into(),
+        token_type: "Bearer".into(),
+        refresh_token: None,
+        id_token: None,
+        expires_at: None,
+        extra: vec![],
+    };
+    let reauthorized = store.store_issued(&s.tenant.id, &id, &set("at-new"), None).await.unwrap();
+    assert_eq!(reauthorized, Some(before.generation + 1));
+    let late = store.store_issued(&s.tenant.id, &id, &set("at-late"), Some(before.generation)).await.unwrap();
+    assert_eq!(late, None, "a refresh that started from an older generation loses");
+    let after = store.token(&s.tenant.id, &id).await.unwrap().unwrap();
+    assert_eq!(after.access_token.as_deref(), Some("at-new"));
 }
 
 #[tokio::test]
