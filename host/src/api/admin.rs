@@ -25,12 +25,7 @@ pub async fn create_tenant(
     caller.admin()?;
     let body = body(request)?;
     let store = state.service.store();
-    let tenant = store.create_tenant(&body.name).await.map_err(|e| match e {
-        crate::store::StoreError::Exists(what) => {
-            ApiError::new(StatusCode::CONFLICT, "exists", format!("{what} exists already"))
-        }
-        other => other.into(),
-    })?;
+    let tenant = store.create_tenant(&body.name).await?;
     let key = store.issue_tenant_key(&tenant.id).await?;
     Ok((StatusCode::CREATED, Json(json!({"name": tenant.name, "api_key": key}))))
 }
@@ -62,7 +57,7 @@ pub async fn load_configuration(
         }
     };
     let report = state.service.load_configuration(&tenant, &body, mode).await?;
-    Ok(Json(json!({"created": report.created, "updated": report.updated})))
+    Ok(Json(json!({"created": report.created, "updated": report.updated, "unchanged": report.unchanged})))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/providers", params(("tenant" = String, Path)), responses((status = 200, description = "providers, never their values"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]

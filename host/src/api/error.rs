@@ -68,6 +68,8 @@ impl From<TokenError> for ApiError {
             TokenError::Provider(CallError::OAuth(_)) => StatusCode::BAD_GATEWAY,
             TokenError::Provider(_) => StatusCode::BAD_GATEWAY,
             TokenError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
+            TokenError::Store(StoreError::Exists(_)) => StatusCode::CONFLICT,
+            TokenError::Store(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
             TokenError::Store(_) | TokenError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &error {
@@ -116,4 +118,38 @@ fn rejected(status: StatusCode, text: String) -> ApiError {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", text),
         _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", text),
     }
+}
+
+/// Every error answer as `{"error": {"code", "message"}}`: rejections of
+/// axum's extractors (a malformed path or query, a wrong content type, a
+/// body too large) and 405s come as plain text or empty; they are rewritten
+/// here. Pages (the callback's HTML) are left alone.
+pub async fn as_json(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !(status.is_client_error() || status.is_server_error())
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("text/html")
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let (code, fallback) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such route: see /v1/openapi.json"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this route does not take this method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the body is larger than this route accepts"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send the body as application/json"),
+        s if s.is_server_error() => ("internal", "internal error: see the server log"),
+        _ => ("invalid_request", "the request is malformed"),
+    };
+    let message = if text.is_empty() || status.is_server_error() { fallback.to_owned() } else { text };
+    let mut answer = ApiError::new(status, code, message).into_response();
+    for (name, value) in parts.headers.iter().filter(|(name, _)| *name == header::ALLOW || *name == header::RETRY_AFTER)
+    {
+        answer.headers_mut().insert(name.clone(), value.clone());
+    }
+    answer
 }

@@ -9,15 +9,19 @@ mod error;
 mod log;
 mod openapi;
 mod tokens;
+mod views;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
 
 pub use admin::connector_json;
 pub use error::{ApiError, body, text};
+pub use views::{access_json, started_json, token_json};
 
 use crate::runtime::Runtime;
 use crate::tokens::TokenService;
@@ -50,6 +54,7 @@ pub fn router(state: AppState) -> Router {
     let documents = DefaultBodyLimit::max(crate::tokens::MAX_LOAD_FILE_BYTES);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
         .route("/oauth/return", get(callback::finish))
@@ -71,7 +76,15 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/tokens/{id}/reset", post(tokens::reset))
         .route("/v1/tenants/{tenant}/tokens/{id}/retry", post(tokens::retry))
         .route("/v1/tenants/{tenant}/tokens/{id}/validate", post(tokens::validate))
+        .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(error::as_json))
         .layer(axum::middleware::from_fn(log::requests))
         .with_state(state)
+}
+
+/// Ready when the store answers; a load balancer sends no traffic before.
+async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.service.store().ping().await?;
+    Ok("ready")
 }

@@ -10,8 +10,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
+use super::views::{access_json, started_json, token_json};
 use super::{ApiError, AppState, body};
-use crate::store::TokenRecord;
+use crate::store::{TokenFilter, TokenRecord, TokenStatus};
 use crate::tokens::{AccessToken, Flow, StartRequest, Started};
 
 fn default_true() -> bool {
@@ -51,21 +52,11 @@ fn pairs(map: Map<String, Value>) -> Vec<(String, String)> {
 }
 
 fn started(s: Started) -> Value {
-    let error = s.error.map(|(code, message)| json!({"code": code, "message": message}));
-    json!({"id": s.id, "status": s.status.as_str(), "auth_link": s.auth_link, "error": error})
-}
-
-fn view(t: &TokenRecord) -> Value {
-    let error = t.error_code.as_ref().map(|code| json!({"code": code, "message": t.error_message}));
-    json!({"id": t.id, "name": t.name, "flow": t.flow, "status": t.status.as_str(), "error": error,
-           "scopes": t.scopes, "expires_at": t.expires_at, "created_at": t.created_at, "updated_at": t.updated_at})
+    started_json(&s)
 }
 
 fn access(token: AccessToken) -> Json<Value> {
-    let extra: Map<String, Value> = token.extra.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    Json(
-        json!({"access_token": token.access_token, "token_type": token.token_type, "expires_at": token.expires_at, "extra": extra}),
-    )
+    Json(access_json(&token))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), request_body = StartBody, responses((status = 201, description = "StartTokenRequestAndGetAuthLink: id, status, auth_link"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
@@ -95,15 +86,48 @@ pub async fn start(
     Ok((StatusCode::CREATED, Json(started(s))))
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), responses((status = 200, description = "tokens, never their secrets"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path), ListQuery), responses((status = 200, description = "a page of tokens, newest first, never their secrets; next_cursor when more follow"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant): Path<String>,
+    Query(query): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let tokens = state.service.store().tokens(&tenant.id).await?;
-    Ok(Json(json!({"tokens": tokens.iter().map(view).collect::<Vec<_>>()})))
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(name) => Some(TokenStatus::from_name(name).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("status {name:?} is not one of pending, active, needs_reauth, failed"),
+            )
+        })?),
+    };
+    let filter = TokenFilter { status, connector: query.connector, provider: query.provider, name: query.name };
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let (tokens, next) = state.service.store().token_page(&tenant.id, &filter, limit, query.cursor.as_deref()).await?;
+    Ok(Json(json!({"tokens": tokens.iter().map(token_json).collect::<Vec<_>>(), "next_cursor": next})))
+}
+
+/// Tokens a page holds unless `limit` says otherwise, and at most.
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 500;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// pending, active, needs_reauth or failed.
+    status: Option<String>,
+    /// A connector name, e.g. `salesforce`.
+    connector: Option<String>,
+    /// A provider's display name.
+    provider: Option<String>,
+    /// A token name.
+    name: Option<String>,
+    /// Tokens per page (1 to 500, default 100).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "status, never secrets"), (status = 404, description = "no such token"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
@@ -113,13 +137,14 @@ pub async fn show(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    Ok(Json(view(&stored(&state, &tenant.id, &id).await?)))
+    Ok(Json(token_json(&stored(&state, &tenant.id, &id).await?)))
 }
 
-/// A token of the tenant, or 404.
-async fn stored(state: &AppState, tenant_id: &str, id: &str) -> Result<TokenRecord, ApiError> {
-    let token = state.service.store().token(tenant_id, id).await?;
-    token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {id} not found")))
+/// A token of the tenant, by id or name, or 404.
+async fn stored(state: &AppState, tenant_id: &str, reference: &str) -> Result<TokenRecord, ApiError> {
+    let id = state.service.token_id(tenant_id, reference).await?;
+    let token = state.service.store().token(tenant_id, &id).await?;
+    token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {reference} not found")))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when less than min(60 s, half its lifetime) is left"), (status = 409, description = "the token is not active"), (status = 503, description = "the provider failed for a passing reason and the stored token expired, or no instance slot is free: see Retry-After"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
@@ -129,6 +154,7 @@ pub async fn access_token(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     Ok(access(state.service.access_token(&tenant.id, &id).await?))
 }
 
@@ -139,6 +165,7 @@ pub async fn refresh(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     Ok(access(state.service.refresh(&tenant.id, &id).await?))
 }
 
@@ -159,6 +186,7 @@ pub async fn reset(
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let b = body(request)?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     let s = state.service.reset(&tenant.id, &id, b.scopes, b.resource, pairs(b.additional)).await?;
     Ok(Json(started(s)))
 }
@@ -176,6 +204,7 @@ pub async fn retry(
     Query(query): Query<RetryQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     Ok(Json(started(state.service.retry(&tenant.id, &id, query.force.unwrap_or(false)).await?)))
 }
 
@@ -186,6 +215,7 @@ pub async fn validate(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     let v = state.service.validate(&tenant.id, &id).await?;
     Ok(Json(json!({"active": v.active, "expires_in": v.expires_in, "scope": v.scope, "subject": v.subject})))
 }
@@ -204,7 +234,7 @@ pub async fn rename(
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     state.service.rename(&tenant.id, &id, &body(request)?.name).await?;
-    Ok(Json(view(&stored(&state, &tenant.id, &id).await?)))
+    Ok(Json(token_json(&stored(&state, &tenant.id, &id).await?)))
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 204, description = "deleted, revoked where the provider can"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
@@ -214,6 +244,7 @@ pub async fn remove(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     state.service.delete(&tenant.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,6 +11,7 @@ mod leases;
 mod records;
 mod seal;
 mod sweep;
+mod tenants;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -27,7 +28,8 @@ pub use records::*;
 pub use seal::KeyRing;
 use seal::Place;
 pub use sweep::Swept;
-pub use tokens::Outcome;
+pub use tenants::check_tenant_name;
+pub use tokens::{Outcome, TokenFilter};
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "flowauth.db";
@@ -57,6 +59,9 @@ pub enum StoreError {
     /// A row with this name exists already.
     #[error("{0} exists already")]
     Exists(String),
+    /// A value the store refuses to keep (a malformed name).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -141,6 +146,12 @@ impl Store {
             .bind(now())
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 

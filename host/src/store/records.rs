@@ -38,20 +38,25 @@ pub struct ProviderInput {
     pub settings: Vec<(String, String)>,
 }
 
-/// How a load file treats providers that tokens already use.
+/// How a load file treats providers that exist already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadMode {
-    /// As ThingWorx: replacing a provider in use refuses the whole file.
+    /// As ThingWorx: an entry replaces the provider's settings; changing a
+    /// provider that tokens use refuses the whole file.
     Replace,
-    /// Change providers in place, tokens and all (e.g. to rotate a secret).
+    /// Change providers in place, tokens and all (e.g. to rotate a
+    /// secret): the keys given replace or add to the stored ones, the
+    /// others stay.
     Update,
 }
 
-/// What a load changed, as `connector/display name`.
+/// What a load did, as `connector/display name`. Loading a file again
+/// unchanged changes nothing and is no conflict.
 #[derive(Debug, Clone, Default)]
 pub struct LoadReport {
     pub created: Vec<String>,
     pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
 }
 
 /// Why one entry of a load file cannot be applied.
@@ -87,11 +92,17 @@ impl TokenStatus {
     }
 
     pub(crate) fn parse(text: &str) -> Self {
+        Self::from_name(text).unwrap_or(Self::Pending)
+    }
+
+    /// Reads an API name.
+    pub fn from_name(text: &str) -> Option<Self> {
         match text {
-            "active" => Self::Active,
-            "needs_reauth" => Self::NeedsReauth,
-            "failed" => Self::Failed,
-            _ => Self::Pending,
+            "pending" => Some(Self::Pending),
+            "active" => Some(Self::Active),
+            "needs_reauth" => Some(Self::NeedsReauth),
+            "failed" => Some(Self::Failed),
+            _ => None,
         }
     }
 }
@@ -102,6 +113,10 @@ pub struct TokenRecord {
     pub id: String,
     pub tenant_id: String,
     pub provider_id: String,
+    /// The provider's connector, e.g. `salesforce`.
+    pub connector: String,
+    /// The provider's display name.
+    pub provider: String,
     pub name: String,
     /// `authorization_code`, `client_credentials` or `password`.
     pub flow: String,

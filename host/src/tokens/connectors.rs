@@ -98,6 +98,18 @@ impl TokenService {
         Ok(stored.len())
     }
 
+    /// The names of every connector a tenant can use.
+    pub async fn connector_names(&self, tenant: &Tenant) -> Result<Vec<String>, TokenError> {
+        let mut names = Vec::new();
+        for component in self.runtime.components() {
+            if self.usable_by(&component, &tenant.id).await? {
+                names.extend(component.connectors.iter().map(|c| c.name.clone()));
+            }
+        }
+        names.extend(self.store.connector_definitions(&tenant.id).await?.into_iter().map(|(name, _)| name));
+        Ok(names)
+    }
+
     /// Every connector a tenant can use: the components' and its own.
     pub async fn connectors(&self, tenant: &Tenant) -> Result<Vec<(String, Connector)>, TokenError> {
         let mut all: Vec<(String, Connector)> = Vec::new();

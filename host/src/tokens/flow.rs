@@ -6,7 +6,8 @@ use crate::runtime::{AuthRequest, CallError, Callback, Grant, Target, Validation
 use crate::store::{NewToken, Outcome, PendingAuthorization, Taken, Tenant, TokenRecord, TokenStatus, new_id, now};
 
 use super::{
-    STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, issued, new_state, state_hash, token_set,
+    STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, check_token_name, issued, new_state,
+    state_hash, token_set,
 };
 
 /// How a token is obtained.
@@ -64,11 +65,25 @@ impl TokenService {
     /// set a direct grant issued, or the provider's refusal. A caller that
     /// gives up before that leaves nothing behind.
     pub async fn start(&self, tenant: &Tenant, request: StartRequest) -> Result<Started, TokenError> {
-        let provider = self
-            .store
-            .provider(&tenant.id, &request.connector, &request.provider)
-            .await?
-            .ok_or_else(|| TokenError::NotFound(format!("provider {}/{}", request.connector, request.provider)))?;
+        check_token_name(&request.name)?;
+        if self.store.token_id_by_name(&tenant.id, &request.name).await?.is_some() {
+            return Err(TokenError::Conflict(format!(
+                "a token named {:?} exists already: token names are unique within a tenant",
+                request.name
+            )));
+        }
+        let Some(provider) = self.store.provider(&tenant.id, &request.connector, &request.provider).await? else {
+            let known: Vec<String> = self
+                .store
+                .providers(&tenant.id)
+                .await?
+                .into_iter()
+                .map(|p| format!("{}/{}", p.connector, p.display_name))
+                .collect();
+            let wanted = format!("{}/{}", request.connector, request.provider);
+            let hint = super::suggest::did_you_mean(&wanted, known.iter().map(String::as_str));
+            return Err(TokenError::NotFound(format!("provider {wanted}{hint}")));
+        };
         let client = match request.use_default_keys {
             true => None,
             false => {
@@ -325,6 +340,7 @@ impl TokenService {
 
     /// Renames a token.
     pub async fn rename(&self, tenant_id: &str, id: &str, name: &str) -> Result<(), TokenError> {
+        check_token_name(name)?;
         Ok(self.store.rename_token(tenant_id, id, name).await?)
     }
 

@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::store::{EntryError, LoadMode, LoadReport, ProviderInput, Tenant};
 
+use super::suggest::did_you_mean;
 use super::{TokenError, TokenService};
 
 /// The largest load file accepted. ThingWorx load files are a few KiB;
@@ -76,10 +77,8 @@ impl TokenService {
         for (connector_name, providers) in connectors {
             let path = format!("$.{connector_name}");
             let Ok(resolved) = self.resolve(&tenant.id, connector_name).await else {
-                errors.push(error(
-                    path,
-                    format!("unknown connector {connector_name:?}: `flowauth connectors` lists them"),
-                ));
+                let known = self.connector_names(tenant).await.unwrap_or_default();
+                errors.push(error(path, unknown_connector(connector_name, &known)));
                 continue;
             };
             let Value::Object(providers) = providers else {
@@ -92,12 +91,21 @@ impl TokenService {
                     errors.push(error(path, "must be an object of settings".into()));
                     continue;
                 };
+                let declared: Vec<&str> =
+                    resolved.connector.settings.iter().map(|s| s.key.as_str()).chain(HOST_SETTINGS).collect();
                 let mut values = Vec::new();
                 for (key, value) in settings {
+                    let path = format!("{path}.{key}");
+                    if !declared.iter().any(|d| d.eq_ignore_ascii_case(key)) {
+                        errors.push(error(path, unknown_setting(key, connector_name, &declared)));
+                        continue;
+                    }
                     match value {
-                        Value::String(text) => values.push((key.clone(), text.clone())),
-                        other => errors
-                            .push(error(format!("{path}.{key}"), format!("must be a string, found {}", kind(other)))),
+                        Value::String(text) => match check_url(key, text) {
+                            Ok(()) => values.push((key.clone(), text.clone())),
+                            Err(message) => errors.push(error(path, message)),
+                        },
+                        other => errors.push(error(path, format!("must be a string, found {}", kind(other)))),
                     }
                 }
                 for required in resolved.connector.settings.iter().filter(|s| s.required && s.default.is_none()) {
@@ -117,6 +125,50 @@ impl TokenService {
         }
         if errors.is_empty() { Ok(entries) } else { Err(errors) }
     }
+}
+
+/// Settings the host itself reads, whatever the connector: `ISSUER` (RFC
+/// 9207 check of the callback) and `ALLOW_PASSWORD_GRANT`.
+const HOST_SETTINGS: [&str; 2] = ["ISSUER", "ALLOW_PASSWORD_GRANT"];
+
+fn unknown_connector(name: &str, known: &[String]) -> String {
+    let hint = did_you_mean(name, known.iter().map(String::as_str));
+    format!(
+        "unknown connector {name:?}{hint}: `flowauth connectors` lists them; for a connector of your own, \
+         `flowauth new oauth <name-with-hyphens>` then `flowauth connector add`"
+    )
+}
+
+fn unknown_setting(key: &str, connector: &str, declared: &[&str]) -> String {
+    let hint = did_you_mean(key, declared.iter().copied());
+    format!("{connector} has no setting {key:?}{hint}; its settings: {}", declared.join(", "))
+}
+
+/// A URL setting (`..._URL`) must be an absolute http(s) URL without a
+/// fragment or credentials, or a path (`/token`) under `BASE_URL`.
+fn check_url(key: &str, value: &str) -> Result<(), String> {
+    let is_url_setting = key.len() > 4 && key[key.len() - 4..].eq_ignore_ascii_case("_URL");
+    if !is_url_setting || value.is_empty() {
+        return Ok(());
+    }
+    if value.starts_with('/') && !value.starts_with("//") {
+        return match value.contains('#') {
+            true => Err("a path may not carry a #fragment".into()),
+            false => Ok(()),
+        };
+    }
+    let url = url::Url::parse(value)
+        .map_err(|_| "must be an absolute http(s) URL, or a path starting with / under BASE_URL".to_owned())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("must be an http(s) URL, not {}:", url.scheme()));
+    }
+    if url.fragment().is_some() {
+        return Err("may not carry a #fragment: the provider's parameters would land after it".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("may not carry credentials (user:password@): put them in CLIENT_ID and CLIENT_SECRET".into());
+    }
+    Ok(())
 }
 
 /// The file's connectors, once it is known to be within the limits: its

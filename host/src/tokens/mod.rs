@@ -10,6 +10,7 @@ mod flow;
 mod fresh;
 mod load;
 mod refresh;
+mod suggest;
 
 use std::sync::Arc;
 
@@ -126,6 +127,17 @@ impl TokenService {
         &self.store
     }
 
+    /// The id of a token named by its id or by its name.
+    pub async fn token_id(&self, tenant_id: &str, reference: &str) -> Result<String, TokenError> {
+        if looks_like_id(reference) {
+            return Ok(reference.to_owned());
+        }
+        self.store
+            .token_id_by_name(tenant_id, reference)
+            .await?
+            .ok_or_else(|| TokenError::NotFound(format!("token {reference:?}")))
+    }
+
     async fn token(&self, tenant_id: &str, id: &str) -> Result<TokenRecord, TokenError> {
         self.store.token(tenant_id, id).await?.ok_or_else(|| TokenError::NotFound(format!("token {id}")))
     }
@@ -156,6 +168,26 @@ impl TokenService {
         let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
         self.target(&provider, token.client.as_deref()).await
     }
+}
+
+/// Token ids are 128 random bits in hex; names may not look like one.
+fn looks_like_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Whether `name` can name a token: what people call it in flows and
+/// commands, and what stands for its id there.
+fn check_token_name(name: &str) -> Result<(), TokenError> {
+    if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(TokenError::Invalid(format!(
+            "token name {:?}: give 1 to 200 printable characters",
+            name.chars().take(80).collect::<String>()
+        )));
+    }
+    if looks_like_id(name) {
+        return Err(TokenError::Invalid(format!("token name {name:?} looks like a token id: choose another")));
+    }
+    Ok(())
 }
 
 /// A fresh `state`: 256 random bits, base64url.
