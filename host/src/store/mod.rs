@@ -201,4 +201,5 @@ fn from_json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
 mod pending;
 mod queries;
 mod rotate;
+mod server;
 mod tokens;

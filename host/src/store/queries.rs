@@ -209,6 +209,16 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a tenant's custom connector; whether it existed.
+    pub async fn delete_connector(&self, tenant_id: &str, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM custom_connectors WHERE tenant_id = ? AND name = ?")
+            .bind(tenant_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// A tenant's custom connector definition.
     pub async fn connector_definition(&self, tenant_id: &str, name: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT definition FROM custom_connectors WHERE tenant_id = ? AND name = ?")

@@ -62,6 +62,30 @@ impl TokenService {
         Ok(connector)
     }
 
+    /// Removes a tenant's own connector; refused while providers use it.
+    pub async fn remove_connector(&self, tenant: &Tenant, name: &str) -> Result<(), TokenError> {
+        let users: Vec<String> = self
+            .store
+            .providers(&tenant.id)
+            .await?
+            .into_iter()
+            .filter(|p| p.connector == name)
+            .map(|p| p.display_name)
+            .collect();
+        if !users.is_empty() {
+            return Err(TokenError::Conflict(format!(
+                "providers use connector {name:?} ({}): remove them first (`flowauth provider remove`)",
+                users.join(", ")
+            )));
+        }
+        if !self.store.delete_connector(&tenant.id, name).await? {
+            let known = self.connector_names(tenant).await?;
+            let hint = super::suggest::did_you_mean(name, known.iter().map(String::as_str));
+            return Err(TokenError::NotFound(format!("connector {name:?} of this tenant{hint}")));
+        }
+        Ok(())
+    }
+
     /// Verifies, compiles and keeps a third-party component. Its connector
     /// names must be new: a name means one connector for every tenant.
     pub async fn install_component(&self, name: &str, wasm: &[u8]) -> Result<Arc<Component>, TokenError> {
