@@ -101,6 +101,12 @@ impl MockIdp {
             .route("/token", post(token))
             .route("/token-gated", post(gated))
             .route(
+                "/token-echo",
+                post(|body: String| async move {
+                    error(StatusCode::BAD_REQUEST, "invalid_request", &format!("cannot parse {body}"))
+                }),
+            )
+            .route(
                 "/token-html-500",
                 post(|| async {
                     (

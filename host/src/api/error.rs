@@ -116,6 +116,7 @@ pub fn text(body: Result<String, axum::extract::rejection::StringRejection>) -> 
 fn rejected(status: StatusCode, text: String) -> ApiError {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", text),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(status, "unsupported_media_type", text),
         _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", text),
     }
 }

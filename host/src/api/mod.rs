@@ -8,6 +8,7 @@ mod components;
 mod error;
 mod log;
 mod openapi;
+mod server;
 mod tokens;
 mod views;
 
@@ -21,6 +22,7 @@ use axum::routing::{delete, get, post, put};
 
 pub use admin::connector_json;
 pub use error::{ApiError, body, text};
+pub use server::{Limits, serve};
 pub use views::{access_json, started_json, token_json};
 
 use crate::runtime::Runtime;

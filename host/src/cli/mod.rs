@@ -34,7 +34,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     };
     let json = cli.json;
     match cli.command {
-        Command::Serve(args) => serve::serve(&ctx, args).await?,
+        Command::Serve(args) => serve::run(&ctx, args).await?,
         Command::Connectors { tenant } => connectors::list(&ctx, tenant, json).await?,
         Command::Connector(command) => connectors::run(&ctx, command, json).await?,
         Command::Inspect { file } => connectors::inspect(&ctx.runtime().await?, &file, json).await?,

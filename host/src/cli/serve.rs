@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use flowauth::api::{AppState, router};
+use flowauth::api::{AppState, Limits, router, serve};
 use flowauth::runtime::Runtime;
 use flowauth::store::Store;
 use flowauth::tokens::TokenService;
@@ -33,6 +33,12 @@ pub struct ServeArgs {
     /// provider hangs cannot starve the others.
     #[arg(long, env = "FLOWAUTH_MAX_CALLS_PER_TENANT", default_value_t = 32)]
     max_calls_per_tenant: u32,
+    /// Client connections open at once; others wait until one closes.
+    #[arg(long, env = "FLOWAUTH_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's head; slower ones are cut off.
+    #[arg(long, env = "FLOWAUTH_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    header_timeout_seconds: u64,
     /// Seconds a call waits for a free instance before the API answers 503
     /// with Retry-After.
     #[arg(long, env = "FLOWAUTH_SLOT_WAIT_SECONDS", default_value_t = 5)]
@@ -42,7 +48,7 @@ pub struct ServeArgs {
 /// How often expired authorizations, states and leases are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
-pub async fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
+pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let mut config = ctx.runtime_config();
     config.sandbox.max_instances = args.max_instances;
     config.sandbox.max_instances_per_tenant = args.max_calls_per_tenant;
@@ -63,7 +69,11 @@ pub async fn serve(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("flowauth listening on http://{} (redirect URI {redirect_uri})", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    let limits = Limits {
+        max_connections: args.max_connections,
+        header_read_timeout: Duration::from_secs(args.header_timeout_seconds),
+    };
+    serve(listener, app, limits, shutdown()).await;
     Ok(())
 }
 

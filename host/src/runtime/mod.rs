@@ -17,6 +17,7 @@ mod error;
 mod host;
 mod log;
 mod outbound;
+mod redact;
 mod registry;
 mod sandbox;
 mod slots;

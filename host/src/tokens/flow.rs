@@ -7,7 +7,7 @@ use crate::store::{NewToken, Outcome, PendingAuthorization, Taken, Tenant, Token
 
 use super::{
     STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, check_token_name, issued, new_state,
-    state_hash, token_set,
+    redacted, state_hash, token_set,
 };
 
 /// How a token is obtained.
@@ -138,7 +138,8 @@ impl TokenService {
                 let password = request.password.iter().map(|p| ("password".to_owned(), p.clone()));
                 let secrets: Vec<_> = username.chain(password).collect();
                 let params = grant_params(&token.scopes, &token.inputs, &secrets);
-                match self.runtime.request_token(&target, grant, &params).await {
+                let call = self.runtime.request_token(&target, grant, &params).await;
+                match call.map_err(|e| redacted(e, &target, &[request.password.as_deref()])) {
                     Ok(set) => {
                         self.store.create_token(&token, Outcome::Issued(&issued(set))).await?;
                         return Ok(Started { id: token.id, status: TokenStatus::Active, auth_link: None, error: None });
@@ -174,7 +175,7 @@ impl TokenService {
             code_challenge: pkce.as_ref().map(|(_, challenge)| challenge.clone()),
             extra: inputs.to_vec(),
         };
-        let link = self.runtime.build_auth_url(target, &request).await?;
+        let link = self.runtime.build_auth_url(target, &request).await.map_err(|e| redacted(e, target, &[]))?;
         let pending = PendingAuthorization {
             state_hash: state_hash(&state),
             tenant_id: tenant_id.to_owned(),
@@ -190,7 +191,8 @@ impl TokenService {
     /// Requests a token set anew without a redirect (reset) and stores the outcome.
     async fn request(&self, token: &TokenRecord, target: &Target) -> Result<Started, TokenError> {
         let params = grant_params(&token.scopes, &token.inputs, &[]);
-        match self.runtime.request_token(target, Grant::ClientCredentials, &params).await {
+        let call = self.runtime.request_token(target, Grant::ClientCredentials, &params).await;
+        match call.map_err(|e| redacted(e, target, &[])) {
             Ok(set) => {
                 self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
                 Ok(Started { id: token.id.clone(), status: TokenStatus::Active, auth_link: None, error: None })
@@ -258,7 +260,9 @@ impl TokenService {
             pending: pending.pending,
             extra: token.inputs.clone(),
         };
-        match self.runtime.exchange_code(&target, &callback).await {
+        let call = self.runtime.exchange_code(&target, &callback).await;
+        let secrets = [param("code"), callback.code_verifier.as_deref()];
+        match call.map_err(|e| redacted(e, &target, &secrets)) {
             Ok(set) => {
                 self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
                 self.fresh.forget(&token.id);
@@ -361,7 +365,8 @@ impl TokenService {
     pub async fn validate(&self, tenant_id: &str, id: &str) -> Result<Validation, TokenError> {
         let token = self.token(tenant_id, id).await?;
         let target = self.target_of(&token).await?;
-        Ok(self.runtime.validate(&target, &token_set(&token)).await?)
+        let call = self.runtime.validate(&target, &token_set(&token)).await;
+        Ok(call.map_err(|e| redacted(e, &target, &[token.access_token.as_deref(), token.refresh_token.as_deref()]))?)
     }
 
     /// Revokes if the connector can; a provider that cannot is no reason
@@ -370,7 +375,9 @@ impl TokenService {
         if token.access_token.is_none() && token.refresh_token.is_none() {
             return;
         }
-        if let Err(error) = self.runtime.revoke(target, &token_set(token)).await {
+        let call = self.runtime.revoke(target, &token_set(token)).await;
+        let secrets = [token.access_token.as_deref(), token.refresh_token.as_deref()];
+        if let Err(error) = call.map_err(|e| redacted(e, target, &secrets)) {
             tracing::info!(token = %token.id, %error, "token not revoked at the provider");
         }
     }

@@ -43,7 +43,7 @@ impl TokenService {
         text: &str,
         mode: LoadMode,
     ) -> Result<LoadReport, LoadError> {
-        let entries = self.check_load_file(tenant, text).await.map_err(LoadError::Invalid)?;
+        let entries = self.check_load_file(tenant, text, mode).await.map_err(LoadError::Invalid)?;
         match self.store.load_providers(&tenant.id, &entries, mode).await {
             Ok(Ok(report)) => Ok(report),
             Ok(Err(conflicts)) => Err(LoadError::Conflict(conflicts)),
@@ -53,9 +53,14 @@ impl TokenService {
 
     /// Every problem of the file, each with its JSON path (the first
     /// [`MAX_ERRORS_LISTED`], then a count of the rest).
-    async fn check_load_file(&self, tenant: &Tenant, text: &str) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
+    async fn check_load_file(
+        &self,
+        tenant: &Tenant,
+        text: &str,
+        mode: LoadMode,
+    ) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
         let connectors = parse_within_limits(text).map_err(|e| vec![e])?;
-        self.check_entries(tenant, &connectors).await.map_err(|mut errors| {
+        self.check_entries(tenant, &connectors, mode).await.map_err(|mut errors| {
             let unlisted = errors.len().saturating_sub(MAX_ERRORS_LISTED);
             if unlisted > 0 {
                 errors.truncate(MAX_ERRORS_LISTED);
@@ -70,6 +75,7 @@ impl TokenService {
         &self,
         tenant: &Tenant,
         connectors: &Map<String, Value>,
+        mode: LoadMode,
     ) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
         let error = |path: String, message: String| EntryError { path, message };
         let mut entries = Vec::new();
@@ -108,7 +114,11 @@ impl TokenService {
                         other => errors.push(error(path, format!("must be a string, found {}", kind(other)))),
                     }
                 }
-                for required in resolved.connector.settings.iter().filter(|s| s.required && s.default.is_none()) {
+                // An update keeps the stored values of the keys it does not give.
+                let updating = mode == LoadMode::Update
+                    && matches!(self.store.provider(&tenant.id, connector_name, display_name).await, Ok(Some(_)));
+                let required = resolved.connector.settings.iter().filter(|s| s.required && s.default.is_none());
+                for required in required.filter(|_| !updating) {
                     if !values.iter().any(|(k, v)| k.eq_ignore_ascii_case(&required.key) && !v.is_empty()) {
                         errors.push(error(
                             format!("{path}.{}", required.key),

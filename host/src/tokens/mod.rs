@@ -24,7 +24,7 @@ pub use flow::{Finished, Flow};
 pub use fresh::FRESH_CACHE_TTL;
 pub use load::{LoadError, MAX_LOAD_FILE_BYTES};
 
-use crate::runtime::{Client, Runtime, SigningKey, Target, TokenSet};
+use crate::runtime::{CallError, Client, Runtime, SigningKey, Target, TokenSet};
 use crate::store::{Issued, Provider, Store, TokenRecord, TokenStatus, now};
 
 /// How long a user has to authorize.
@@ -168,6 +168,14 @@ impl TokenService {
         let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
         self.target(&provider, token.client.as_deref()).await
     }
+}
+
+/// A call's error without the call's secrets: the client's and `also`
+/// (a refresh token, a code, a password, ...).
+fn redacted(error: CallError, target: &Target, also: &[Option<&str>]) -> CallError {
+    let mut secrets = target.secrets();
+    secrets.extend(also.iter().flatten());
+    error.without(&secrets)
 }
 
 /// Token ids are 128 random bits in hex; names may not look like one.

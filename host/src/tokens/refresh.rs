@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::runtime::{CallError, Grant};
 use crate::store::{RefreshFailure, TokenRecord, TokenStatus, now};
 
-use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued};
+use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued, redacted};
 
 /// How often a caller waiting on another process's lease re-reads.
 const LEASE_POLL: Duration = Duration::from_millis(25);
@@ -135,11 +135,13 @@ impl TokenService {
         let target = self.target_of(token).await?;
         let result = match (&token.refresh_token, token.flow.as_str()) {
             (Some(refresh_token), _) => {
-                self.runtime.refresh(&target, refresh_token, &token.scopes, &token.inputs).await
+                let call = self.runtime.refresh(&target, refresh_token, &token.scopes, &token.inputs).await;
+                call.map_err(|e| redacted(e, &target, &[Some(refresh_token)]))
             }
             (None, flow) if flow == Flow::ClientCredentials.as_str() => {
                 let params = super::flow::grant_params(&token.scopes, &token.inputs, &[]);
-                self.runtime.request_token(&target, Grant::ClientCredentials, &params).await
+                let call = self.runtime.request_token(&target, Grant::ClientCredentials, &params).await;
+                call.map_err(|e| redacted(e, &target, &[]))
             }
             (None, _) => {
                 let message = "the access token expired and the provider gave no refresh token: authorize again";
