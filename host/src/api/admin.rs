@@ -30,6 +30,13 @@ pub async fn create_tenant(
     Ok((StatusCode::CREATED, Json(json!({"name": tenant.name, "api_key": key}))))
 }
 
+#[utoipa::path(get, path = "/v1/tenants", responses((status = 200, description = "every tenant's name"), (status = 401, description = "missing or unknown key"), (status = 403, description = "not the admin key")))]
+pub async fn tenants(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.admin()?;
+    let names: Vec<_> = state.service.store().tenants().await?.into_iter().map(|t| json!({"name": t.name})).collect();
+    Ok(Json(json!({"tenants": names})))
+}
+
 #[derive(Deserialize)]
 pub struct LoadQuery {
     mode: Option<String>,
@@ -138,4 +145,16 @@ pub async fn add_connector(
     let definition = text(definition)?;
     let connector = state.service.add_connector(&tenant, &definition).await?;
     Ok((StatusCode::CREATED, Json(connector_json("generic", &connector))))
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/connectors/{name}", params(("tenant" = String, Path), ("name" = String, Path)), responses((status = 204, description = "removed"), (status = 409, description = "providers use it"), (status = 404, description = "no such connector of this tenant"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+/// Removes a tenant's own connector.
+pub async fn remove_connector(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, name)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    state.service.remove_connector(&tenant, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

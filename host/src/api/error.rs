@@ -1,9 +1,9 @@
 //! Errors as `{"error": {"code", "message"}}`, keeping a provider's OAuth code.
 
+use super::views::{EntryErrorView, ErrorBody, ErrorView};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::runtime::CallError;
 use crate::store::{EntryError, StoreError};
@@ -40,11 +40,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": {"code": self.code, "message": self.message}});
-        if !self.entries.is_empty() {
-            let errors: Vec<_> = self.entries.iter().map(|e| json!({"path": e.path, "message": e.message})).collect();
-            body["errors"] = json!(errors);
-        }
+        let errors = self.entries.iter().map(|e| EntryErrorView { path: e.path.clone(), message: e.message.clone() });
+        let body = ErrorBody { error: ErrorView { code: self.code, message: self.message }, errors: errors.collect() };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));

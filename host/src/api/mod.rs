@@ -23,7 +23,7 @@ use axum::routing::{delete, get, post, put};
 pub use admin::connector_json;
 pub use error::{ApiError, body, text};
 pub use server::{Limits, serve};
-pub use views::{access_json, started_json, token_json};
+pub use views::{access_view, json, started_view, token_view};
 
 use crate::runtime::Runtime;
 use crate::tokens::TokenService;
@@ -61,7 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
         .route("/oauth/return", get(callback::finish))
         .route("/Thingworx/Oauths/oauth/return", get(callback::finish))
-        .route("/v1/tenants", post(admin::create_tenant))
+        .route("/v1/tenants", get(admin::tenants).post(admin::create_tenant))
         .route(
             "/v1/components",
             get(components::list).post(components::install).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES)),
@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/providers", get(admin::providers))
         .route("/v1/tenants/{tenant}/providers/{connector}/{display_name}", delete(admin::delete_provider))
         .route("/v1/tenants/{tenant}/connectors", get(admin::connectors).post(admin::add_connector).layer(documents))
+        .route("/v1/tenants/{tenant}/connectors/{name}", delete(admin::remove_connector))
         .route("/v1/tenants/{tenant}/tokens", post(tokens::start).get(tokens::list))
         .route("/v1/tenants/{tenant}/tokens/{id}", get(tokens::show).patch(tokens::rename).delete(tokens::remove))
         .route("/v1/tenants/{tenant}/tokens/{id}/access-token", post(tokens::access_token))

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use super::{admin, callback, components, tokens};
+use super::{admin, callback, components, tokens, views};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,12 +12,14 @@ use super::{admin, callback, components, tokens};
         description = "The OAuth layer of a workflow engine. Send `Authorization: Bearer <key>`."
     ),
     paths(
+        admin::tenants,
         admin::create_tenant,
         admin::load_configuration,
         admin::providers,
         admin::delete_provider,
         admin::connectors,
         admin::add_connector,
+        admin::remove_connector,
         components::list,
         components::install,
         components::enable,
@@ -33,7 +35,8 @@ use super::{admin, callback, components, tokens};
         tokens::rename,
         tokens::remove,
         callback::finish,
-    )
+    ),
+    components(schemas(views::ErrorBody))
 )]
 struct ApiDoc;
 

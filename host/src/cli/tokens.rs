@@ -5,7 +5,7 @@
 
 use anyhow::bail;
 use clap::{Args, Subcommand};
-use flowauth::api::{access_json, started_json, token_json};
+use flowauth::api::{access_view, json as view_json, started_view, token_view};
 use flowauth::store::{TokenFilter, TokenRecord, TokenStatus};
 use flowauth::tokens::{AccessToken, Flow, StartRequest, Started, TokenService};
 use serde_json::json;
@@ -254,7 +254,7 @@ async fn open(ctx: &Context, token: &TokenRef) -> anyhow::Result<(TokenService, 
 /// Prints what a start, retry or reset produced; fails when the provider refused.
 fn started(s: &Started, json: bool) -> anyhow::Result<()> {
     if json {
-        line(started_json(s));
+        line(view_json(&started_view(s)));
     } else {
         line(format!("token {} is {}", s.id, s.status.as_str()));
         if let Some(link) = &s.auth_link {
@@ -274,14 +274,14 @@ fn started(s: &Started, json: bool) -> anyhow::Result<()> {
 
 fn access(token: &AccessToken, json: bool) {
     match json {
-        true => line(access_json(token)),
+        true => line(view_json(&access_view(token))),
         false => line(&token.access_token),
     }
 }
 
 fn record_line(t: &TokenRecord, json: bool) {
     if json {
-        return line(token_json(t));
+        return line(view_json(&token_view(t)));
     }
     let expires = t.expires_at.map(|at| format!("expires {at}")).unwrap_or_default();
     let error = t.error_code.as_deref().map(|code| format!("error {code}")).unwrap_or_default();
