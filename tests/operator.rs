@@ -32,6 +32,14 @@ async fn acme(api: &Api, idp: &MockIdp) -> String {
     key
 }
 
+/// `token start` of a devtools/HTTP token named `name` under --json, with `more` options.
+fn start_args<'a>(name: &'a str, more: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec!["--json", "token", "start", "--tenant", "acme", "--name", name];
+    args.extend(["--connector", "devtools", "--provider", "HTTP"]);
+    args.extend(more);
+    args
+}
+
 fn json_lines(output: &std::process::Output) -> Vec<Value> {
     String::from_utf8_lossy(&output.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
 }
@@ -42,24 +50,7 @@ async fn the_cli_and_the_server_agree_about_the_store() {
     let server = Server::start(binary()).await;
     acme(&server.api(), &idp).await;
 
-    let started = server.cli(
-        binary(),
-        &[
-            "--json",
-            "token",
-            "start",
-            "--tenant",
-            "acme",
-            "--name",
-            "cli-bot",
-            "--connector",
-            "devtools",
-            "--provider",
-            "HTTP",
-            "--input",
-            "prompt=consent",
-        ],
-    );
+    let started = server.cli(binary(), &start_args("cli-bot", &["--input", "prompt=consent"]));
     assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
     let link = json_lines(&started)[0]["auth_link"].as_str().unwrap().to_owned();
     let redirect =
@@ -75,24 +66,7 @@ async fn the_cli_and_the_server_agree_about_the_store() {
     assert_eq!(token["provider"], "HTTP");
     assert_eq!(token["inputs"]["prompt"], "consent");
 
-    let refused = server.cli(
-        binary(),
-        &[
-            "--json",
-            "token",
-            "start",
-            "--tenant",
-            "acme",
-            "--name",
-            "cc",
-            "--connector",
-            "devtools",
-            "--provider",
-            "HTTP",
-            "--flow",
-            "password",
-        ],
-    );
+    let refused = server.cli(binary(), &start_args("cc", &["--flow", "password"]));
     assert!(!refused.status.success(), "a refused start fails");
     assert_eq!(json_lines(&refused)[0]["error"]["code"], "invalid_request");
     let missing = server.cli(binary(), &["--json", "token", "show", "--tenant", "nobody", "x"]);

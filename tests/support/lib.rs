@@ -87,6 +87,8 @@ struct Idp {
     seen: SeenLog,
     family: Arc<Mutex<Family>>,
     gate: Arc<Gate>,
+    /// How long `/token` takes to answer anything, as a distant provider does.
+    latency: Arc<Mutex<Duration>>,
 }
 
 impl MockIdp {
@@ -95,7 +97,8 @@ impl MockIdp {
         let seen: SeenLog = Arc::new(Mutex::new(Vec::new()));
         let family = Arc::new(Mutex::new(Family::default()));
         let gate = Arc::new(Gate::default());
-        let state = Idp { seen: seen.clone(), family: family.clone(), gate: gate.clone() };
+        let latency = Arc::new(Mutex::new(Duration::ZERO));
+        let state = Idp { seen: seen.clone(), family: family.clone(), gate: gate.clone(), latency: latency.clone() };
         let app = Router::new()
             .route("/authorize", get(authorize))
             .route("/token", post(token))
@@ -132,7 +135,12 @@ impl MockIdp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { addr, seen, family, gate }
+        Self { addr, seen, family, gate, latency }
+    }
+
+    /// Makes `/token` take this long to answer, as a distant provider does.
+    pub fn set_latency(&self, latency: Duration) {
+        *self.latency.lock().unwrap() = latency;
     }
 
     /// Changes the rotating family's behaviour.
@@ -271,7 +279,9 @@ async fn family_refresh(family: &Mutex<Family>, presented: &str) -> Response {
     .into_response()
 }
 
-async fn token(State(Idp { seen, family, .. }): State<Idp>, headers: HeaderMap, body: String) -> Response {
+async fn token(State(Idp { seen, family, latency, .. }): State<Idp>, headers: HeaderMap, body: String) -> Response {
+    let latency = *latency.lock().unwrap();
+    tokio::time::sleep(latency).await;
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     seen.lock().unwrap().push(Seen {
         path: "/token".into(),

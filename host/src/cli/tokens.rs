@@ -29,15 +29,9 @@ pub enum TokenCommand {
     Reset {
         #[command(flatten)]
         token: TokenRef,
-        /// New scopes (repeat for several); the old ones when absent.
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// The resource (audience) to ask for.
-        #[arg(long)]
-        resource: Option<String>,
-        /// A further request value, KEY=VALUE (repeat for several).
-        #[arg(long = "input", value_parser = key_value)]
-        inputs: Vec<(String, String)>,
+        /// What to ask for; the old scopes when none are given.
+        #[command(flatten)]
+        asked: Asked,
     },
     /// A new auth link for a token that failed or needs re-authorization.
     Retry {
@@ -114,16 +108,8 @@ pub struct StartArgs {
     /// authorization_code, client_credentials or password.
     #[arg(long, default_value = "authorization_code")]
     flow: String,
-    /// A scope to ask for (repeat for several).
-    #[arg(long = "scope")]
-    scopes: Vec<String>,
-    /// The resource (audience) the token is for.
-    #[arg(long)]
-    resource: Option<String>,
-    /// A further authorization value, KEY=VALUE (repeat for several), e.g.
-    /// `--input prompt=consent` or a value the connector requires.
-    #[arg(long = "input", value_parser = key_value)]
-    inputs: Vec<(String, String)>,
+    #[command(flatten)]
+    asked: Asked,
     /// The user, for the password grant.
     #[arg(long)]
     username: Option<String>,
@@ -135,6 +121,21 @@ pub struct StartArgs {
     /// server recorded (auth links carry `<URL>/oauth/return`).
     #[arg(long, env = "FLOWAUTH_PUBLIC_URL")]
     public_url: Option<String>,
+}
+
+/// What a token asks the provider for.
+#[derive(Args)]
+pub struct Asked {
+    /// A scope to ask for (repeat for several).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// The resource (audience) the token is for.
+    #[arg(long)]
+    resource: Option<String>,
+    /// A further authorization value, KEY=VALUE (repeat for several), e.g.
+    /// `--input prompt=consent` or a value the connector requires.
+    #[arg(long = "input", value_parser = key_value)]
+    inputs: Vec<(String, String)>,
 }
 
 fn key_value(text: &str) -> Result<(String, String), String> {
@@ -153,9 +154,9 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
                 connector: args.connector,
                 provider: args.provider,
                 flow: Flow::parse(&args.flow)?,
-                scopes: args.scopes,
-                resource: args.resource,
-                additional: args.inputs,
+                scopes: args.asked.scopes,
+                resource: args.asked.resource,
+                additional: args.asked.inputs,
                 username: args.username,
                 password: args.password,
                 use_default_keys: true,
@@ -181,10 +182,10 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
             access(&service.refresh(&tenant_id, &id).await?, json);
             Ok(())
         }
-        TokenCommand::Reset { token, scopes, resource, inputs } => {
+        TokenCommand::Reset { token, asked } => {
             let (service, tenant_id, id) = open(ctx, &token).await?;
-            let scopes = (!scopes.is_empty()).then_some(scopes);
-            started(&service.reset(&tenant_id, &id, scopes, resource, inputs).await?, json)
+            let scopes = (!asked.scopes.is_empty()).then_some(asked.scopes);
+            started(&service.reset(&tenant_id, &id, scopes, asked.resource, asked.inputs).await?, json)
         }
         TokenCommand::Retry { token, force, public_url } => {
             let store = ctx.existing_store().await?;

@@ -146,6 +146,28 @@ pub struct TokenRecord {
     pub updated_at: i64,
 }
 
+impl TokenRecord {
+    /// The token as it is once `issued` was stored as `generation` (what
+    /// the store's write did, without reading it back).
+    pub fn with_issued(&self, issued: Issued, generation: i64) -> Self {
+        Self {
+            status: TokenStatus::Active,
+            error_code: None,
+            error_message: None,
+            token_type: Some(issued.token_type),
+            expires_at: issued.expires_at,
+            issued_at: Some(super::now()),
+            extra: issued.extra,
+            access_token: Some(issued.access_token),
+            refresh_token: issued.refresh_token.or_else(|| self.refresh_token.clone()),
+            id_token: issued.id_token.or_else(|| self.id_token.clone()),
+            generation,
+            refresh_failure: None,
+            ..self.clone()
+        }
+    }
+}
+
 /// A refresh that failed for a passing reason (the provider unreachable,
 /// a 5xx), shared by every caller until `retry_at`.
 #[derive(Debug, Clone, PartialEq, Eq)]

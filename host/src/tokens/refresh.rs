@@ -96,17 +96,14 @@ impl TokenService {
             .unwrap_or_else(|| Err(TokenError::Internal("the refresh task stopped unexpectedly".into())))
     }
 
-    /// The detached refresh: under the token's lease, unless the re-read
-    /// shows another process did it already.
+    /// The detached refresh: under the token's lease, unless the read
+    /// made once it is held shows another process did it already. While
+    /// another process holds the lease, its outcome is awaited in the store.
     async fn fly(&self, tenant_id: &str, id: &str, want: Want) -> Result<Handout, TokenError> {
         let call_timeout = self.runtime.call_timeout();
         let lease_ttl = 2 * call_timeout.as_secs() as i64;
         let waiting = Instant::now();
         loop {
-            let token = self.token(tenant_id, id).await?;
-            if let Some(outcome) = settled(&token, want) {
-                return outcome;
-            }
             if let Some(lease) = self.store.try_lease(id, lease_ttl).await? {
                 let token = self.token(tenant_id, id).await?;
                 let outcome = match settled(&token, want) {
@@ -114,6 +111,9 @@ impl TokenService {
                     None => self.renew(&token).await,
                 };
                 lease.release().await;
+                return outcome;
+            }
+            if let Some(outcome) = settled(&self.token(tenant_id, id).await?, want) {
                 return outcome;
             }
             if waiting.elapsed() > call_timeout {
@@ -157,10 +157,14 @@ impl TokenService {
         let (tenant_id, id) = (&token.tenant_id, &token.id);
         match result {
             Ok(set) => {
-                if self.store.store_issued(tenant_id, id, &issued(set), Some(token.generation)).await?.is_none() {
-                    tracing::info!(token = %id, "a newer token set was stored during the refresh; it is kept");
+                let set = issued(set);
+                match self.store.store_issued(tenant_id, id, &set, Some(token.generation)).await? {
+                    Some(generation) => Ok(hand_out(&token.with_issued(set, generation))),
+                    None => {
+                        tracing::info!(token = %id, "a newer token set was stored during the refresh; it is kept");
+                        self.current(tenant_id, id).await
+                    }
                 }
-                self.current(tenant_id, id).await
             }
             Err(error) if error.oauth_code() == Some("invalid_grant") => {
                 let message = error.to_string();
