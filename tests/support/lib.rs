@@ -37,6 +37,7 @@ pub struct MockIdp {
     seen: SeenLog,
     family: Arc<Mutex<Family>>,
     gate: Arc<Gate>,
+    latency: Arc<Mutex<Duration>>,
 }
 
 /// A strict provider's rotating refresh tokens (`fam-<n>`): each is good
