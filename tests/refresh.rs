@@ -198,8 +198,9 @@ async fn a_client_credentials_start_given_up_leaves_no_token() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(s.service.store().tokens(&s.tenant.id).await.unwrap().is_empty(), "no pending token left behind");
 
-    let done = s.service.start(&s.tenant, client_credentials("Hanging")).await.unwrap();
-    let again = s.service.start(&s.tenant, client_credentials("Hanging")).await.unwrap_err();
+    let named = || StartRequest { name: "cc-bot".into(), ..client_credentials("Hanging") };
+    let done = s.service.start(&s.tenant, named()).await.unwrap();
+    let again = s.service.start(&s.tenant, named()).await.unwrap_err();
     assert!(matches!(again, TokenError::Conflict(_)), "token names are unique within a tenant: {again}");
     let token = s.service.store().token(&s.tenant.id, &done.id).await.unwrap().unwrap();
     assert_eq!(token.status, TokenStatus::Active, "the row appears with its outcome");
