@@ -16,6 +16,7 @@ use flowauth::runtime::{Runtime, RuntimeConfig};
 use serde_json::json;
 
 pub mod lifecycle;
+pub mod providers;
 
 /// The client the mock provider knows.
 pub const CLIENT_ID: &str = "flow-client";
