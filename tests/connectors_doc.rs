@@ -28,7 +28,8 @@ fn settings_table(out: &mut String, title: &str, settings: &[Setting]) {
     if settings.is_empty() {
         return;
     }
-    writeln!(out, "\n{title}:\n\n| key | required | secret | default | description |\n| --- | --- | --- | --- | --- |").unwrap();
+    writeln!(out, "\n{title}:\n\n| key | required | secret | default | description |\n| --- | --- | --- | --- | --- |")
+        .unwrap();
     for s in settings {
         let yes = |b: bool| if b { "yes" } else { "" };
         let default = s.default.as_deref().map(|d| format!("`{}`", cell(d))).unwrap_or_default();
@@ -69,8 +70,15 @@ fn render(components: &[std::sync::Arc<Component>]) -> String {
     let built_in: Vec<_> = components.iter().filter(|c| c.built_in).collect();
     for component in &built_in {
         for c in &component.connectors {
-            writeln!(out, "| [`{}`](#{}) | {} | `{}` |", c.name, anchor(&c.name, &c.title), cell(&c.title), component.name)
-                .unwrap();
+            writeln!(
+                out,
+                "| [`{}`](#{}) | {} | `{}` |",
+                c.name,
+                anchor(&c.name, &c.title),
+                cell(&c.title),
+                component.name
+            )
+            .unwrap();
         }
     }
     for component in &built_in {
@@ -116,7 +124,16 @@ async fn every_connector_of_the_seed_table_is_built_in() {
         ("generic", &["devtools", "odata", "soap", "swagger", "oslc"][..]),
         (
             "google",
-            &["google_gmail", "google_drive", "google_form", "google_sheet", "google_task", "google_translator", "youtube", "apiai"],
+            &[
+                "google_gmail",
+                "google_drive",
+                "google_form",
+                "google_sheet",
+                "google_task",
+                "google_translator",
+                "youtube",
+                "apiai",
+            ],
         ),
         ("microsoft", &["azure", "excel", "microsoft_365", "onedrive", "dynamics365"]),
         ("salesforce", &["salesforce", "servicemax"]),

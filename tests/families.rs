@@ -401,9 +401,16 @@ fn seed_connectors(base: &str) -> Vec<(&'static str, Style, Pairs, Pairs)> {
         plain("swagger", Style::Standard),
         plain("oslc", Style::Standard),
     ];
-    for google in
-        ["google_gmail", "google_drive", "google_form", "google_sheet", "google_task", "google_translator", "youtube", "apiai"]
-    {
+    for google in [
+        "google_gmail",
+        "google_drive",
+        "google_form",
+        "google_sheet",
+        "google_task",
+        "google_translator",
+        "youtube",
+        "apiai",
+    ] {
         all.push(plain(google, Style::Standard));
     }
     for microsoft in ["azure", "excel", "microsoft_365", "onedrive"] {
@@ -447,7 +454,8 @@ async fn every_oauth2_connector_authorizes_exchanges_and_refreshes() {
         let link = link.unwrap_or_else(|e| panic!("{connector}: auth link: {e:?}"));
         assert!(link.url.starts_with(&idp.base_url()), "{connector}: {}", link.url);
         let tokens = runtime.exchange_code(&target, &callback("good-code", &inputs_ref)).await;
-        let tokens = tokens.unwrap_or_else(|e| panic!("{connector}: exchange: {e:?}; the provider saw {:?}", idp.seen()));
+        let tokens =
+            tokens.unwrap_or_else(|e| panic!("{connector}: exchange: {e:?}; the provider saw {:?}", idp.seen()));
         assert!(!tokens.access_token.is_empty(), "{connector}");
         if connector == "bitly" || connector == "github" {
             continue; // Their tokens do not expire and do not refresh.

@@ -202,10 +202,12 @@ impl Provider {
                 }
             }
             Style::Slack => {
-                let user = json!({"id": "U123", "scope": "search:read", "access_token": "xoxp-user", "token_type": "user"});
+                let user =
+                    json!({"id": "U123", "scope": "search:read", "access_token": "xoxp-user", "token_type": "user"});
                 // With bot scopes a bot token on top; with user scopes only, just authed_user.
                 let bot_scopes = request.field("code") != Some("user-code");
-                let mut body = json!({"ok": true, "app_id": "A1", "team": {"id": "T9", "name": "Acme"}, "authed_user": user});
+                let mut body =
+                    json!({"ok": true, "app_id": "A1", "team": {"id": "T9", "name": "Acme"}, "authed_user": user});
                 if bot_scopes || request.field("grant_type") == Some("refresh_token") {
                     body["access_token"] = json!(access);
                     body["token_type"] = json!("bot");
@@ -223,10 +225,13 @@ impl Provider {
 
     fn error(&self, status: StatusCode, code: &str, description: &str) -> Response {
         match self.style {
-            Style::Github => axum::Json(json!({"error": "bad_verification_code", "error_description": description}))
-                .into_response(),
-            Style::Slack => axum::Json(json!({"ok": false, "error": if code == "invalid_grant" { "invalid_code" } else { code }}))
-                .into_response(),
+            Style::Github => {
+                axum::Json(json!({"error": "bad_verification_code", "error_description": description})).into_response()
+            }
+            Style::Slack => {
+                axum::Json(json!({"ok": false, "error": if code == "invalid_grant" { "invalid_code" } else { code }}))
+                    .into_response()
+            }
             _ => (status, axum::Json(json!({"error": code, "error_description": description}))).into_response(),
         }
     }
@@ -272,12 +277,16 @@ impl Provider {
         };
         let unauthorized = |why: &str| (StatusCode::UNAUTHORIZED, format!("invalid signature: {why}")).into_response();
         match request.path.as_str() {
-            "/1/OAuthGetRequestToken" if field("oauth_callback").is_some() && check("") => {
-                form(&[("oauth_token", "req-token"), ("oauth_token_secret", "req secret/"), ("oauth_callback_confirmed", "true")])
-            }
+            "/1/OAuthGetRequestToken" if field("oauth_callback").is_some() && check("") => form(&[
+                ("oauth_token", "req-token"),
+                ("oauth_token_secret", "req secret/"),
+                ("oauth_callback_confirmed", "true"),
+            ]),
             "/1/OAuthGetRequestToken" => unauthorized("request token"),
             "/1/OAuthGetAccessToken"
-                if field("oauth_token") == Some("req-token") && field("oauth_verifier") == Some("verifier-1") && check("req secret/") =>
+                if field("oauth_token") == Some("req-token")
+                    && field("oauth_verifier") == Some("verifier-1")
+                    && check("req secret/") =>
             {
                 form(&[("oauth_token", "access-token"), ("oauth_token_secret", "access-secret")])
             }
@@ -372,13 +381,17 @@ fn encode(text: &str) -> String {
 
 /// The HMAC-SHA1 signature of a request without query or body parameters.
 fn signature(method: &str, url: &str, oauth: &[(String, String)], token_secret: &str) -> String {
-    let mut params: Vec<(String, String)> =
-        oauth.iter().filter(|(k, _)| k != "oauth_signature" && k != "realm").map(|(k, v)| (encode(k), encode(v))).collect();
+    let mut params: Vec<(String, String)> = oauth
+        .iter()
+        .filter(|(k, _)| k != "oauth_signature" && k != "realm")
+        .map(|(k, v)| (encode(k), encode(v)))
+        .collect();
     params.sort();
     let normalized = params.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     let base = format!("{method}&{}&{}", encode(url), encode(&normalized));
-    let mut mac = Hmac::<Sha1>::new_from_slice(format!("{}&{}", encode(CONSUMER_SECRET), encode(token_secret)).as_bytes())
-        .expect("any key length");
+    let mut mac =
+        Hmac::<Sha1>::new_from_slice(format!("{}&{}", encode(CONSUMER_SECRET), encode(token_secret)).as_bytes())
+            .expect("any key length");
     mac.update(base.as_bytes());
     base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes())
 }

@@ -4,8 +4,8 @@ use flowauth_sdk::client_auth::ClientAuth;
 use flowauth_sdk::http::{Request, Response};
 use flowauth_sdk::token::{parse_error, parse_token_response};
 use flowauth_sdk::{
-    AuthLink, AuthRequest, Callback, Client, Grant, OauthError, ProviderError, TokenSet, Validation, error, form, introspect,
-    pairs,
+    AuthLink, AuthRequest, Callback, Client, Grant, OauthError, ProviderError, TokenSet, Validation, error, form,
+    introspect, pairs,
 };
 use serde_json::Value;
 
