@@ -7,6 +7,12 @@ use flowauth::runtime::{AuthRequest, CallError, Callback, Client, OauthError, Ru
 use flowauth_tests::providers::{CONSUMER_KEY, CONSUMER_SECRET, Provider, Style};
 use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, test_runtime};
 
+/// A compiled-code cache shared by these tests, so each starts its runtime
+/// without compiling every built-in component again.
+fn cache() -> Option<std::path::PathBuf> {
+    Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("families-compiled"))
+}
+
 const REDIRECT: &str = "https://flow.example.com/Thingworx/Oauths/oauth/return";
 
 type Pairs = Vec<(String, String)>;
@@ -70,7 +76,7 @@ fn config_message(error: &CallError) -> String {
 #[tokio::test]
 async fn google_asks_for_offline_access_with_consent_and_revokes() {
     let idp = Provider::start(Style::Standard).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let gmail = target(&runtime, "google_gmail", &[("BASE_URL", &idp.base_url())]);
     let link = runtime.build_auth_url(&gmail, &auth_request(&[], &[])).await.unwrap();
     let (path, query) = split(&link.url);
@@ -94,7 +100,7 @@ async fn google_asks_for_offline_access_with_consent_and_revokes() {
 #[tokio::test]
 async fn microsoft_puts_the_tenant_in_the_path_and_asks_for_offline_access() {
     let idp = Provider::start(Style::Standard).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let excel = target(&runtime, "excel", &[("BASE_URL", &idp.base_url())]);
     let link = runtime.build_auth_url(&excel, &auth_request(&[], &[])).await.unwrap();
     let (path, query) = split(&link.url);
@@ -114,7 +120,7 @@ async fn microsoft_puts_the_tenant_in_the_path_and_asks_for_offline_access() {
 #[tokio::test]
 async fn dynamics365_uses_the_v1_endpoints_with_a_resource() {
     let idp = Provider::start(Style::Standard).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let crm = "https://acme.crm4.dynamics.com";
     let dynamics = target(&runtime, "dynamics365", &[("BASE_URL", &idp.base_url())]);
     let error = runtime.build_auth_url(&dynamics, &auth_request(&[], &[])).await.unwrap_err();
@@ -132,7 +138,7 @@ async fn dynamics365_uses_the_v1_endpoints_with_a_resource() {
 #[tokio::test]
 async fn salesforce_keeps_instance_url_and_logs_in_at_the_login_host() {
     let idp = Provider::start(Style::Salesforce).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let plain = target(&runtime, "salesforce", &[]);
     let link = runtime.build_auth_url(&plain, &auth_request(&[], &[])).await.unwrap();
     assert!(link.url.starts_with("https://login.salesforce.com/services/oauth2/authorize?"), "{}", link.url);
@@ -152,7 +158,7 @@ async fn salesforce_keeps_instance_url_and_logs_in_at_the_login_host() {
 #[tokio::test]
 async fn pingfederate_windchill_validates_by_introspection_and_rolls_refresh_tokens() {
     let idp = Provider::start(Style::Rotating).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let base = format!("{}/as", idp.base_url());
     let settings = [
         ("base_url", base.as_str()),
@@ -185,7 +191,7 @@ async fn pingfederate_windchill_validates_by_introspection_and_rolls_refresh_tok
 #[tokio::test]
 async fn jira_asks_for_the_api_audience_and_keeps_the_cloud_id() {
     let idp = Provider::start(Style::Rotating).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let jira = target(&runtime, "jira", &[("BASE_URL", &idp.base_url())]);
     let link = runtime.build_auth_url(&jira, &auth_request(&[], &[])).await.unwrap();
     let query = split(&link.url).1;
@@ -203,7 +209,7 @@ async fn jira_asks_for_the_api_audience_and_keeps_the_cloud_id() {
 #[tokio::test]
 async fn sap_authenticates_with_basic_and_keeps_its_urls() {
     let idp = Provider::start(Style::Standard).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let base = format!("{}/sap/bc/sec/oauth2", idp.base_url());
     let settings = [
         ("BASE_URL", base.as_str()),
@@ -223,7 +229,7 @@ async fn sap_authenticates_with_basic_and_keeps_its_urls() {
 #[tokio::test]
 async fn github_gets_json_by_asking_and_reads_errors_sent_with_200() {
     let idp = Provider::start(Style::Github).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let github = target(&runtime, "github", &[("BASE_URL", &idp.base_url())]);
     let link = runtime.build_auth_url(&github, &auth_request(&[], &[])).await.unwrap();
     assert_eq!(split(&link.url).0, "/login/oauth/authorize");
@@ -238,7 +244,7 @@ async fn github_gets_json_by_asking_and_reads_errors_sent_with_200() {
 #[tokio::test]
 async fn gitlab_rotates_refresh_tokens_and_serves_self_managed_hosts() {
     let idp = Provider::start(Style::Rotating).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let hosted = target(&runtime, "gitlab", &[]);
     let link = runtime.build_auth_url(&hosted, &auth_request(&[], &[])).await.unwrap();
     assert!(link.url.starts_with("https://gitlab.com/oauth/authorize?"), "{}", link.url);
@@ -258,7 +264,7 @@ async fn gitlab_rotates_refresh_tokens_and_serves_self_managed_hosts() {
 #[tokio::test]
 async fn dropbox_asks_for_offline_tokens() {
     let idp = Provider::start(Style::Standard).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let dropbox = target(&runtime, "dropbox", &[("BASE_URL", &idp.base_url())]);
     let link = runtime.build_auth_url(&dropbox, &auth_request(&[], &[])).await.unwrap();
     assert_eq!(get(&split(&link.url).1, "token_access_type"), Some("offline"));
@@ -270,7 +276,7 @@ async fn dropbox_asks_for_offline_tokens() {
 #[tokio::test]
 async fn box_refresh_tokens_are_single_use() {
     let idp = Provider::start(Style::Rotating).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let boxcom = target(&runtime, "box", &[("BASE_URL", &idp.base_url())]);
     runtime.exchange_code(&boxcom, &callback("good-code", &[])).await.unwrap();
     let first = runtime.refresh(&boxcom, "rt-1", &[], &[]).await.unwrap();
@@ -283,7 +289,7 @@ async fn box_refresh_tokens_are_single_use() {
 #[tokio::test]
 async fn slack_reads_ok_false_and_the_user_token_under_authed_user() {
     let idp = Provider::start(Style::Slack).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let slack = target(&runtime, "slack", &[("BASE_URL", &idp.base_url()), ("USER_SCOPE", "search:read,users:read")]);
     let link = runtime.build_auth_url(&slack, &auth_request(&["chat:write", "channels:read"], &[])).await.unwrap();
     let (path, query) = split(&link.url);
@@ -304,7 +310,7 @@ async fn slack_reads_ok_false_and_the_user_token_under_authed_user() {
 #[tokio::test]
 async fn zendesk_needs_the_subdomain_in_every_url() {
     let idp = Provider::start(Style::Standard).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let plain = target(&runtime, "zendesk", &[]);
     let error = runtime.build_auth_url(&plain, &auth_request(&[], &[])).await.unwrap_err();
     assert!(config_message(&error).contains("subdomain"), "{error:?}");
@@ -322,7 +328,7 @@ async fn zendesk_needs_the_subdomain_in_every_url() {
 #[tokio::test]
 async fn bitly_reads_its_form_encoded_answer() {
     let idp = Provider::start(Style::Bitly).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let bitly = target(&runtime, "bitly", &[("BASE_URL", &idp.base_url())]);
     let tokens = runtime.exchange_code(&bitly, &callback("good-code", &[])).await.unwrap();
     assert_eq!(idp.last("/access_token").path, "/oauth/access_token");
@@ -332,7 +338,7 @@ async fn bitly_reads_its_form_encoded_answer() {
 #[tokio::test]
 async fn trello_completes_the_signed_three_legged_flow() {
     let idp = Provider::start(Style::Standard).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let component = runtime.component_for("trello").unwrap();
     let settings = owned(&[
         ("CONSUMER_KEY", CONSUMER_KEY),
@@ -370,7 +376,7 @@ async fn trello_completes_the_signed_three_legged_flow() {
 #[tokio::test]
 async fn the_generic_family_validates_by_introspection() {
     let idp = Provider::start(Style::Standard).await;
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     let settings = [
         ("BASE_URL", idp.base_url()),
         ("AUTH_URL", "/authorize".into()),
@@ -438,7 +444,7 @@ fn seed_connectors(base: &str) -> Vec<(&'static str, Style, Pairs, Pairs)> {
 
 #[tokio::test]
 async fn every_oauth2_connector_authorizes_exchanges_and_refreshes() {
-    let runtime = test_runtime(None).await;
+    let runtime = test_runtime(cache()).await;
     for (connector, style, mut settings, inputs) in seed_connectors("") {
         let idp = Provider::start(style).await;
         let base = format!("{}{}", idp.base_url(), settings[0].1);

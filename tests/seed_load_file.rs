@@ -93,3 +93,69 @@ async fn the_whole_sample_load_file_loads_and_every_connector_builds_an_auth_lin
     }
     assert!(failures.is_empty(), "no auth link for: {failures:#?}");
 }
+
+/// A token service over a fresh store, with `load` loaded for tenant acme.
+async fn service_with(load: Value) -> (tempfile::TempDir, TokenService, flowauth::store::Tenant) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path(), given_key(9)).await.unwrap();
+    let tenant = store.create_tenant("acme").await.unwrap();
+    let service = TokenService::new(store, test_runtime(None).await, REDIRECT.into());
+    service.load_configuration(&tenant, &load.to_string(), LoadMode::Replace).await.unwrap();
+    (dir, service, tenant)
+}
+
+fn start(connector: &str, provider: &str) -> StartRequest {
+    StartRequest {
+        name: "bot".into(),
+        connector: connector.into(),
+        provider: provider.into(),
+        flow: Flow::AuthorizationCode,
+        use_default_keys: true,
+        ..StartRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn a_trello_token_completes_its_flow_and_carries_its_secret() {
+    let trello = Provider::start(Style::Standard).await;
+    let load = serde_json::json!({"trello": {"Trello": {
+        "CONSUMER_KEY": CONSUMER_KEY, "CONSUMER_SECRET": CONSUMER_SECRET, "BASE_URL": trello.base_url(),
+    }}});
+    let (_dir, service, tenant) = service_with(load).await;
+    let started = service.start(&tenant, start("trello", "Trello")).await.unwrap();
+    assert!(started.auth_link.unwrap().contains("/1/OAuthAuthorizeToken?oauth_token=req-token"));
+    // Trello sends the user back to the callback given with the request
+    // token, adding the request token and the verifier.
+    let header = trello.last("OAuthGetRequestToken").headers["authorization"].clone();
+    let callback = header.split(", ").find_map(|f| f.strip_prefix("oauth_callback=\"")).unwrap().trim_end_matches('"');
+    let callback = url::form_urlencoded::parse(format!("u={callback}").as_bytes()).next().unwrap().1.into_owned();
+    let state = url::Url::parse(&callback).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let query = [("state", state.as_str()), ("oauth_token", "req-token"), ("oauth_verifier", "verifier-1")];
+    let query: Vec<(String, String)> = query.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    let finished = service.callback(&query, None).await.unwrap();
+    assert_eq!(finished.status, flowauth::store::TokenStatus::Active, "{:?}", finished.error);
+
+    let token = service.access_token(&tenant.id, &started.id).await.unwrap();
+    assert_eq!(token.access_token, "access-token");
+    let secret = token.extra.iter().find(|(k, _)| k == "oauth_token_secret").map(|(_, v)| v.as_str());
+    assert_eq!(secret, Some("access-secret"), "flows sign with the token secret");
+}
+
+#[tokio::test]
+async fn a_salesforce_token_hands_out_its_instance_url() {
+    let salesforce = Provider::start(Style::Salesforce).await;
+    let load = serde_json::json!({"salesforce": {"Salesforce": {
+        "CLIENT_ID": flowauth_tests::CLIENT_ID, "CLIENT_SECRET": flowauth_tests::CLIENT_SECRET,
+        "BASE_URL": salesforce.base_url(),
+    }}});
+    let (_dir, service, tenant) = service_with(load).await;
+    let started = service.start(&tenant, start("salesforce", "Salesforce")).await.unwrap();
+    let link = started.auth_link.unwrap();
+    let state = url::Url::parse(&link).unwrap().query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let query = vec![("code".to_owned(), "good-code".to_owned()), ("state".to_owned(), state)];
+    let finished = service.callback(&query, None).await.unwrap();
+    assert_eq!(finished.status, flowauth::store::TokenStatus::Active, "{:?}", finished.error);
+    let token = service.access_token(&tenant.id, &started.id).await.unwrap();
+    let instance = token.extra.iter().find(|(k, _)| k == "instance_url").map(|(_, v)| v.as_str());
+    assert_eq!((instance, token.expires_at), (Some("https://acme.my.salesforce.com"), None));
+}

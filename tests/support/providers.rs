@@ -159,7 +159,9 @@ impl Provider {
                 let mut state = self.state.lock().unwrap();
                 let current = format!("rt-{}", state.generation);
                 let rotating = self.style == Style::Rotating;
-                if presented != current && !(presented == "rt-1" && !rotating) {
+                // A kept refresh token stays good; a rotated one only in its latest generation.
+                let usable = presented == current || (!rotating && presented == "rt-1");
+                if !usable {
                     return self.error(StatusCode::BAD_REQUEST, "invalid_grant", "refresh token used or revoked");
                 }
                 if rotating {
