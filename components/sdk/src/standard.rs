@@ -285,12 +285,21 @@ pub fn split_scopes(text: &str) -> Vec<&str> {
     text.split([',', ' ']).map(str::trim).filter(|s| !s.is_empty()).collect()
 }
 
-/// The user's values that are not declared per-token inputs.
+/// Parameters the host and the client own: a user's additional value
+/// never replaces them (a different `redirect_uri` would send the code
+/// elsewhere).
+const RESERVED: [&str; 6] =
+    ["response_type", "client_id", "redirect_uri", "state", "code_challenge", "code_challenge_method"];
+
+/// The user's values that are neither declared per-token inputs nor
+/// reserved parameters.
 fn additional<'a>(
     declaration: &'a Declaration,
     extra: &'a [(String, String)],
 ) -> impl Iterator<Item = &'a (String, String)> {
-    extra.iter().filter(|(k, _)| !declaration.inputs.iter().any(|i| i.key.eq_ignore_ascii_case(k)))
+    extra.iter().filter(|(k, _)| {
+        !RESERVED.contains(&k.as_str()) && !declaration.inputs.iter().any(|i| i.key.eq_ignore_ascii_case(k))
+    })
 }
 
 #[cfg(test)]
@@ -350,6 +359,14 @@ mod tests {
             assert_eq!(pairs::get(&q, k), Some(v), "{k} in {}", link.url);
         }
         assert_eq!(pairs::get(&q, "resource"), None, "an unset optional input is left out");
+    }
+
+    #[test]
+    fn additional_values_do_not_replace_the_redirect_uri_or_state() {
+        let sneaky = request(&[("redirect_uri", "https://evil.example/cb"), ("state", "x"), ("login_hint", "ann")]);
+        let q = query(&build_auth_url::<Plain>(&client(&[]), sneaky).unwrap());
+        assert_eq!((pairs::get(&q, "redirect_uri"), pairs::get(&q, "state")), (Some("https://flow/cb"), Some("st")));
+        assert_eq!(pairs::get(&q, "login_hint"), Some("ann"));
     }
 
     #[test]
