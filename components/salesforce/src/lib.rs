@@ -21,7 +21,7 @@ const SALESFORCE: Declaration = Declaration {
         "login.salesforce.com",
         "Where users log in: test.salesforce.com for sandboxes, or your My Domain host",
     )],
-    hosts: &["login.salesforce.com", "test.salesforce.com", "*.salesforce.com", "*.my.salesforce.com"],
+    hosts: &["*.salesforce.com"],
     pkce: true,
     scopes: &[
         ("api", "Access the REST and SOAP APIs"),

@@ -176,6 +176,12 @@ pub fn refresh<F: Family>(
     extra: &[(String, String)],
 ) -> Result<TokenSet, OauthError> {
     let declaration = declaration::<F>(client)?;
+    if !declaration.grants.contains(&Grant::RefreshToken) {
+        return Err(error::unsupported(format!(
+            "connector {} issues tokens that do not refresh: authorize again when one stops working",
+            declaration.name
+        )));
+    }
     let call = Call::new(declaration, client, extra)?;
     let mut form =
         vec![("grant_type".to_owned(), "refresh_token".to_owned()), ("refresh_token".to_owned(), refresh_token)];
