@@ -16,6 +16,7 @@ use flowauth::runtime::{Runtime, RuntimeConfig};
 use serde_json::json;
 
 pub mod lifecycle;
+pub mod providers;
 pub mod server;
 
 /// The client the mock provider knows.

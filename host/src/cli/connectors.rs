@@ -107,6 +107,7 @@ fn print_one(component: &str, connector: &Connector, json: bool) {
     } else {
         let settings: Vec<_> =
             connector.settings.iter().map(|s| if s.required { format!("{}*", s.key) } else { s.key.clone() }).collect();
-        line(format!("{:<12} {:<14} {:<10} {}", connector.name, connector.title, component, settings.join(" ")));
+        // Wide enough for the longest built-in name and title (`google_translator`).
+        line(format!("{:<18} {:<18} {:<11} {}", connector.name, connector.title, component, settings.join(" ")));
     }
 }
