@@ -16,6 +16,7 @@ use flowauth::runtime::{Runtime, RuntimeConfig};
 use serde_json::json;
 
 pub mod lifecycle;
+pub mod receiver;
 pub mod server;
 
 /// The client the mock provider knows.

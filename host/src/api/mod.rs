@@ -9,6 +9,7 @@ mod error;
 mod log;
 mod openapi;
 mod tokens;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use axum::routing::{delete, get, post, put};
 pub use admin::connector_json;
 pub use error::{ApiError, body, text};
 
+use crate::events::{DeliveryConfig, Events};
 use crate::runtime::Runtime;
 use crate::tokens::TokenService;
 
@@ -31,12 +33,21 @@ pub struct AppState {
     pub runtime: Runtime,
     /// Recently authenticated keys.
     pub keys: Arc<auth::KeyCache>,
+    /// Webhooks and their deliveries.
+    pub events: Events,
 }
 
 impl AppState {
     /// The state of a server over this service and runtime.
     pub fn new(service: Arc<TokenService>, runtime: Runtime) -> Self {
-        Self { service, runtime, keys: Arc::default() }
+        let events = Events::new(service.store().clone(), DeliveryConfig::default());
+        Self { service, runtime, keys: Arc::default(), events }
+    }
+
+    /// Uses `events` (the server's, with its delivery policy) for webhooks.
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = events;
+        self
     }
 }
 
@@ -71,6 +82,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/tokens/{id}/reset", post(tokens::reset))
         .route("/v1/tenants/{tenant}/tokens/{id}/retry", post(tokens::retry))
         .route("/v1/tenants/{tenant}/tokens/{id}/validate", post(tokens::validate))
+        .route("/v1/tenants/{tenant}/webhook", put(webhooks::set).get(webhooks::show).delete(webhooks::remove))
+        .route("/v1/tenants/{tenant}/webhook/deliveries", get(webhooks::deliveries))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(log::requests))
         .with_state(state)

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use super::{admin, callback, components, tokens};
+use super::{admin, callback, components, tokens, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -32,6 +32,10 @@ use super::{admin, callback, components, tokens};
         tokens::validate,
         tokens::rename,
         tokens::remove,
+        webhooks::set,
+        webhooks::show,
+        webhooks::remove,
+        webhooks::deliveries,
         callback::finish,
     )
 )]

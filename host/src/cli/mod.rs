@@ -7,6 +7,7 @@ mod connectors;
 mod new;
 mod serve;
 mod tokens;
+mod webhooks;
 
 use anyhow::Context;
 use flowauth::runtime::{Runtime, RuntimeConfig};
@@ -17,13 +18,15 @@ pub use connectors::ConnectorCommand;
 pub use new::NewCommand;
 pub use serve::ServeArgs;
 pub use tokens::TokenCommand;
+pub use webhooks::WebhookCommand;
 
 use crate::{Cli, Command};
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve(args) => {
+        Command::Serve(mut args) => {
+            args.allow_private_network = cli.allow_private_network;
             let mut config = runtime_config(&cli.data_dir, cli.allow_private_network);
             config.sandbox.max_instances = args.max_instances;
             config.sandbox.max_instances_per_tenant = args.max_calls_per_tenant;
@@ -57,6 +60,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::New(command) => new::run(command)?,
         Command::Keys(command) => admin::keys(&cli.data_dir, command, cli.json).await?,
+        Command::Webhook(command) => {
+            webhooks::run(&cli.data_dir, command, cli.json, cli.allow_private_network).await?
+        }
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use flowauth::api::{AppState, router};
+use flowauth::events::{DeliveryConfig, Events};
 use flowauth::runtime::Runtime;
 use flowauth::store::{Store, StoreConfig};
 use flowauth::tokens::TokenService;
@@ -39,12 +40,24 @@ pub struct ServeArgs {
     /// with Retry-After.
     #[arg(long, env = "FLOWAUTH_SLOT_WAIT_SECONDS", default_value_t = 5)]
     pub slot_wait_seconds: u64,
+    /// Attempts per webhook delivery before it is marked failed.
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub webhook_max_attempts: u32,
+    /// Milliseconds before the first webhook retry, doubled for each
+    /// further one (at most an hour apart).
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_RETRY_MS", default_value_t = 10_000)]
+    pub webhook_retry_ms: u64,
+    /// The global `--allow-private-network`: webhooks may then use plain
+    /// http to loopback.
+    #[arg(skip)]
+    pub allow_private_network: bool,
 }
 
 /// How often expired authorizations, states and leases are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 pub async fn serve(data_dir: &Path, runtime: Runtime, args: ServeArgs) -> anyhow::Result<()> {
+    let delivery = delivery_config(&args);
     let mut store_config = StoreConfig::in_dir(data_dir);
     store_config.database_url = args.database_url;
     let store =
@@ -57,12 +70,24 @@ pub async fn serve(data_dir: &Path, runtime: Runtime, args: ServeArgs) -> anyhow
     tokio::spawn(sweep(store.clone()));
     let service = Arc::new(TokenService::new(store, runtime.clone(), redirect_uri.clone()));
     service.load_components().await.context("loading installed components")?;
-    let app = router(AppState::new(service, runtime));
+    let events = Events::new(service.store().clone(), delivery);
+    events.spawn_worker().context("starting the webhook delivery worker")?;
+    let app = router(AppState::new(service, runtime).with_events(events));
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("flowauth listening on http://{} (redirect URI {redirect_uri})", listener.local_addr()?);
     axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
+}
+
+/// How webhook deliveries are sent by this server.
+fn delivery_config(args: &ServeArgs) -> DeliveryConfig {
+    DeliveryConfig {
+        allow_private_network: args.allow_private_network,
+        max_attempts: args.webhook_max_attempts,
+        retry_base: Duration::from_millis(args.webhook_retry_ms),
+        ..DeliveryConfig::default()
+    }
 }
 
 /// Deletes what no request will need again, now and then.

@@ -11,6 +11,7 @@ mod leases;
 mod records;
 mod seal;
 mod sweep;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -28,6 +29,9 @@ pub use seal::KeyRing;
 use seal::Place;
 pub use sweep::Swept;
 pub use tokens::Outcome;
+pub use webhooks::{
+    AfterAttempt, Attempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, Subscription, Webhook, now_ms,
+};
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "flowauth.db";
