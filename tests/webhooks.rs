@@ -54,7 +54,7 @@ async fn an_emitted_event_arrives_signed_and_carries_no_secret() {
     let logs = CapturedLogs::default();
     let _guard = tracing::subscriber::set_default(logs.subscriber());
     let receiver = Receiver::start().await;
-    let (_dir, store, tenant) = store_with_tenant().await;
+    let (dir, store, tenant) = store_with_tenant().await;
     let events = Events::new(store, fast(3));
     let request = WebhookRequest { url: receiver.url(), ..WebhookRequest::default() };
     let (webhook, secret) = events.set_webhook(&tenant.id, request).await.unwrap();
@@ -93,6 +93,14 @@ async fn an_emitted_event_arrives_signed_and_carries_no_secret() {
     for secret in [secret.as_str(), CLIENT_SECRET] {
         assert!(!everything.contains(secret), "{secret} leaked into a payload, a header or the log");
     }
+    let mut disk = Vec::new();
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            disk.extend(std::fs::read(path).unwrap());
+        }
+    }
+    assert!(!disk.windows(secret.len()).any(|w| w == secret.as_bytes()), "the signing secret is sealed at rest");
     assert!(logs.text().contains("webhook delivered"), "deliveries are logged: {}", logs.text());
 }
 
@@ -343,8 +351,7 @@ async fn urls_are_refused_unless_https_and_the_server_allows_private_networks() 
     assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
 
     let own = "x".repeat(40);
-    let (status, set) =
-        put_webhook(&server, &key, json!({"url": "https://hooks.example.com/in", "secret": own})).await;
+    let (status, set) = put_webhook(&server, &key, json!({"url": "https://hooks.example.com/in", "secret": own})).await;
     assert_eq!((status, set["secret"].as_str()), (StatusCode::OK, Some(own.as_str())), "{set}");
     let (status, _) = api.get("/v1/tenants/acme/webhook", &beta_key).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
@@ -360,7 +367,16 @@ async fn urls_are_refused_unless_https_and_the_server_allows_private_networks() 
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--allow-private-network"));
     let allowed = flowauth(
         dir.path(),
-        &["--allow-private-network", "--json", "webhook", "set", "--tenant", "acme", "--url", "http://127.0.0.1:9/hooks"],
+        &[
+            "--allow-private-network",
+            "--json",
+            "webhook",
+            "set",
+            "--tenant",
+            "acme",
+            "--url",
+            "http://127.0.0.1:9/hooks",
+        ],
     );
     assert!(allowed.status.success(), "{}", String::from_utf8_lossy(&allowed.stderr));
     let set: Value = serde_json::from_slice(&allowed.stdout).unwrap();
@@ -368,7 +384,10 @@ async fn urls_are_refused_unless_https_and_the_server_allows_private_networks() 
     let shown = flowauth(dir.path(), &["--json", "webhook", "show", "--tenant", "acme"]);
     let shown: Value = serde_json::from_slice(&shown.stdout).unwrap();
     assert_eq!((shown["url"].as_str(), shown.get("secret")), (Some("http://127.0.0.1:9/hooks"), None));
-    let rotated = flowauth(dir.path(), &["--json", "webhook", "set", "--tenant", "acme", "--url", "https://hooks.example.com/in", "--rotate-secret"]);
+    let rotated = flowauth(
+        dir.path(),
+        &["--json", "webhook", "set", "--tenant", "acme", "--url", "https://hooks.example.com/in", "--rotate-secret"],
+    );
     let rotated: Value = serde_json::from_slice(&rotated.stdout).unwrap();
     assert_ne!(rotated["secret"], set["secret"], "a rotated secret is new");
     let removed = flowauth(dir.path(), &["webhook", "remove", "--tenant", "acme"]);

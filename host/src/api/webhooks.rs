@@ -15,7 +15,9 @@ use crate::events::{EventsError, WebhookRequest, delivery_json, webhook_json};
 impl From<EventsError> for ApiError {
     fn from(error: EventsError) -> Self {
         match error {
-            EventsError::Invalid(message) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_webhook", message),
+            EventsError::Invalid(message) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_webhook", message)
+            }
             EventsError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             EventsError::Store(error) => error.into(),
             EventsError::Client(message) => {
@@ -94,8 +96,7 @@ pub async fn deliveries(
     query: Result<Query<DeliveriesQuery>, QueryRejection>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let Query(query) =
-        query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
+    let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
     let deliveries = state.events.deliveries(&tenant.id, query.limit.unwrap_or(50)).await?;
     Ok(Json(json!({"deliveries": deliveries.iter().map(delivery_json).collect::<Vec<_>>()})))
 }

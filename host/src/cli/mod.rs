@@ -60,9 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::New(command) => new::run(command)?,
         Command::Keys(command) => admin::keys(&cli.data_dir, command, cli.json).await?,
-        Command::Webhook(command) => {
-            webhooks::run(&cli.data_dir, command, cli.json, cli.allow_private_network).await?
-        }
+        Command::Webhook(command) => webhooks::run(&cli.data_dir, command, cli.json, cli.allow_private_network).await?,
     }
     Ok(())
 }

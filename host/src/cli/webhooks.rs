@@ -105,8 +105,9 @@ pub async fn run(
             if json {
                 let list: Vec<_> = deliveries.iter().map(delivery_json).collect();
                 println!("{}", serde_json::json!({"deliveries": list}));
+                return Ok(());
             }
-            for d in deliveries.iter().filter(|_| !json) {
+            for d in &deliveries {
                 let last = match (d.last_status_code, &d.last_error) {
                     (_, Some(error)) => error.clone(),
                     (Some(code), None) => code.to_string(),

@@ -106,7 +106,10 @@ impl DeliveryStatus {
             "pending" => Ok(Self::Pending),
             "delivered" => Ok(Self::Delivered),
             "failed" => Ok(Self::Failed),
-            other => Err(sqlx::Error::Decode(format!("webhook_deliveries.status {other:?} is not a known status").into()).into()),
+            other => {
+                Err(sqlx::Error::Decode(format!("webhook_deliveries.status {other:?} is not a known status").into())
+                    .into())
+            }
         }
     }
 }
@@ -168,10 +171,7 @@ pub struct DeliveryRecord {
 
 /// Unix milliseconds.
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or_default()
 }
 
 impl Store {
@@ -233,10 +233,11 @@ impl Store {
 
     /// A tenant's webhook.
     pub async fn webhook(&self, tenant_id: &str) -> Result<Option<Webhook>, StoreError> {
-        let row = sqlx::query("SELECT id, tenant_id, url, events, created_at, updated_at FROM webhooks WHERE tenant_id = ?")
-            .bind(tenant_id)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT id, tenant_id, url, events, created_at, updated_at FROM webhooks WHERE tenant_id = ?")
+                .bind(tenant_id)
+                .fetch_optional(&self.pool)
+                .await?;
         Ok(row.map(|r| Webhook {
             id: r.get("id"),
             tenant_id: r.get("tenant_id"),
@@ -323,7 +324,8 @@ impl Store {
 
     fn due_row(&self, row: &SqliteRow) -> Result<DueDelivery, StoreError> {
         let tenant_id: String = row.get("tenant_id");
-        let secret = self.open_text(&tenant_id, "webhooks", &tenant_id, "secret", &row.get::<Vec<u8>, _>("secret_sealed"))?;
+        let secret =
+            self.open_text(&tenant_id, "webhooks", &tenant_id, "secret", &row.get::<Vec<u8>, _>("secret_sealed"))?;
         Ok(DueDelivery {
             id: row.get("id"),
             event: row.get("event"),
@@ -343,7 +345,12 @@ impl Store {
     }
 
     /// Logs an attempt and moves the delivery on.
-    pub async fn record_attempt(&self, delivery_id: &str, attempt: &Attempt, after: AfterAttempt) -> Result<(), StoreError> {
+    pub async fn record_attempt(
+        &self,
+        delivery_id: &str,
+        attempt: &Attempt,
+        after: AfterAttempt,
+    ) -> Result<(), StoreError> {
         let (status, next, delivered_at) = match after {
             AfterAttempt::Delivered => (DeliveryStatus::Delivered, None, Some(attempt.at)),
             AfterAttempt::RetryAt(at_ms) => (DeliveryStatus::Pending, Some(at_ms), None),
