@@ -22,20 +22,22 @@ pub(super) struct Worker {
     store: Store,
     config: Arc<DeliveryConfig>,
     wake: Arc<Notify>,
-    client: reqwest::Client,
+    /// Built at the first delivery: a server without webhooks holds none.
+    client: std::sync::OnceLock<reqwest::Client>,
 }
 
 impl Worker {
     pub(super) fn new(store: Store, config: Arc<DeliveryConfig>, wake: Arc<Notify>) -> Result<Self, EventsError> {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(config.connect_timeout)
-            .timeout(config.request_timeout)
-            .dns_resolver(Arc::new(GuardedResolver::new(config.allow_private_network)))
-            .user_agent(concat!("flowauth-webhooks/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| EventsError::Client(format!("cannot build the webhook HTTP client: {e}")))?;
-        Ok(Self { store, config, wake, client })
+        client(&config)?;
+        Ok(Self { store, config, wake, client: std::sync::OnceLock::new() })
+    }
+
+    fn client(&self) -> Result<&reqwest::Client, String> {
+        if let Some(client) = self.client.get() {
+            return Ok(client);
+        }
+        let client = client(&self.config).map_err(|e| e.to_string())?;
+        Ok(self.client.get_or_init(|| client))
     }
 
     /// Runs until the process ends.
@@ -134,7 +136,7 @@ impl Worker {
         let timestamp = now();
         let body = delivery.payload.as_bytes().to_vec();
         let response = self
-            .client
+            .client()?
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(DELIVERY_HEADER, &delivery.id)
@@ -147,6 +149,19 @@ impl Worker {
             .map_err(transport_error)?;
         Ok(response.status().as_u16())
     }
+}
+
+/// The webhook HTTP client: no redirects, bounded time, and the runtime's
+/// resolver, which refuses private addresses unless the operator allows them.
+fn client(config: &DeliveryConfig) -> Result<reqwest::Client, EventsError> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(config.connect_timeout)
+        .timeout(config.request_timeout)
+        .dns_resolver(Arc::new(GuardedResolver::new(config.allow_private_network)))
+        .user_agent(concat!("flowauth-webhooks/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| EventsError::Client(format!("cannot build the webhook HTTP client: {e}")))
 }
 
 /// A transport failure as one line, its causes included, without the URL.
