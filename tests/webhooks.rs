@@ -393,3 +393,29 @@ async fn urls_are_refused_unless_https_and_the_server_allows_private_networks() 
     let removed = flowauth(dir.path(), &["webhook", "remove", "--tenant", "acme"]);
     assert!(removed.status.success());
 }
+
+#[tokio::test]
+async fn key_rotation_reseals_the_signing_secret() {
+    let receiver = Receiver::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = flowauth(dir.path(), args);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice::<Value>(&out.stdout).unwrap()
+    };
+    run(&["--json", "tenant", "create", "acme"]);
+    let set =
+        run(&["--allow-private-network", "--json", "webhook", "set", "--tenant", "acme", "--url", &receiver.url()]);
+    let secret = set["secret"].as_str().unwrap().to_owned();
+    let rotated = run(&["--json", "keys", "rotate"]);
+    assert_eq!(rotated["resealed"], 1, "the webhook secret is among the sealed columns: {rotated}");
+
+    let store = Store::open(&StoreConfig::in_dir(dir.path())).await.unwrap();
+    let tenant = store.tenant("acme").await.unwrap().unwrap();
+    let events = Events::new(store, fast(1));
+    events.spawn_worker().unwrap();
+    events.emit(&tenant.id, Event::new(EventKind::Active, "t1", "a", &provider(&tenant))).await;
+    let received = receiver.wait_for(1, WAIT).await;
+    assert_eq!(received.len(), 1, "{:?}", events.deliveries(&tenant.id, 5).await.unwrap());
+    received[0].verified(&secret).expect("signed with the same secret after rotation");
+}
