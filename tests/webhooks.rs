@@ -172,6 +172,22 @@ async fn a_receiver_that_is_down_is_retried_with_the_error_logged() {
 }
 
 #[tokio::test]
+async fn a_receiver_that_never_answers_is_cut_off_at_the_timeout() {
+    let receiver = Receiver::start().await;
+    let (_dir, store, tenant) = store_with_tenant().await;
+    let events = Events::new(store, DeliveryConfig { request_timeout: Duration::from_millis(300), ..fast(1) });
+    let request = WebhookRequest { url: receiver.hanging_url(), ..WebhookRequest::default() };
+    events.set_webhook(&tenant.id, request).await.unwrap();
+    events.spawn_worker().unwrap();
+    events.emit(&tenant.id, Event::new(EventKind::Failed, "t1", "a", &provider(&tenant))).await;
+    let log = wait_finished(&events, &tenant).await;
+    assert_eq!(log[0].status, DeliveryStatus::Failed, "{log:?}");
+    let attempt = &log[0].attempt_log[0];
+    assert_eq!(attempt.error.as_deref(), Some("the receiver did not answer in time"));
+    assert!(attempt.duration_ms < 3000, "{attempt:?}");
+}
+
+#[tokio::test]
 async fn a_webhook_set_by_a_permissive_process_is_refused_by_a_strict_sender() {
     let (_dir, store, tenant) = store_with_tenant().await;
     let receiver = Receiver::start().await;
@@ -288,10 +304,11 @@ async fn the_server_delivers_what_another_process_queued_retrying_after_a_500() 
         assert_eq!(got.header("flowauth-delivery"), received[0].header("flowauth-delivery"), "one delivery, retried");
     }
 
+    let deadline = tokio::time::Instant::now() + WAIT;
     let deliveries = loop {
         let (status, body) = api.get("/v1/tenants/acme/webhook/deliveries", &key).await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        if body["deliveries"][0]["status"] != "pending" {
+        if body["deliveries"][0]["status"] != "pending" || tokio::time::Instant::now() > deadline {
             break body;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

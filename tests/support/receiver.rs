@@ -1,7 +1,8 @@
 //! A webhook receiver on 127.0.0.1, as a flow engine would run one: it
 //! records every request and verifies signatures on its own (HMAC-SHA256
 //! over `<t>.<body>`, as docs/WEBHOOKS.md tells receivers to), not with
-//! flowauth's code. It answers 200 unless told to answer otherwise.
+//! flowauth's code. It answers 200 unless told to answer otherwise, and
+//! `/hang` never answers.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -72,7 +73,16 @@ impl Receiver {
     /// Starts on a free port of 127.0.0.1.
     pub async fn start() -> Self {
         let shared = Shared::default();
-        let app = Router::new().route("/hooks", post(receive)).with_state(shared.clone());
+        let app = Router::new()
+            .route("/hooks", post(receive))
+            .route(
+                "/hang",
+                post(|| async {
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    StatusCode::OK
+                }),
+            )
+            .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -82,6 +92,11 @@ impl Receiver {
     /// `http://127.0.0.1:<port>/hooks`.
     pub fn url(&self) -> String {
         format!("http://{}/hooks", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/hang`: a receiver that never answers.
+    pub fn hanging_url(&self) -> String {
+        format!("http://{}/hang", self.addr)
     }
 
     /// Answers the next requests with these statuses, then 200 again.

@@ -62,7 +62,11 @@ impl Worker {
                     Err(error) => tracing::warn!(%error, "claiming webhook deliveries failed"),
                 }
             }
-            let wait = this.wait().await;
+            // At capacity, only a finished attempt (or a wake) frees a slot.
+            let wait = match sending.len() >= this.config.max_in_flight {
+                true => this.config.poll,
+                false => this.wait().await,
+            };
             tokio::select! {
                 _ = this.wake.notified() => {}
                 _ = tokio::time::sleep(wait) => {}
