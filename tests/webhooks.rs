@@ -188,6 +188,21 @@ async fn a_receiver_that_never_answers_is_cut_off_at_the_timeout() {
 }
 
 #[tokio::test]
+async fn redirects_are_not_followed() {
+    let receiver = Receiver::start().await;
+    let (_dir, store, tenant) = store_with_tenant().await;
+    let events = Events::new(store, fast(1));
+    let request = WebhookRequest { url: receiver.redirecting_url(), ..WebhookRequest::default() };
+    events.set_webhook(&tenant.id, request).await.unwrap();
+    events.spawn_worker().unwrap();
+    events.emit(&tenant.id, Event::new(EventKind::Failed, "t1", "a", &provider(&tenant))).await;
+    let log = wait_finished(&events, &tenant).await;
+    assert_eq!((log[0].status, log[0].last_status_code), (DeliveryStatus::Failed, Some(307)), "{log:?}");
+    assert!(log[0].last_error.as_deref().unwrap_or_default().contains("set the final URL"), "{log:?}");
+    assert!(receiver.received().is_empty(), "the redirect was followed");
+}
+
+#[tokio::test]
 async fn a_webhook_set_by_a_permissive_process_is_refused_by_a_strict_sender() {
     let (_dir, store, tenant) = store_with_tenant().await;
     let receiver = Receiver::start().await;

@@ -2,7 +2,7 @@
 //! records every request and verifies signatures on its own (HMAC-SHA256
 //! over `<t>.<body>`, as docs/WEBHOOKS.md tells receivers to), not with
 //! flowauth's code. It answers 200 unless told to answer otherwise, and
-//! `/hang` never answers.
+//! `/hang` never answers, `/moved` redirects to `/hooks`.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
@@ -82,6 +82,7 @@ impl Receiver {
                     StatusCode::OK
                 }),
             )
+            .route("/moved", post(|| async { (StatusCode::TEMPORARY_REDIRECT, [("location", "/hooks")]) }))
             .with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
@@ -97,6 +98,11 @@ impl Receiver {
     /// `http://127.0.0.1:<port>/hang`: a receiver that never answers.
     pub fn hanging_url(&self) -> String {
         format!("http://{}/hang", self.addr)
+    }
+
+    /// `http://127.0.0.1:<port>/moved`: redirects to `/hooks`.
+    pub fn redirecting_url(&self) -> String {
+        format!("http://{}/moved", self.addr)
     }
 
     /// Answers the next requests with these statuses, then 200 again.
