@@ -232,7 +232,8 @@ async fn a_server_on_a_network_is_hardened() {
     let idp = MockIdp::start().await;
     let dir = std::sync::Arc::new(tempfile::tempdir().unwrap());
     let data = dir.path().join("data");
-    let server = Server::start_with(binary(), dir.clone(), &["--header-timeout-seconds", "1"]).await;
+    let server =
+        Server::start_with(binary(), dir.clone(), &["--allow-private-network", "--header-timeout-seconds", "1"]).await;
     let api = server.api();
     let key = acme(&api, &idp).await;
 

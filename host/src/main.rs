@@ -57,6 +57,9 @@ enum Command {
     /// Manages the master keys that seal secrets at rest.
     #[command(subcommand)]
     Keys(cli::KeysCommand),
+    /// Configures a tenant's signed webhook and shows its delivery log.
+    #[command(subcommand)]
+    Webhook(cli::WebhookCommand),
     /// Lists every connector of the installed components, with its settings.
     Connectors {
         /// Include this tenant's own connectors (added with `connector add`).

@@ -17,6 +17,7 @@ use serde_json::json;
 
 pub mod lifecycle;
 pub mod providers;
+pub mod receiver;
 pub mod server;
 
 /// The client the mock provider knows.

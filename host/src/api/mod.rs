@@ -11,6 +11,7 @@ mod openapi;
 mod server;
 mod tokens;
 mod views;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -25,6 +26,7 @@ pub use error::{ApiError, body, text};
 pub use server::{Limits, serve};
 pub use views::{access_view, json, started_view, token_view};
 
+use crate::events::{DeliveryConfig, Events};
 use crate::runtime::Runtime;
 use crate::tokens::TokenService;
 
@@ -37,12 +39,21 @@ pub struct AppState {
     pub runtime: Runtime,
     /// Recently authenticated keys.
     pub keys: Arc<auth::KeyCache>,
+    /// Webhooks and their deliveries.
+    pub events: Events,
 }
 
 impl AppState {
     /// The state of a server over this service and runtime.
     pub fn new(service: Arc<TokenService>, runtime: Runtime) -> Self {
-        Self { service, runtime, keys: Arc::default() }
+        let events = Events::new(service.store().clone(), DeliveryConfig::default());
+        Self { service, runtime, keys: Arc::default(), events }
+    }
+
+    /// Uses `events` (the server's, with its delivery policy) for webhooks.
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = events;
+        self
     }
 }
 
@@ -79,6 +90,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/tokens/{id}/reset", post(tokens::reset))
         .route("/v1/tenants/{tenant}/tokens/{id}/retry", post(tokens::retry))
         .route("/v1/tenants/{tenant}/tokens/{id}/validate", post(tokens::validate))
+        .route("/v1/tenants/{tenant}/webhook", put(webhooks::set).get(webhooks::show).delete(webhooks::remove))
+        .route("/v1/tenants/{tenant}/webhook/deliveries", get(webhooks::deliveries))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(error::as_json))

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use super::{admin, callback, components, tokens, views};
+use super::{admin, callback, components, tokens, views, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,10 @@ use super::{admin, callback, components, tokens, views};
         tokens::validate,
         tokens::rename,
         tokens::remove,
+        webhooks::set,
+        webhooks::show,
+        webhooks::remove,
+        webhooks::deliveries,
         callback::finish,
     ),
     components(schemas(views::ErrorBody))

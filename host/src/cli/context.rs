@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use flowauth::events::{DeliveryConfig, Events};
 use flowauth::runtime::{Runtime, RuntimeConfig};
 use flowauth::store::{DATABASE_FILE, Store, StoreConfig, Tenant};
 use flowauth::tokens::TokenService;
@@ -60,6 +61,15 @@ impl Context {
         config
     }
 
+    /// Webhook events over `store`: what commands emit is queued there and
+    /// sent by a running server.
+    pub fn events(&self, store: &Store) -> Events {
+        Events::new(
+            store.clone(),
+            DeliveryConfig { allow_private_network: self.allow_private_network, ..DeliveryConfig::default() },
+        )
+    }
+
     /// The token service over `store`, with the installed components
     /// loaded. Auth links carry `public_url`'s redirect URI, else the one
     /// the server recorded, else the default server's.
@@ -69,7 +79,8 @@ impl Context {
             None => store.server_setting(PUBLIC_URL_SETTING).await?,
         };
         let public_url = public_url.or(recorded.as_deref()).unwrap_or(DEFAULT_PUBLIC_URL);
-        let service = TokenService::new(store.clone(), self.runtime().await?, redirect_uri(public_url));
+        let service = TokenService::new(store.clone(), self.runtime().await?, redirect_uri(public_url))
+            .with_events(self.events(store));
         service.load_components().await?;
         Ok(service)
     }

@@ -11,6 +11,7 @@ mod output;
 mod providers;
 mod serve;
 mod tokens;
+mod webhooks;
 
 pub use admin::{KeysCommand, OauthCommand, TenantCommand};
 pub use components::ComponentCommand;
@@ -20,6 +21,7 @@ pub use output::{die_quietly_on_closed_pipe, error as report};
 pub use providers::ProviderCommand;
 pub use serve::ServeArgs;
 pub use tokens::TokenCommand;
+pub use webhooks::WebhookCommand;
 
 use context::Context;
 
@@ -45,6 +47,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token(command) => tokens::run(&ctx, command, json).await?,
         Command::New(command) => new::run(command)?,
         Command::Keys(command) => admin::keys(&ctx, command, json).await?,
+        Command::Webhook(command) => webhooks::run(&ctx, command, json).await?,
     }
     Ok(())
 }

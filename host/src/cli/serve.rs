@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Args;
 use flowauth::api::{AppState, Limits, router, serve};
+use flowauth::events::{DeliveryConfig, Events};
 use flowauth::runtime::Runtime;
 use flowauth::store::Store;
 use flowauth::tokens::TokenService;
@@ -43,6 +44,13 @@ pub struct ServeArgs {
     /// with Retry-After.
     #[arg(long, env = "FLOWAUTH_SLOT_WAIT_SECONDS", default_value_t = 5)]
     slot_wait_seconds: u64,
+    /// Attempts per webhook delivery before it is marked failed.
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    webhook_max_attempts: u32,
+    /// Milliseconds before the first webhook retry, doubled for each
+    /// further one (at most an hour apart).
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_RETRY_MS", default_value_t = 10_000)]
+    webhook_retry_ms: u64,
 }
 
 /// How often expired authorizations, states and leases are swept.
@@ -58,14 +66,17 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(key) = store.ensure_admin_key(args.admin_key.as_deref()).await? {
         println!("admin API key (shown once, keep it safe): {key}");
     }
-    let public_url = args.public_url.unwrap_or_else(|| format!("http://{}", args.listen));
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
     // Auth links the other commands build must come back here.
     store.set_server_setting(PUBLIC_URL_SETTING, &public_url).await?;
     let redirect_uri = redirect_uri(&public_url);
     tokio::spawn(sweep(store.clone()));
-    let service = Arc::new(TokenService::new(store, runtime.clone(), redirect_uri.clone()));
+    let events = Events::new(store.clone(), delivery_config(&args, ctx.allow_private_network));
+    events.spawn_worker().context("starting the webhook delivery worker")?;
+    let service = TokenService::new(store, runtime.clone(), redirect_uri.clone()).with_events(events.clone());
+    let service = Arc::new(service);
     service.load_components().await.context("loading installed components")?;
-    let app = router(AppState::new(service, runtime));
+    let app = router(AppState::new(service, runtime).with_events(events));
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("flowauth listening on http://{} (redirect URI {redirect_uri})", listener.local_addr()?);
@@ -75,6 +86,16 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     };
     serve(listener, app, limits, shutdown()).await;
     Ok(())
+}
+
+/// How webhook deliveries are sent by this server.
+fn delivery_config(args: &ServeArgs, allow_private_network: bool) -> DeliveryConfig {
+    DeliveryConfig {
+        allow_private_network,
+        max_attempts: args.webhook_max_attempts,
+        retry_base: Duration::from_millis(args.webhook_retry_ms),
+        ..DeliveryConfig::default()
+    }
 }
 
 /// Deletes what no request will need again, now and then.

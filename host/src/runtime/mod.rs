@@ -28,6 +28,7 @@ pub use bindings::flowauth::oauth::types::{
 pub use config::{OutboundConfig, RuntimeConfig, SandboxConfig};
 pub use credentials::SigningKey;
 pub use error::{CallError, InstallError};
+pub use outbound::{GuardedResolver, is_public};
 pub use registry::{Component, Target};
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ mod records;
 mod seal;
 mod sweep;
 mod tenants;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -30,6 +31,9 @@ use seal::Place;
 pub use sweep::Swept;
 pub use tenants::check_tenant_name;
 pub use tokens::{Outcome, TokenFilter};
+pub use webhooks::{
+    AfterAttempt, Attempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, Subscription, Webhook, now_ms,
+};
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "flowauth.db";

@@ -1,6 +1,7 @@
 //! Starting tokens and finishing authorizations: StartTokenRequestAndGetAuthLink,
 //! the callback, retry, ResetClientCredentialsToken, rename, delete, validate.
 
+use crate::events::EventKind;
 use crate::pkce;
 use crate::runtime::{AuthRequest, CallError, Callback, Grant, Target, Validation};
 use crate::store::{NewToken, Outcome, PendingAuthorization, Taken, Tenant, TokenRecord, TokenStatus, new_id, now};
@@ -142,6 +143,7 @@ impl TokenService {
                 match call.map_err(|e| redacted(e, &target, &[request.password.as_deref()])) {
                     Ok(set) => {
                         self.store.create_token(&token, Outcome::Issued(&issued(set))).await?;
+                        self.emit_new(&token, EventKind::Active, None).await;
                         return Ok(Started { id: token.id, status: TokenStatus::Active, auth_link: None, error: None });
                     }
                     Err(error) => error,
@@ -154,6 +156,7 @@ impl TokenService {
         let error = TokenError::Provider(answer);
         let (code, message) = (error.code().to_owned(), error.to_string());
         self.store.create_token(&token, Outcome::Failed(&code, &message)).await?;
+        self.emit_new(&token, EventKind::Failed, Some((&code, &message))).await;
         Ok(Started { id: token.id, status: TokenStatus::Failed, auth_link: None, error: Some((code, message)) })
     }
 
@@ -195,6 +198,7 @@ impl TokenService {
         match call.map_err(|e| redacted(e, target, &[])) {
             Ok(set) => {
                 self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
+                self.emit(token, EventKind::Active, None).await;
                 Ok(Started { id: token.id.clone(), status: TokenStatus::Active, auth_link: None, error: None })
             }
             Err(error) => self.failed(token, error).await,
@@ -206,6 +210,7 @@ impl TokenService {
         let error = TokenError::Provider(error);
         let (code, message) = (error.code().to_owned(), error.to_string());
         self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((&code, &message))).await?;
+        self.emit(token, EventKind::Failed, Some((&code, &message))).await;
         Ok(Started { id: token.id.clone(), status: TokenStatus::Failed, auth_link: None, error: Some((code, message)) })
     }
 
@@ -235,6 +240,7 @@ impl TokenService {
             let message = param("error_description").unwrap_or(code).to_owned();
             if !keeps_serving {
                 self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((code, &message))).await?;
+                self.emit(&token, EventKind::Failed, Some((code, &message))).await;
             }
             return Ok(finished(outcome, Some((code.to_owned(), message))));
         }
@@ -249,6 +255,7 @@ impl TokenService {
                 self.store
                     .set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some(("invalid_issuer", &message)))
                     .await?;
+                self.emit(&token, EventKind::Failed, Some(("invalid_issuer", &message))).await;
             }
             return Ok(finished(outcome, Some(("invalid_issuer".into(), message))));
         }
@@ -266,6 +273,7 @@ impl TokenService {
             Ok(set) => {
                 self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
                 self.fresh.forget(&token.id);
+                self.emit(&token, EventKind::Active, None).await;
                 Ok(finished(TokenStatus::Active, None))
             }
             Err(error) if keeps_serving => {

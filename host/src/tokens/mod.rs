@@ -24,8 +24,9 @@ pub use flow::{Finished, Flow};
 pub use fresh::FRESH_CACHE_TTL;
 pub use load::{LoadError, MAX_LOAD_FILE_BYTES};
 
+use crate::events::{Event, EventKind, Events};
 use crate::runtime::{CallError, Client, Runtime, SigningKey, Target, TokenSet};
-use crate::store::{Issued, Provider, Store, TokenRecord, TokenStatus, now};
+use crate::store::{Issued, NewToken, Provider, Store, TokenRecord, TokenStatus, now};
 
 /// How long a user has to authorize.
 pub const STATE_LIFETIME_SECONDS: i64 = 600;
@@ -46,6 +47,8 @@ pub struct TokenService {
     /// Access tokens handed out recently, so the hot path can skip the
     /// database (see [`FRESH_CACHE_TTL`]).
     fresh: Arc<fresh::FreshCache>,
+    /// Webhook events on token changes, when a deployment wants them.
+    events: Option<Events>,
 }
 
 /// StartTokenRequestAndGetAuthLink.
@@ -113,6 +116,7 @@ impl TokenService {
             signing_key: None,
             flights: Arc::default(),
             fresh: Arc::default(),
+            events: None,
         }
     }
 
@@ -120,6 +124,40 @@ impl TokenService {
     pub fn with_signing_key(mut self, key: SigningKey) -> Self {
         self.signing_key = Some(key);
         self
+    }
+
+    /// Queues webhook events on token changes (docs/WEBHOOKS.md).
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Tells the tenant's webhook what happened to a token.
+    async fn emit(&self, token: &TokenRecord, kind: EventKind, error: Option<(&str, &str)>) {
+        self.emit_about(&token.tenant_id, &token.provider_id, &token.id, &token.name, kind, error).await;
+    }
+
+    /// [`emit`](Self::emit) for a token just created.
+    async fn emit_new(&self, token: &NewToken, kind: EventKind, error: Option<(&str, &str)>) {
+        self.emit_about(&token.tenant_id, &token.provider_id, &token.id, &token.name, kind, error).await;
+    }
+
+    async fn emit_about(
+        &self,
+        tenant_id: &str,
+        provider_id: &str,
+        id: &str,
+        name: &str,
+        kind: EventKind,
+        error: Option<(&str, &str)>,
+    ) {
+        let Some(events) = &self.events else { return };
+        let Ok(provider) = self.store.provider_by_id(tenant_id, provider_id).await else { return };
+        let mut event = Event::new(kind, id, name, &provider);
+        if let Some((code, message)) = error {
+            event = event.with_error(code, message);
+        }
+        events.emit(tenant_id, event).await;
     }
 
     /// The store underneath.

@@ -12,6 +12,7 @@
 
 use std::time::{Duration, Instant};
 
+use crate::events::EventKind;
 use crate::runtime::{CallError, Grant};
 use crate::store::{RefreshFailure, TokenRecord, TokenStatus, now};
 
@@ -145,9 +146,10 @@ impl TokenService {
             }
             (None, _) => {
                 let message = "the access token expired and the provider gave no refresh token: authorize again";
-                self.store
-                    .mark_needs_reauth(&token.tenant_id, &token.id, token.generation, ("invalid_grant", message))
-                    .await?;
+                let error = ("invalid_grant", message);
+                if self.store.mark_needs_reauth(&token.tenant_id, &token.id, token.generation, error).await? {
+                    self.emit(token, EventKind::NeedsReauth, Some(error)).await;
+                }
                 return Err(TokenError::NotUsable { status: TokenStatus::NeedsReauth, message: message.into() });
             }
         };
@@ -169,6 +171,7 @@ impl TokenService {
             Err(error) if error.oauth_code() == Some("invalid_grant") => {
                 let message = error.to_string();
                 if self.store.mark_needs_reauth(tenant_id, id, token.generation, ("invalid_grant", &message)).await? {
+                    self.emit(token, EventKind::NeedsReauth, Some(("invalid_grant", &message))).await;
                     return Err(TokenError::Provider(error));
                 }
                 // A newer token set arrived meanwhile (a new authorization).
@@ -182,6 +185,10 @@ impl TokenService {
                     message: error.to_string(),
                 };
                 self.store.record_refresh_failure(tenant_id, id, &failure).await?;
+                // Once per generation: an outage is one event, not a flood.
+                if token.refresh_failure.as_ref().is_none_or(|f| f.generation != token.generation) {
+                    self.emit(token, EventKind::RefreshFailed, Some((&failure.code, &failure.message))).await;
+                }
                 Err(TokenError::Provider(error))
             }
             Err(error) => Err(TokenError::Provider(error)),
