@@ -182,6 +182,13 @@ async fn pingfederate_windchill_validates_by_introspection_and_rolls_refresh_tok
     let forged = TokenSet { access_token: "forged".into(), ..tokens.clone() };
     assert!(!runtime.validate(&windchill, &forged).await.unwrap().active);
 
+    let thingworx = target(&runtime, "thingworx", &[("BASE_URL", &base)]);
+    let error = runtime.build_auth_url(&thingworx, &auth_request(&[], &[])).await.unwrap_err();
+    assert!(config_message(&error).contains("RESOURCE_URL"), "{error:?}");
+    let server = [("resource", "https://twx.example.com/Thingworx")];
+    let link = runtime.build_auth_url(&thingworx, &auth_request(&[], &server)).await.unwrap();
+    assert_eq!(get(&split(&link.url).1, "scope"), Some("THINGWORX"));
+
     let rolled = runtime.refresh(&windchill, "rt-1", &[], &[]).await.unwrap();
     assert_eq!(rolled.refresh_token.as_deref(), Some("rt-2"), "the rolling policy replaces the refresh token");
     let reused = runtime.refresh(&windchill, "rt-1", &[], &[]).await.unwrap_err();
@@ -427,7 +434,10 @@ fn seed_connectors(base: &str) -> Vec<(&'static str, Style, Pairs, Pairs)> {
     all.push(("dynamics365", Style::Standard, dynamics, Vec::new()));
     all.push(plain("salesforce", Style::Salesforce));
     all.push(plain("servicemax", Style::Salesforce));
-    for ptc in ["thingworx", "windchill", "integrity"] {
+    let mut thingworx = at("/as");
+    thingworx.extend(owned(&[("RESOURCE_URL", "https://twx.example.com/Thingworx")]));
+    all.push(("thingworx", Style::Rotating, thingworx, Vec::new()));
+    for ptc in ["windchill", "integrity"] {
         all.push((ptc, Style::Rotating, at("/as"), Vec::new()));
     }
     all.push(plain("jira", Style::Rotating));

@@ -8,9 +8,9 @@
 use flowauth_sdk::call::Call;
 use flowauth_sdk::declaration::{Declaration, Field, Validate};
 use flowauth_sdk::http::Response;
-use flowauth_sdk::standard::Family;
+use flowauth_sdk::standard::{Family, Pairs};
 use flowauth_sdk::token::parse_token_response;
-use flowauth_sdk::{OauthError, TokenSet, pairs};
+use flowauth_sdk::{OauthError, TokenSet, error, pairs};
 
 const PING: Declaration = Declaration {
     base_url: "",
@@ -54,14 +54,30 @@ impl Family for Ptc {
         Declaration { name: "integrity", title: "Windchill RV&S", ..PING },
     ];
 
+    /// ThingWorx flows call the ThingWorx server: without its URL from the
+    /// provider (`RESOURCE_URL`) the user must give it (seed 000).
+    fn authorize_params(call: &Call, _query: &mut Pairs) -> Result<(), OauthError> {
+        if call.declaration.name == "thingworx" && resource(call).is_none() {
+            return Err(error::config(
+                "thingworx needs the ThingWorx URL: set RESOURCE_URL in the provider settings or pass resource with the token",
+            ));
+        }
+        Ok(())
+    }
+
     /// Keeps the resource server's URL with the token, for the flows.
     fn token_response(call: &Call, response: &Response) -> Result<TokenSet, OauthError> {
         let mut tokens = parse_token_response(response)?;
-        if let Some(resource) = call.value("resource").or_else(|| call.value("RESOURCE_URL")) {
+        if let Some(resource) = resource(call) {
             pairs::set(&mut tokens.extra, "resource_url", resource);
         }
         Ok(tokens)
     }
+}
+
+/// The resource server: the token's `resource`, else `RESOURCE_URL`.
+fn resource(call: &Call) -> Option<String> {
+    call.value("resource").or_else(|| call.value("RESOURCE_URL"))
 }
 
 flowauth_sdk::family!(Ptc);
