@@ -357,8 +357,12 @@ pub async fn test_runtime(cache_dir: Option<std::path::PathBuf>) -> Runtime {
     Runtime::new(test_runtime_config(cache_dir)).await.expect("the runtime starts")
 }
 
-/// The configuration of [`test_runtime`], for tests that change some of it.
+/// The configuration of [`test_runtime`], for tests that change some of
+/// it. Without a `cache_dir`, the compiled-code cache all test processes
+/// share (keyed by digest and engine, so builds never mix), so that the
+/// fifteen built-in components compile once per machine, not per test.
 pub fn test_runtime_config(cache_dir: Option<std::path::PathBuf>) -> RuntimeConfig {
+    let cache_dir = cache_dir.or_else(|| Some(std::env::temp_dir().join("flowauth-tests-compiled")));
     let mut config = RuntimeConfig { cache_dir, ..RuntimeConfig::default() };
     config.outbound.allow_private_network = true;
     config.outbound.request_timeout = Duration::from_secs(2);
