@@ -192,7 +192,10 @@ impl Store {
             token_type: row.get("token_type"),
             expires_at: row.get("expires_at"),
             issued_at: row.get("issued_at"),
-            extra: from_json(&row.get::<String, _>("extra")),
+            extra: match open("extra")? {
+                Some(sealed) => from_json(&sealed),
+                None => from_json(&row.get::<String, _>("extra")),
+            },
             generation: row.get("generation"),
             refresh_failure,
             created_at: row.get("created_at"),
@@ -229,7 +232,7 @@ impl Store {
         let at = now();
         Ok(sqlx::query_scalar(
             "UPDATE tokens SET status = 'active', error_code = NULL, error_message = NULL, token_type = ?, expires_at = ?, \
-             issued_at = ?, extra = ?, access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
+             issued_at = ?, extra = '[]', extra_sealed = ?, access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
              id_token_sealed = COALESCE(?, id_token_sealed), generation = generation + 1, updated_at = ?, \
              refresh_failed_generation = NULL, refresh_retry_at = NULL, refresh_error_code = NULL, refresh_error_message = NULL \
              WHERE tenant_id = ? AND id = ? AND (? IS NULL OR generation = ?) RETURNING generation",
@@ -237,7 +240,7 @@ impl Store {
         .bind(&issued.token_type)
         .bind(issued.expires_at)
         .bind(at)
-        .bind(json(&issued.extra))
+        .bind(seal("extra", &json(&issued.extra)))
         .bind(seal("access_token", &issued.access_token))
         .bind(issued.refresh_token.as_deref().map(|t| seal("refresh_token", t)))
         .bind(issued.id_token.as_deref().map(|t| seal("id_token", t)))
