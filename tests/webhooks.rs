@@ -472,8 +472,8 @@ async fn the_token_lifecycle_tells_the_webhook_when_a_token_needs_reauthorizatio
     let state = link.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
     reqwest::get(format!("{}/oauth/return?code=short-code&state={state}", server.base)).await.unwrap();
     idp.family(|f| f.revoked = true);
-    let (status, _) = api.post("/v1/tenants/acme/tokens/bot/access-token", &key, json!({})).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    let (status, answer) = api.post("/v1/tenants/acme/tokens/bot/access-token", &key, json!({})).await;
+    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::CONFLICT, Some("invalid_grant")));
 
     let received = receiver.wait_for(2, WAIT).await;
     let payloads: Vec<Value> = received.iter().map(|got| got.verified(&secret).unwrap()).collect();

@@ -79,9 +79,6 @@ enum Command {
 fn main() -> std::process::ExitCode {
     quiet_library_backtraces();
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Serve(_)) {
-        cli::die_quietly_on_closed_pipe();
-    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)

@@ -12,7 +12,12 @@ use super::AppState;
 pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
-    let (status, title, text) = match state.service.callback(&query, None).await {
+    // Detached: the code is spent once taken, so the exchange and its
+    // storing finish even if the browser goes away.
+    let service = state.service.clone();
+    let finished = tokio::spawn(async move { service.callback(&query, None).await }).await;
+    let finished = finished.unwrap_or_else(|e| Err(crate::tokens::TokenError::Internal(e.to_string())));
+    let (status, title, text) = match finished {
         Ok(done) if done.error.is_none() => {
             tracing::info!(token = %done.token_id, "authorization completed");
             (

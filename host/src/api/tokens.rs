@@ -187,7 +187,11 @@ pub async fn reset(
     let tenant = caller.tenant(&state, &tenant).await?;
     let b = body(request)?;
     let id = state.service.token_id(&tenant.id, &id).await?;
-    let s = state.service.reset(&tenant.id, &id, b.scopes, b.resource, pairs(b.additional)).await?;
+    // Detached: a caller that hangs up after the revocation must not leave
+    // a revoked token stored as active.
+    let service = state.service.clone();
+    let (scopes, resource, additional) = (b.scopes, b.resource, pairs(b.additional));
+    let s = detached(async move { service.reset(&tenant.id, &id, scopes, resource, additional).await }).await?;
     Ok(started(s))
 }
 
@@ -233,6 +237,7 @@ pub async fn rename(
     request: Result<Json<RenameBody>, JsonRejection>,
 ) -> Result<Json<TokenView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     state.service.rename(&tenant.id, &id, &body(request)?.name).await?;
     Ok(Json(token_view(&stored(&state, &tenant.id, &id).await?)))
 }
@@ -245,6 +250,17 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let id = state.service.token_id(&tenant.id, &id).await?;
-    state.service.delete(&tenant.id, &id).await?;
+    let service = state.service.clone();
+    detached(async move { service.delete(&tenant.id, &id).await }).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Runs work that reaches a provider to its end, even if the caller hangs up.
+pub(super) async fn detached<T: Send + 'static>(
+    work: impl Future<Output = Result<T, crate::tokens::TokenError>> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::spawn(work)
+        .await
+        .map_err(|e| ApiError::from(crate::tokens::TokenError::Internal(e.to_string())))?
+        .map_err(Into::into)
 }

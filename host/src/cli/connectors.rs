@@ -46,7 +46,8 @@ pub async fn list(ctx: &Context, tenant: Option<String>, json: bool) -> anyhow::
     match tenant {
         None => {
             let runtime = ctx.runtime().await?;
-            if let Some(store) = ctx.data_dir.join(DATABASE_FILE).exists().then_some(ctx.existing_store().await?) {
+            if ctx.data_dir.join(DATABASE_FILE).exists() {
+                let store = ctx.existing_store().await?;
                 TokenService::new(store, runtime.clone(), String::new()).load_components().await?;
             }
             print(&runtime.components(), json);

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use flowauth::events::{DeliveryConfig, Events};
 use flowauth::runtime::{Runtime, RuntimeConfig};
-use flowauth::store::{DATABASE_FILE, Store, StoreConfig, Tenant};
+use flowauth::store::{DATABASE_FILE, Store, StoreConfig, Tenant, sqlite_file};
 use flowauth::tokens::TokenService;
 
 /// The redirect URI auth links carry when neither `--public-url` nor a
@@ -38,10 +38,14 @@ impl Context {
     /// The store, which must exist already (commands that only read): a
     /// command run in the wrong directory says so and creates nothing.
     pub async fn existing_store(&self) -> anyhow::Result<Store> {
-        if self.database_url.is_none() && !self.data_dir.join(DATABASE_FILE).exists() {
+        let file = match &self.database_url {
+            Some(url) => sqlite_file(url),
+            None => Some(self.data_dir.join(DATABASE_FILE)),
+        };
+        if let Some(file) = file.filter(|f| !f.exists()) {
             bail!(
-                "no flowauth store in {}: pass --data-dir (or set FLOWAUTH_DATA_DIR) to the directory `flowauth serve` uses",
-                absolute(&self.data_dir).display()
+                "no flowauth store at {}: pass --data-dir (or set FLOWAUTH_DATA_DIR) or --database-url to the store `flowauth serve` uses",
+                absolute(&file).display()
             );
         }
         self.store().await

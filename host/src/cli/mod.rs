@@ -17,7 +17,7 @@ pub use admin::{KeysCommand, OauthCommand, TenantCommand};
 pub use components::ComponentCommand;
 pub use connectors::ConnectorCommand;
 pub use new::NewCommand;
-pub use output::{die_quietly_on_closed_pipe, error as report};
+pub use output::error as report;
 pub use providers::ProviderCommand;
 pub use serve::ServeArgs;
 pub use tokens::TokenCommand;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
+use super::output::line;
+
 /// `flowauth new ...`
 #[derive(Subcommand)]
 pub enum NewCommand {
@@ -38,7 +40,7 @@ fn write_new(path: &Path, text: &str) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(path.parent().unwrap_or(Path::new(".")))?;
     std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))?;
-    println!("created {}", path.display());
+    line(format!("created {}", path.display()));
     Ok(())
 }
 
@@ -63,7 +65,7 @@ pub fn run(command: NewCommand) -> anyhow::Result<()> {
                 &COMPONENT_CARGO.replace("{{name}}", &name).replace("{{sdk}}", &sdk.display().to_string()),
             )?;
             write_new(&root.join("src/lib.rs"), &COMPONENT_LIB.replace("{{connector}}", &name.replace('-', "_")))?;
-            println!("build it with: cd {name} && cargo build --release --target wasm32-wasip2");
+            line(format!("build it with: cd {name} && cargo build --release --target wasm32-wasip2"));
             Ok(())
         }
     }

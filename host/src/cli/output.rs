@@ -12,10 +12,15 @@ use flowauth::tokens::TokenError;
 #[error("{0}")]
 pub struct Reported(pub String);
 
-/// Prints one line.
+/// Prints one line. Output into a closed pipe (`flowauth connectors | head`)
+/// ends the command quietly, as Unix tools do, instead of failing.
 pub fn line(text: impl Display) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}");
+    if let Err(error) = writeln!(out, "{text}").and_then(|()| out.flush())
+        && error.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        std::process::exit(0);
+    }
 }
 
 /// Prints a command's failure the way its output is read.
@@ -38,16 +43,5 @@ fn code(error: &anyhow::Error) -> &str {
         (None, Some(StoreError::Exists(_))) => "exists",
         (None, Some(StoreError::Invalid(_))) => "invalid_request",
         _ => "error",
-    }
-}
-
-/// Lets a write to a closed pipe (`flowauth connectors | head`) end the
-/// process quietly, as Unix tools do, instead of failing with a panic.
-/// Not for `serve`, whose sockets must never raise the signal.
-pub fn die_quietly_on_closed_pipe() {
-    // SAFETY: restores the default disposition of SIGPIPE before any other
-    // thread runs; no handler is installed.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }

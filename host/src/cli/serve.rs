@@ -75,6 +75,7 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     events.spawn_worker().context("starting the webhook delivery worker")?;
     let service = TokenService::new(store, runtime.clone(), redirect_uri.clone()).with_events(events.clone());
     let service = Arc::new(service);
+    let (finishing, runtime_limit) = (service.clone(), runtime.longest_call());
     service.load_components().await.context("loading installed components")?;
     let app = router(AppState::new(service, runtime).with_events(events));
     let listener =
@@ -85,6 +86,8 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         header_read_timeout: Duration::from_secs(args.header_timeout_seconds),
     };
     serve(listener, app, limits, shutdown()).await;
+    // A refresh that reached its provider is stored before the process ends.
+    finishing.finish_refreshes(runtime_limit).await;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use flowauth::events::{WebhookRequest, delivery_json, webhook_json};
 use flowauth::store::{Store, Tenant};
 
 use super::context::Context;
+use super::output::line;
 
 /// `flowauth webhook ...`
 #[derive(Subcommand)]
@@ -66,11 +67,11 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
             let request = WebhookRequest { url, events: kinds, secret, rotate_secret };
             let (webhook, secret) = events.set_webhook(&tenant.id, request).await?;
             if json {
-                println!("{}", webhook_json(&webhook, secret.as_deref()));
+                line(format!("{}", webhook_json(&webhook, secret.as_deref())));
             } else {
-                println!("webhook for {}: {} ({})", tenant.name, webhook.url, webhook.events.join(", "));
+                line(format!("webhook for {}: {} ({})", tenant.name, webhook.url, webhook.events.join(", ")));
                 if let Some(secret) = secret {
-                    println!("signing secret (shown once, keep it safe): {secret}");
+                    line(format!("signing secret (shown once, keep it safe): {secret}"));
                 }
             }
         }
@@ -78,18 +79,18 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
             let tenant = tenant_named(&store, &tenant).await?;
             let webhook = events.webhook(&tenant.id).await?;
             if json {
-                println!("{}", webhook_json(&webhook, None));
+                line(format!("{}", webhook_json(&webhook, None)));
             } else {
-                println!("{} ({})", webhook.url, webhook.events.join(", "));
+                line(format!("{} ({})", webhook.url, webhook.events.join(", ")));
             }
         }
         WebhookCommand::Remove { tenant } => {
             let tenant = tenant_named(&store, &tenant).await?;
             events.remove_webhook(&tenant.id).await?;
             if json {
-                println!("{}", serde_json::json!({"removed": true}));
+                line(format!("{}", serde_json::json!({"removed": true})));
             } else {
-                println!("removed the webhook of {}", tenant.name);
+                line(format!("removed the webhook of {}", tenant.name));
             }
         }
         WebhookCommand::Deliveries { tenant, limit } => {
@@ -97,7 +98,7 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
             let deliveries = events.deliveries(&tenant.id, limit).await?;
             if json {
                 let list: Vec<_> = deliveries.iter().map(delivery_json).collect();
-                println!("{}", serde_json::json!({"deliveries": list}));
+                line(format!("{}", serde_json::json!({"deliveries": list})));
                 return Ok(());
             }
             for d in &deliveries {
@@ -106,7 +107,7 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
                     (Some(code), None) => code.to_string(),
                     (None, None) => "-".into(),
                 };
-                println!("{}  {:<22} {:<9} attempts {}  {last}", d.id, d.event, d.status.as_str(), d.attempts);
+                line(format!("{}  {:<22} {:<9} attempts {}  {last}", d.id, d.event, d.status.as_str(), d.attempts));
             }
         }
     }

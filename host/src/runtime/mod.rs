@@ -73,9 +73,10 @@ impl Runtime {
         self.inner.registry.remove(digest);
     }
 
-    /// How long one component call may take, host calls included.
-    pub fn call_timeout(&self) -> std::time::Duration {
-        self.inner.sandbox.call_timeout()
+    /// How long one component call may take, the wait for an instance
+    /// slot and host calls included.
+    pub fn longest_call(&self) -> std::time::Duration {
+        self.inner.sandbox.longest_call()
     }
 
     /// Every installed component.

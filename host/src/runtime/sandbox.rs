@@ -84,9 +84,9 @@ impl Sandbox {
         })
     }
 
-    /// How long one call may take, host calls included.
-    pub fn call_timeout(&self) -> Duration {
-        self.config.call_timeout
+    /// How long one call may take, the wait for a slot and host calls included.
+    pub fn longest_call(&self) -> Duration {
+        self.config.slot_wait + self.config.call_timeout
     }
 
     /// Runs `f` against a fresh instance of the target's component, once a

@@ -1,5 +1,5 @@
 //! Who holds a refresh lease, and whether it still lives. Each store
-//! handle registers a holder: a file in `<data dir>/holders/` that it keeps
+//! handle registers a holder: a file in `holders/` beside the database that it keeps
 //! locked for as long as it exists. The operating system drops the lock
 //! when the process dies, however it dies, so another process can tell at
 //! once that a lease's holder is gone instead of waiting out the lease.
@@ -25,14 +25,18 @@ pub struct Holder {
 }
 
 impl Holder {
-    /// Registers a new holder in `data_dir`.
-    pub fn register(data_dir: &Path) -> Result<Self, StoreError> {
-        let dir = data_dir.join(HOLDERS_DIR);
+    /// Registers a new holder beside the database file (every process on
+    /// that database looks there). The file is locked before it takes its
+    /// name, so no one ever sees it unlocked while its holder lives.
+    pub fn register(database_dir: &Path) -> Result<Self, StoreError> {
+        let dir = database_dir.join(HOLDERS_DIR);
         let cannot = |e: std::io::Error| StoreError::Key(format!("cannot register in {}: {e}", dir.display()));
         std::fs::create_dir_all(&dir).map_err(cannot)?;
         let id = new_id();
-        let file = File::create(dir.join(format!("{id}.lock"))).map_err(cannot)?;
+        let claiming = dir.join(format!("{id}.claim"));
+        let file = File::create(&claiming).map_err(cannot)?;
         file.try_lock().map_err(|e| cannot(e.into()))?;
+        std::fs::rename(&claiming, dir.join(format!("{id}.lock"))).map_err(cannot)?;
         Ok(Self { id, dir, file: Some(file) })
     }
 

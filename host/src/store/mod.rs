@@ -101,6 +101,13 @@ pub struct Store {
     holder: Arc<holder::Holder>,
 }
 
+/// The file of a `sqlite://` URL, when it names one.
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = path.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
 /// Creates the data directory readable by its owner only (0700). An
 /// existing one is left as the operator made it.
 fn private_dir(dir: &Path) -> Result<(), StoreError> {
@@ -159,7 +166,8 @@ impl Store {
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::from(sqlx::Error::from(e)))?;
         let ring = config.keys.load()?;
-        let holder = Arc::new(holder::Holder::register(&config.data_dir)?);
+        let database_dir = sqlite_file(&url).and_then(|f| f.parent().map(Path::to_owned));
+        let holder = Arc::new(holder::Holder::register(database_dir.as_deref().unwrap_or(&config.data_dir))?);
         let store = Self { pool, ring, holder };
         store.check_keys().await?;
         Ok(store)

@@ -118,6 +118,7 @@ impl Store {
         limit: u32,
         cursor: Option<&str>,
     ) -> Result<(Vec<TokenRecord>, Option<String>), StoreError> {
+        let limit = limit.max(1);
         let (after_at, after_id) = match cursor {
             Some(cursor) => {
                 let (at, id) = cursor

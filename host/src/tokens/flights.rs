@@ -48,6 +48,13 @@ impl<T: Clone + Send + Sync + 'static> Flights<T> {
     }
 }
 
+impl<T> Flights<T> {
+    /// Whether no job is in flight.
+    pub fn is_empty(&self) -> bool {
+        self.running.lock().expect("flights").is_empty()
+    }
+}
+
 /// Removes a job from the map when it ends, panics included, so the next
 /// caller starts afresh.
 struct Landing<T> {

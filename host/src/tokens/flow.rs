@@ -196,6 +196,7 @@ impl TokenService {
         let params = grant_params(&token.scopes, &token.inputs, &[]);
         let call = self.runtime.request_token(target, Grant::ClientCredentials, &params).await;
         match call.map_err(|e| redacted(e, target, &[])) {
+            Err(busy @ CallError::Busy { .. }) => Err(busy.into()),
             Ok(set) => {
                 self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
                 self.emit(token, EventKind::Active, None).await;

@@ -157,7 +157,7 @@ fn unknown_setting(key: &str, connector: &str, declared: &[&str]) -> String {
 /// A URL setting (`..._URL`) must be an absolute http(s) URL without a
 /// fragment or credentials, or a path (`/token`) under `BASE_URL`.
 fn check_url(key: &str, value: &str) -> Result<(), String> {
-    let is_url_setting = key.len() > 4 && key[key.len() - 4..].eq_ignore_ascii_case("_URL");
+    let is_url_setting = key.to_ascii_uppercase().ends_with("_URL");
     // ThingWorx's `NEED_RESOURCE_URL` is a flag, not a URL.
     let is_flag = value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false");
     if !is_url_setting || value.is_empty() || is_flag {

@@ -18,6 +18,8 @@ use crate::store::{RefreshFailure, TokenRecord, TokenStatus, now};
 
 use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued, redacted};
 
+/// The shortest lease, whatever the call limits.
+const MIN_LEASE_SECONDS: i64 = 30;
 /// How often a caller waiting on another process's lease re-reads.
 const LEASE_POLL: Duration = Duration::from_millis(25);
 /// How long a refresh failure that may pass (the provider unreachable or
@@ -86,6 +88,15 @@ impl TokenService {
         Ok(handout.token)
     }
 
+    /// Waits (at most `within`) for the refreshes in flight to be stored:
+    /// a stopping server lets them land, whoever still waits for them.
+    pub async fn finish_refreshes(&self, within: Duration) {
+        let deadline = Instant::now() + within;
+        while !self.flights.is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(LEASE_POLL).await;
+        }
+    }
+
     /// Joins the refresh in flight for this token, or starts one.
     async fn shared_refresh(&self, tenant_id: &str, id: &str, want: Want) -> Result<Handout, TokenError> {
         let service = self.clone();
@@ -101,8 +112,9 @@ impl TokenService {
     /// made once it is held shows another process did it already. While
     /// another process holds the lease, its outcome is awaited in the store.
     async fn fly(&self, tenant_id: &str, id: &str, want: Want) -> Result<Handout, TokenError> {
-        let call_timeout = self.runtime.call_timeout();
-        let lease_ttl = 2 * call_timeout.as_secs() as i64;
+        let call_timeout = self.runtime.longest_call();
+        // Outlives the refresh it guards, a slot's wait included.
+        let lease_ttl = (2 * call_timeout.as_secs() as i64).max(MIN_LEASE_SECONDS);
         let waiting = Instant::now();
         loop {
             if let Some(lease) = self.store.try_lease(id, lease_ttl).await? {
@@ -172,7 +184,8 @@ impl TokenService {
                 let message = error.to_string();
                 if self.store.mark_needs_reauth(tenant_id, id, token.generation, ("invalid_grant", &message)).await? {
                     self.emit(token, EventKind::NeedsReauth, Some(("invalid_grant", &message))).await;
-                    return Err(TokenError::Provider(error));
+                    // What every later caller reads from the store, too.
+                    return Err(TokenError::NotUsable { status: TokenStatus::NeedsReauth, message });
                 }
                 // A newer token set arrived meanwhile (a new authorization).
                 self.current(tenant_id, id).await
@@ -189,7 +202,12 @@ impl TokenService {
                 if token.refresh_failure.as_ref().is_none_or(|f| f.generation != token.generation) {
                     self.emit(token, EventKind::RefreshFailed, Some((&failure.code, &failure.message))).await;
                 }
-                Err(TokenError::Provider(error))
+                // What every later caller reads from the store, too.
+                Err(TokenError::RefreshHeld {
+                    code: failure.code,
+                    message: failure.message,
+                    retry_after_seconds: FAILURE_HOLD_SECONDS as u64,
+                })
             }
             Err(error) => Err(TokenError::Provider(error)),
         }
