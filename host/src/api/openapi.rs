@@ -20,6 +20,7 @@ use super::{admin, callback, components, tokens};
         admin::add_connector,
         components::list,
         components::install,
+        components::uninstall,
         components::enable,
         components::disable,
         tokens::start,

@@ -2,6 +2,8 @@
 //! database directly: the server need not run.
 
 mod admin;
+mod call;
+mod kit;
 mod components;
 mod connectors;
 mod new;
@@ -12,6 +14,7 @@ use anyhow::Context;
 use flowauth::runtime::{Runtime, RuntimeConfig};
 
 pub use admin::{KeysCommand, OauthCommand, TenantCommand};
+pub use call::CallArgs;
 pub use components::ComponentCommand;
 pub use connectors::ConnectorCommand;
 pub use new::NewCommand;
@@ -56,6 +59,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await?
         }
         Command::New(command) => new::run(command)?,
+        Command::Call(args) => call::run(args, cli.allow_private_network).await?,
         Command::Keys(command) => admin::keys(&cli.data_dir, command, cli.json).await?,
     }
     Ok(())

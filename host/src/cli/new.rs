@@ -1,10 +1,14 @@
 //! `flowauth new`: scaffolds a connector `config.json` (as `flow add oauth`
-//! does) or a component crate that builds for wasm32-wasip2.
+//! does) or a component crate that builds for wasm32-wasip2 with nothing
+//! but rustup and this binary: the binary carries the WIT contract and the
+//! SDK's sources and writes them beside the crate.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
+
+use super::kit;
 
 /// `flowauth new ...`
 #[derive(Subcommand)]
@@ -56,13 +60,20 @@ pub fn run(command: NewCommand) -> anyhow::Result<()> {
             if root.exists() {
                 bail!("{} exists already: nothing was written", root.display());
             }
-            let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../components/sdk");
-            let sdk = sdk.canonicalize().unwrap_or(sdk);
-            write_new(
-                &root.join("Cargo.toml"),
-                &COMPONENT_CARGO.replace("{{name}}", &name).replace("{{sdk}}", &sdk.display().to_string()),
-            )?;
-            write_new(&root.join("src/lib.rs"), &COMPONENT_LIB.replace("{{connector}}", &name.replace('-', "_")))?;
+            let crate_name = name.replace('-', "_");
+            write_new(&root.join("Cargo.toml"), &COMPONENT_CARGO.replace("{{name}}", &name))?;
+            write_new(&root.join("src/lib.rs"), &COMPONENT_LIB.replace("{{connector}}", &crate_name))?;
+            write_new(&root.join("README.md"), &COMPONENT_README.replace("{{name}}", &name).replace("{{crate}}", &crate_name))?;
+            write_new(&root.join("rust-toolchain.toml"), TOOLCHAIN)?;
+            write_new(&root.join("Cargo.lock"), kit::LOCKFILE)?;
+            for (file, text) in kit::WIT {
+                write_new(&root.join("wit").join(file), text)?;
+            }
+            let sdk = root.join("vendor/flowauth-sdk");
+            write_new(&sdk.join("Cargo.toml"), &kit::sdk_manifest()?)?;
+            for (file, text) in kit::SDK_SOURCES {
+                write_new(&sdk.join("src").join(file), text)?;
+            }
             println!("build it with: cd {name} && cargo build --release --target wasm32-wasip2");
             Ok(())
         }
@@ -122,7 +133,12 @@ edition = "2024"
 crate-type = ["cdylib"]
 
 [dependencies]
-flowauth-sdk = { path = "{{sdk}}" }
+# The SDK and the WIT contract (wit/) as the flowauth binary that wrote
+# this crate carries them: `flowauth new component` writes them again.
+flowauth-sdk = { path = "vendor/flowauth-sdk" }
+
+# A workspace of its own, wherever it is created.
+[workspace]
 
 [profile.release]
 opt-level = "s"
@@ -219,4 +235,33 @@ impl Provider for Family {
 }
 
 flowauth_sdk::export!(Family);
+"#;
+
+const TOOLCHAIN: &str = r#"[toolchain]
+channel = "stable"
+targets = ["wasm32-wasip2"]
+profile = "minimal"
+"#;
+
+const COMPONENT_README: &str = r#"# {{name}}
+
+A flowauth connector component: `src/lib.rs` implements the `connector`
+world of `wit/` (flowauth:oauth@0.1.0); `vendor/flowauth-sdk` is the guest
+SDK as the flowauth binary that scaffolded this crate carries it.
+
+```sh
+rustup target add wasm32-wasip2          # once
+cargo build --release --target wasm32-wasip2
+flowauth inspect target/wasm32-wasip2/release/{{crate}}.wasm
+
+# try it against your provider, without a server
+flowauth call target/wasm32-wasip2/release/{{crate}}.wasm build-auth-url \
+    --setting CLIENT_ID=... --setting CLIENT_SECRET=... --scope read
+flowauth call target/wasm32-wasip2/release/{{crate}}.wasm exchange-code \
+    --setting CLIENT_ID=... --setting CLIENT_SECRET=... --code CODE --code-verifier VERIFIER
+
+# then, as an admin
+flowauth component install target/wasm32-wasip2/release/{{crate}}.wasm --name {{name}}
+flowauth component enable {{name}} --tenant acme
+```
 "#;

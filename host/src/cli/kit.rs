@@ -1,0 +1,84 @@
+//! The author's kit the binary carries: the WIT contract, the guest SDK's
+//! sources and the lock file they were tested with, so that `flowauth new
+//! component` writes a crate that builds without this repository.
+
+use anyhow::bail;
+
+/// `wit/`, file by file.
+pub const WIT: [(&str, &str); 3] = [
+    ("host.wit", include_str!("../../../wit/host.wit")),
+    ("provider.wit", include_str!("../../../wit/provider.wit")),
+    ("types.wit", include_str!("../../../wit/types.wit")),
+];
+
+/// `components/sdk/src/`, file by file. The SDK finds the contract at
+/// `../../wit`, which holds both here and in a scaffold
+/// (`vendor/flowauth-sdk` beside `wit/`).
+pub const SDK_SOURCES: [(&str, &str); 10] = [
+    ("lib.rs", include_str!("../../../components/sdk/src/lib.rs")),
+    ("client_auth.rs", include_str!("../../../components/sdk/src/client_auth.rs")),
+    ("error.rs", include_str!("../../../components/sdk/src/error.rs")),
+    ("form.rs", include_str!("../../../components/sdk/src/form.rs")),
+    ("http.rs", include_str!("../../../components/sdk/src/http.rs")),
+    ("log.rs", include_str!("../../../components/sdk/src/log.rs")),
+    ("oauth2_client.rs", include_str!("../../../components/sdk/src/oauth2_client.rs")),
+    ("pairs.rs", include_str!("../../../components/sdk/src/pairs.rs")),
+    ("template.rs", include_str!("../../../components/sdk/src/template.rs")),
+    ("token.rs", include_str!("../../../components/sdk/src/token.rs")),
+];
+
+/// The versions the built-in components build with.
+pub const LOCKFILE: &str = include_str!("../../../components/Cargo.lock");
+
+const SDK_MANIFEST: &str = include_str!("../../../components/sdk/Cargo.toml");
+const WORKSPACE_MANIFEST: &str = include_str!("../../../components/Cargo.toml");
+
+/// The SDK's manifest with every `x.workspace = true` replaced by the
+/// workspace's value, so it stands alone.
+pub fn sdk_manifest() -> anyhow::Result<String> {
+    let mut out = String::new();
+    for line in SDK_MANIFEST.lines() {
+        match line.split_once(".workspace = true") {
+            Some((key, "")) => match workspace_value(key.trim()) {
+                Some(value) => out.push_str(&format!("{} = {value}\n", key.trim())),
+                None => bail!("the SDK's manifest inherits {key:?}, which its workspace does not set (a bug of this build)"),
+            },
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `key = value` from `[workspace.package]` or `[workspace.dependencies]`.
+fn workspace_value(key: &str) -> Option<String> {
+    let mut section = "";
+    for line in WORKSPACE_MANIFEST.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            section = line;
+            continue;
+        }
+        if !matches!(section, "[workspace.package]" | "[workspace.dependencies]") {
+            continue;
+        }
+        if let Some((k, v)) = line.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().to_owned());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sdk_manifest_stands_alone() {
+        let manifest = super::sdk_manifest().unwrap();
+        assert!(!manifest.contains("workspace"), "{manifest}");
+        assert!(manifest.contains("wit-bindgen = {"), "{manifest}");
+    }
+}
