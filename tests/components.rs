@@ -205,8 +205,12 @@ async fn installs_are_refused_with_a_reason() {
     let empty = wasm_file(dir, "empty.wasm", b"\0asm\x0d\0\x01\0");
     let mut future = oidc_discovery_wasm();
     let export = b"flowauth:oauth/provider@0.1.0";
-    let at = future.windows(export.len()).position(|w| w == export).expect("the example exports the provider");
-    future[at..at + export.len()].copy_from_slice(b"flowauth:oauth/provider@0.9.0");
+    let places: Vec<usize> =
+        future.windows(export.len()).enumerate().filter(|(_, w)| w == export).map(|(i, _)| i).collect();
+    assert!(!places.is_empty(), "the example exports the provider");
+    for at in places {
+        future[at..at + export.len()].copy_from_slice(b"flowauth:oauth/provider@0.9.0");
+    }
     let future = wasm_file(dir, "future.wasm", &future);
     let example = wasm_file(dir, "oidc-discovery.wasm", &oidc_discovery_wasm());
 
@@ -277,7 +281,8 @@ async fn hosts_are_granted_at_install_and_matched_with_their_port() {
     assert!(page.contains("Connected"), "the running server uses the new grant: {page}");
 }
 
-#[tokio::test]
+/// The command blocks this test's thread while the provider answers it.
+#[tokio::test(flavor = "multi_thread")]
 async fn call_tries_a_component_against_a_provider_without_a_server() {
     let idp = DiscoveryIdp::start().await;
     let dir = tempfile::tempdir().unwrap();
