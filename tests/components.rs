@@ -31,9 +31,8 @@ fn flowauth(dir: &Path, args: &[&str]) -> Output {
 /// The JSON a command printed, and whether it succeeded.
 fn answer(output: &Output) -> (bool, Value) {
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let value = serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {stdout:?}; stderr: {}", String::from_utf8_lossy(&output.stderr))
-    });
+    let value = serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout:?}; stderr: {}", String::from_utf8_lossy(&output.stderr)));
     (output.status.success(), value)
 }
 
@@ -48,7 +47,8 @@ fn wasm_file(dir: &Path, name: &str, bytes: &[u8]) -> String {
 /// changed (it reports that string in every token set's `extra`).
 fn example_v2() -> Vec<u8> {
     let mut bytes = oidc_discovery_wasm();
-    let at: Vec<usize> = bytes.windows(SERVED_BY_V1.len()).enumerate().filter(|(_, w)| *w == SERVED_BY_V1).map(|(i, _)| i).collect();
+    let at: Vec<usize> =
+        bytes.windows(SERVED_BY_V1.len()).enumerate().filter(|(_, w)| *w == SERVED_BY_V1).map(|(i, _)| i).collect();
     assert_eq!(at.len(), 1, "the example carries its version string once");
     bytes[at[0]..at[0] + SERVED_BY_V2.len()].copy_from_slice(SERVED_BY_V2);
     bytes
@@ -119,7 +119,8 @@ async fn the_example_runs_end_to_end_for_the_tenant_that_enabled_it_only() {
 
     // And the CLI's own commands see what the tenant enabled.
     std::fs::write(dir.join("load.json"), load_file(&idp).to_string()).unwrap();
-    let out = flowauth(dir, &["oauth", "load", &dir.join("load.json").display().to_string(), "--tenant", "acme", "--update"]);
+    let out =
+        flowauth(dir, &["oauth", "load", &dir.join("load.json").display().to_string(), "--tenant", "acme", "--update"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }
 
@@ -141,7 +142,8 @@ async fn an_upgrade_changes_nothing_for_a_tenant_until_it_enables_the_new_digest
     assert!(!ok, "new bytes under an existing name need --upgrade");
     assert_eq!(refused["error"]["code"], "conflict");
     assert!(refused["error"]["message"].as_str().unwrap().contains("--upgrade"), "{refused}");
-    let (ok, upgraded) = answer(&flowauth(dir, &["component", "install", &v2, "--name", "oidc-discovery", "--upgrade"]));
+    let (ok, upgraded) =
+        answer(&flowauth(dir, &["component", "install", &v2, "--name", "oidc-discovery", "--upgrade"]));
     assert!(ok, "{upgraded}");
     assert_eq!(upgraded["upgraded_from"], first["digest"]);
 
@@ -160,7 +162,8 @@ async fn an_upgrade_changes_nothing_for_a_tenant_until_it_enables_the_new_digest
     answer(&flowauth(dir, &["component", "enable", "oidc-discovery", "--tenant", "acme"]));
     assert_eq!(refresh(&api, "acme", &acme, &id).await["extra"]["served_by"], "oidc-discovery/0.2.0");
     let old = first["digest"].as_str().unwrap();
-    let (ok, pinned) = answer(&flowauth(dir, &["component", "enable", "oidc-discovery", "--tenant", "acme", "--digest", &old[..12]]));
+    let (ok, pinned) =
+        answer(&flowauth(dir, &["component", "enable", "oidc-discovery", "--tenant", "acme", "--digest", &old[..12]]));
     assert!(ok, "{pinned}");
     assert_eq!(refresh(&api, "acme", &acme, &id).await["extra"]["served_by"], "oidc-discovery/0.1.0");
 }
@@ -182,7 +185,13 @@ async fn uninstall_is_refused_while_used_and_forced_marks_tokens_failed() {
     assert!(!ok);
     let message = refused["error"]["message"].as_str().unwrap();
     assert!(message.contains("acme") && message.contains("1 token") && message.contains("--force"), "{message}");
-    let over_http = api.http.delete(format!("{}/v1/components/oidc-discovery", server.base)).bearer_auth(ADMIN_KEY).send().await.unwrap();
+    let over_http = api
+        .http
+        .delete(format!("{}/v1/components/oidc-discovery", server.base))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(over_http.status(), StatusCode::CONFLICT);
 
     let (ok, done) = answer(&flowauth(dir, &["component", "uninstall", "oidc-discovery", "--force"]));
@@ -237,7 +246,8 @@ async fn installs_are_refused_with_a_reason() {
     assert!(message.contains("installed already as component oidc-discovery"), "{message}");
 
     let misbehave = wasm_file(dir, "misbehave.wasm", &misbehave_wasm());
-    let (ok, clash) = answer(&flowauth(dir, &["component", "install", &misbehave, "--name", "oidc-discovery", "--upgrade"]));
+    let (ok, clash) =
+        answer(&flowauth(dir, &["component", "install", &misbehave, "--name", "oidc-discovery", "--upgrade"]));
     assert!(ok, "no token uses oidc yet, so an upgrade may drop it: {clash}");
 }
 
@@ -268,7 +278,10 @@ async fn hosts_are_granted_at_install_and_matched_with_their_port() {
     assert!(!page.contains("Connected"), "the token endpoint's port was not granted: {page}");
     let id = started["id"].as_str().unwrap();
     let (_, token) = api.get(&format!("/v1/tenants/acme/tokens/{id}"), &acme).await;
-    assert!(token["error"]["message"].as_str().unwrap_or_default().contains(&format!("--allow-host {}", idp.token_addr)), "{token}");
+    assert!(
+        token["error"]["message"].as_str().unwrap_or_default().contains(&format!("--allow-host {}", idp.token_addr)),
+        "{token}"
+    );
 
     let granted = idp.token_addr.to_string();
     let (ok, approved) = answer(&flowauth(dir, &["component", "install", &file, "--allow-host", &granted]));
@@ -324,14 +337,17 @@ fn the_scaffold_builds_from_the_binary_alone() {
     let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
     assert!(!manifest.contains(env!("CARGO_MANIFEST_DIR")), "no path into the checkout: {manifest}");
 
+    // The scaffold's own test builds the component and runs it through `flowauth call`.
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut build = Command::new(cargo);
-    build.current_dir(&root).args(["build", "--target", "wasm32-wasip2"]);
-    for variable in ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_MANIFEST_DIR"] {
-        build.env_remove(variable);
+    let mut test = Command::new(cargo);
+    test.current_dir(&root).arg("test").env("FLOWAUTH", BINARY);
+    for variable in
+        ["CARGO_TARGET_DIR", "CARGO_BUILD_TARGET", "RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS", "CARGO_MANIFEST_DIR"]
+    {
+        test.env_remove(variable);
     }
-    let out = build.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = test.output().unwrap();
+    assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     let wasm = root.join("target/wasm32-wasip2/debug/acme_family.wasm").display().to_string();
 
     let (ok, connectors) = answer(&flowauth(dir.path(), &["call", &wasm, "connectors"]));
@@ -339,7 +355,17 @@ fn the_scaffold_builds_from_the_binary_alone() {
     assert_eq!(connectors[0]["name"], "acme_family");
     let (ok, link) = answer(&flowauth(
         dir.path(),
-        &["call", &wasm, "build-auth-url", "--setting", "CLIENT_ID=abc", "--setting", "CLIENT_SECRET=def", "--scope", "read"],
+        &[
+            "call",
+            &wasm,
+            "build-auth-url",
+            "--setting",
+            "CLIENT_ID=abc",
+            "--setting",
+            "CLIENT_SECRET=def",
+            "--scope",
+            "read",
+        ],
     ));
     assert!(ok, "{link}");
     let url = link["url"].as_str().unwrap();

@@ -60,7 +60,8 @@ impl DiscoveryIdp {
     async fn start_with(token_elsewhere: bool) -> Self {
         let main = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let issuer = format!("http://{}", main.local_addr().unwrap());
-        let second = if token_elsewhere { Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()) } else { None };
+        let second =
+            if token_elsewhere { Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()) } else { None };
         let token_addr = second.as_ref().map_or(main.local_addr().unwrap(), |l| l.local_addr().unwrap());
         let seen = Arc::new(Mutex::new(Seen::default()));
         let state = Oidc { issuer: issuer.clone(), token_base: format!("http://{token_addr}"), seen: seen.clone() };
@@ -105,9 +106,13 @@ async fn authorize(State(oidc): State<Oidc>, Query(query): Query<HashMap<String,
     let state = query.get("state").cloned().unwrap_or_default();
     let mut seen = oidc.seen.lock().unwrap();
     let code = format!("code-{}", seen.challenges.len() + 1);
-    let challenge = query.get("code_challenge").filter(|_| query.get("code_challenge_method").is_some_and(|m| m == "S256"));
+    let challenge =
+        query.get("code_challenge").filter(|_| query.get("code_challenge_method").is_some_and(|m| m == "S256"));
     seen.challenges.insert(code.clone(), challenge.cloned());
-    let target = format!("{redirect}?code={code}&state={}", url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>());
+    let target = format!(
+        "{redirect}?code={code}&state={}",
+        url::form_urlencoded::byte_serialize(state.as_bytes()).collect::<String>()
+    );
     (StatusCode::FOUND, [(header::LOCATION, target)]).into_response()
 }
 
@@ -125,7 +130,8 @@ async fn token(State(oidc): State<Oidc>, headers: HeaderMap, body: String) -> Re
             url::form_urlencoded::byte_serialize(CLIENT_SECRET.as_bytes()).collect::<String>()
         ))
     );
-    let plain = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}")));
+    let plain =
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}")));
     let presented = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if presented != expected && presented != plain {
         return refused("invalid_client");

@@ -7,9 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use flowauth::runtime::{
-    AuthRequest, Callback, Client, Grant, Runtime, RuntimeConfig, Target, TokenSet,
-};
+use flowauth::runtime::{AuthRequest, Callback, Client, Grant, Runtime, RuntimeConfig, Target, TokenSet};
 use serde_json::{Value, json};
 
 /// `flowauth call ...`
@@ -102,10 +100,16 @@ pub async fn run(args: CallArgs, allow_private_network: bool) -> anyhow::Result<
     let client = Client { connector, settings, definition: None };
     let target = Target::new(component.clone(), client)?;
     let answer = match args.operation {
-        Operation::Connectors => json!(component.connectors.iter().map(|c| json!({
-            "name": c.name, "title": c.title, "hosts": c.hosts, "pkce": c.pkce,
-            "settings": c.settings.iter().map(|s| &s.key).collect::<Vec<_>>(),
-        })).collect::<Vec<_>>()),
+        Operation::Connectors => json!(
+            component
+                .connectors
+                .iter()
+                .map(|c| json!({
+                    "name": c.name, "title": c.title, "hosts": c.hosts, "pkce": c.pkce,
+                    "settings": c.settings.iter().map(|s| &s.key).collect::<Vec<_>>(),
+                }))
+                .collect::<Vec<_>>()
+        ),
         Operation::BuildAuthUrl => {
             let state = flowauth::store::new_id();
             let pkce = target.connector.as_ref().is_some_and(|c| c.pkce).then(flowauth::pkce::new_pair);

@@ -162,7 +162,13 @@ fn print_list(views: &[ComponentView], json: bool) {
     }
     for view in views {
         let kind = if view.built_in { "built-in" } else { "installed" };
-        println!("{:<14} {:<9} {}  {}", view.name, kind, &view.digest[..12.min(view.digest.len())], view.connectors.join(" "));
+        println!(
+            "{:<14} {:<9} {}  {}",
+            view.name,
+            kind,
+            &view.digest[..12.min(view.digest.len())],
+            view.connectors.join(" ")
+        );
         for version in view.versions.iter().filter(|v| !v.current) {
             println!("{:<24} older    {}", "", &version.digest[..12]);
         }

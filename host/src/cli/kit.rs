@@ -41,7 +41,9 @@ pub fn sdk_manifest() -> anyhow::Result<String> {
         match line.split_once(".workspace = true") {
             Some((key, "")) => match workspace_value(key.trim()) {
                 Some(value) => out.push_str(&format!("{} = {value}\n", key.trim())),
-                None => bail!("the SDK's manifest inherits {key:?}, which its workspace does not set (a bug of this build)"),
+                None => {
+                    bail!("the SDK's manifest inherits {key:?}, which its workspace does not set (a bug of this build)")
+                }
             },
             _ => {
                 out.push_str(line);

@@ -3,9 +3,9 @@
 
 mod admin;
 mod call;
-mod kit;
 mod components;
 mod connectors;
+mod kit;
 mod new;
 mod serve;
 mod tokens;

@@ -63,8 +63,12 @@ pub fn run(command: NewCommand) -> anyhow::Result<()> {
             let crate_name = name.replace('-', "_");
             write_new(&root.join("Cargo.toml"), &COMPONENT_CARGO.replace("{{name}}", &name))?;
             write_new(&root.join("src/lib.rs"), &COMPONENT_LIB.replace("{{connector}}", &crate_name))?;
-            write_new(&root.join("README.md"), &COMPONENT_README.replace("{{name}}", &name).replace("{{crate}}", &crate_name))?;
+            write_new(
+                &root.join("README.md"),
+                &COMPONENT_README.replace("{{name}}", &name).replace("{{crate}}", &crate_name),
+            )?;
             write_new(&root.join("rust-toolchain.toml"), TOOLCHAIN)?;
+            write_new(&root.join("tests/component.rs"), &COMPONENT_TEST.replace("{{crate}}", &crate_name))?;
             write_new(&root.join("Cargo.lock"), kit::LOCKFILE)?;
             for (file, text) in kit::WIT {
                 write_new(&root.join("wit").join(file), text)?;
@@ -253,6 +257,7 @@ SDK as the flowauth binary that scaffolded this crate carries it.
 rustup target add wasm32-wasip2          # once
 cargo build --release --target wasm32-wasip2
 flowauth inspect target/wasm32-wasip2/release/{{crate}}.wasm
+cargo test                               # builds it and runs it through `flowauth call`
 
 # try it against your provider, without a server
 flowauth call target/wasm32-wasip2/release/{{crate}}.wasm build-auth-url \
@@ -264,4 +269,31 @@ flowauth call target/wasm32-wasip2/release/{{crate}}.wasm exchange-code \
 flowauth component install target/wasm32-wasip2/release/{{crate}}.wasm --name {{name}}
 flowauth component enable {{name}} --tenant acme
 ```
+"#;
+
+const COMPONENT_TEST: &str = r#"//! Builds the component for wasm32-wasip2 and runs it as flowauth would,
+//! with `flowauth call` (the `flowauth` on PATH, or the one $FLOWAUTH names).
+
+use std::process::Command;
+
+#[test]
+fn the_component_builds_an_authorization_url() {
+    let built = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--target", "wasm32-wasip2"])
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .expect("run cargo");
+    assert!(built.success(), "the component does not build");
+    let wasm = concat!(env!("CARGO_MANIFEST_DIR"), "/target/wasm32-wasip2/debug/{{crate}}.wasm");
+    let flowauth = std::env::var("FLOWAUTH").unwrap_or_else(|_| "flowauth".into());
+    let out = Command::new(&flowauth)
+        .args(["call", wasm, "build-auth-url", "--setting", "CLIENT_ID=test-client", "--setting", "CLIENT_SECRET=x"])
+        .args(["--scope", "read"])
+        .output()
+        .unwrap_or_else(|e| panic!("{flowauth}: {e} (put flowauth on PATH or set FLOWAUTH)"));
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{answer}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(answer.contains("client_id=test-client"), "{answer}");
+}
 "#;

@@ -22,18 +22,18 @@ mod slots;
 mod types;
 mod wit;
 
-use wit::v0_1 as bindings;
 use bindings::flowauth::oauth::types as v0_1;
+use wit::v0_1 as bindings;
 
-pub use types::{
-    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Pairs, ProviderError, Setting, TokenSet,
-    Validation,
-};
 pub use config::{OutboundConfig, RuntimeConfig, SandboxConfig};
 pub use credentials::SigningKey;
 pub use error::{CallError, InstallError};
 pub use outbound::HostPattern;
 pub use registry::{Component, Target, digest_of};
+pub use types::{
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Pairs, ProviderError, Setting, TokenSet,
+    Validation,
+};
 
 use std::sync::Arc;
 
@@ -142,7 +142,10 @@ impl Runtime {
     /// Builds the URL a user follows to authorize.
     pub async fn build_auth_url(&self, target: &Target, req: &AuthRequest) -> Result<AuthLink, CallError> {
         let (client, req) = (v0_1::Client::from(&target.client), v0_1::AuthRequest::from(req));
-        self.inner.sandbox.call(target, async |p, s| Ok(p.call_build_auth_url(s, &client, &req).await?.map(Into::into))).await
+        self.inner
+            .sandbox
+            .call(target, async |p, s| Ok(p.call_build_auth_url(s, &client, &req).await?.map(Into::into)))
+            .await
     }
 
     /// Exchanges the code of a callback for tokens.
@@ -181,14 +184,19 @@ impl Runtime {
         let client = v0_1::Client::from(&target.client);
         self.inner
             .sandbox
-            .call(target, async |p, s| Ok(p.call_request_token(s, &client, grant.into(), &params.to_vec()).await?.map(Into::into)))
+            .call(target, async |p, s| {
+                Ok(p.call_request_token(s, &client, grant.into(), &params.to_vec()).await?.map(Into::into))
+            })
             .await
     }
 
     /// Asks the provider whether a token is still good.
     pub async fn validate(&self, target: &Target, token: &TokenSet) -> Result<Validation, CallError> {
         let (client, token) = (v0_1::Client::from(&target.client), v0_1::TokenSet::from(token));
-        self.inner.sandbox.call(target, async |p, s| Ok(p.call_validate(s, &client, &token).await?.map(Into::into))).await
+        self.inner
+            .sandbox
+            .call(target, async |p, s| Ok(p.call_validate(s, &client, &token).await?.map(Into::into)))
+            .await
     }
 
     /// Revokes a token at the provider.

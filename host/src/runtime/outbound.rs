@@ -12,8 +12,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
 use super::bindings::flowauth::oauth::http::{HttpError, Request, Response};
-use super::types::{Client, Connector};
 use super::config::OutboundConfig;
+use super::types::{Client, Connector};
 
 /// The process-wide HTTP client and policy.
 pub struct Outbound {
@@ -86,7 +86,9 @@ impl HostPattern {
     fn matches(&self, host: &str, port: Option<u16>) -> bool {
         let host_matches = match self.host.strip_prefix("*.") {
             Some(suffix) => {
-                host.len() > suffix.len() + 1 && host.ends_with(suffix) && host[..host.len() - suffix.len()].ends_with('.')
+                host.len() > suffix.len() + 1
+                    && host.ends_with(suffix)
+                    && host[..host.len() - suffix.len()].ends_with('.')
             }
             None => self.host == host,
         };
@@ -113,21 +115,28 @@ pub struct AllowList {
 impl AllowList {
     /// What the operator granted the component (or, for built-ins and
     /// components installed before grants, what the connector declares),
-    /// plus the hosts of absolute URLs among the admin's settings (a
-    /// `BASE_URL`, a `TOKEN_URL`, ...), with their ports.
+    /// plus the hosts of absolute URLs the admin configured, with their
+    /// ports: among the provider's settings (a `BASE_URL`, a `TOKEN_URL`,
+    /// ...) and in a custom connector's definition (its `base_url`, ...).
     pub fn new(connector: Option<&Connector>, client: Option<&Client>, granted: Option<&[String]>) -> Self {
         let declared: Vec<String> = match granted {
             Some(granted) => granted.to_vec(),
             None => connector.into_iter().flat_map(|c| c.hosts.iter().cloned()).collect(),
         };
-        let configured = client
-            .into_iter()
-            .flat_map(|c| c.settings.iter())
-            .filter_map(|(_, value)| Url::parse(value.trim()).ok())
+        let mut values: Vec<String> =
+            client.into_iter().flat_map(|c| c.settings.iter()).map(|(_, value)| value.clone()).collect();
+        if let Some(definition) = client.and_then(|c| c.definition.as_deref())
+            && let Ok(definition) = serde_json::from_str::<serde_json::Value>(definition)
+        {
+            strings(&definition, &mut values);
+        }
+        let configured = values
+            .iter()
+            .filter_map(|value| Url::parse(value.trim()).ok())
             .filter(|url| matches!(url.scheme(), "http" | "https"))
             .filter_map(|url| {
                 let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
-                Some(HostPattern { host, port: url.port() })
+                (!host.contains('{') && !host.contains("%7b")).then_some(HostPattern { host, port: url.port() })
             });
         let mut hosts: Vec<HostPattern> =
             declared.iter().filter_map(|h| HostPattern::parse(h).ok()).chain(configured).collect();
@@ -141,6 +150,16 @@ impl AllowList {
         let host = host.to_ascii_lowercase();
         let host = host.trim_start_matches('[').trim_end_matches(']');
         self.hosts.iter().any(|allowed| allowed.matches(host, port))
+    }
+}
+
+/// Every string value of a JSON document.
+fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => out.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        serde_json::Value::Object(fields) => fields.values().for_each(|item| strings(item, out)),
+        _ => {}
     }
 }
 
@@ -193,8 +212,9 @@ impl OutboundCall {
                 None => host,
             };
             return Err(HttpError::Denied(format!(
-                "host {shown} is not allowed for this component: declare it in the connector's hosts and approve it \
-                 at install (flowauth component install --allow-host {shown}), or name it in a provider setting URL"
+                "host {shown} is not declared by the connector nor approved for this component: declare it in the \
+                 connector's hosts and approve it at install (flowauth component install --allow-host {shown}), or \
+                 name it in a provider setting URL"
             )));
         }
         if let Some(ip) = literal_ip(&url)

@@ -10,11 +10,11 @@ use std::sync::{Arc, RwLock};
 use sha2::{Digest, Sha256};
 
 use super::bindings::ConnectorPre;
-use super::types::{Client, Connector};
 use super::cache;
 use super::credentials::SigningKey;
 use super::error::{CallError, InstallError};
 use super::sandbox::{CallState, Sandbox};
+use super::types::{Client, Connector};
 
 /// The interface every component must export.
 pub const PROVIDER_EXPORT: &str = "flowauth:oauth/provider@0.1.0";

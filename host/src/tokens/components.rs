@@ -125,9 +125,11 @@ impl TokenService {
             return Ok(component);
         }
         let wasm = self.store.component_wasm(digest).await?.ok_or_else(missing)?;
-        let compiled = self.runtime.compile(&version.name, &wasm).await.map_err(|e| {
-            TokenError::Internal(format!("stored component {} no longer loads: {e}", version.name))
-        })?;
+        let compiled = self
+            .runtime
+            .compile(&version.name, &wasm)
+            .await
+            .map_err(|e| TokenError::Internal(format!("stored component {} no longer loads: {e}", version.name)))?;
         Ok(self.runtime.register(compiled, version.hosts))
     }
 
@@ -270,8 +272,7 @@ impl TokenService {
         if self.store.component_digest(name).await?.is_none() {
             return Err(TokenError::NotFound(format!("component {name}: `flowauth component list` lists them")));
         }
-        let versions: Vec<_> =
-            self.store.component_versions().await?.into_iter().filter(|v| v.name == name).collect();
+        let versions: Vec<_> = self.store.component_versions().await?.into_iter().filter(|v| v.name == name).collect();
         let mut connectors = BTreeSet::new();
         for version in &versions {
             connectors.extend(connector_names(&*self.loaded_component(&version.digest).await?));
@@ -311,10 +312,11 @@ impl TokenService {
         name: &str,
         digest: Option<&str>,
     ) -> Result<String, TokenError> {
-        let versions: Vec<_> =
-            self.store.component_versions().await?.into_iter().filter(|v| v.name == name).collect();
+        let versions: Vec<_> = self.store.component_versions().await?.into_iter().filter(|v| v.name == name).collect();
         if versions.is_empty() {
-            return Err(TokenError::NotFound(format!("component {name}: install it first (flowauth component install)")));
+            return Err(TokenError::NotFound(format!(
+                "component {name}: install it first (flowauth component install)"
+            )));
         }
         let chosen = match digest {
             None => versions.iter().find(|v| v.current),
