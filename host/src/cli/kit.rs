@@ -77,6 +77,25 @@ fn workspace_value(key: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    /// A file added to the SDK or the contract must be carried too.
+    #[test]
+    fn the_kit_carries_every_file_of_the_sdk_and_the_contract() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        for (dir, carried) in [
+            ("components/sdk/src", super::SDK_SOURCES.map(|(name, _)| name).to_vec()),
+            ("wit", super::WIT.map(|(name, _)| name).to_vec()),
+        ] {
+            let mut present: Vec<String> = std::fs::read_dir(root.join(dir))
+                .unwrap()
+                .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+                .collect();
+            present.sort();
+            let mut carried: Vec<String> = carried.into_iter().map(str::to_owned).collect();
+            carried.sort();
+            assert_eq!(present, carried, "{dir}: update host/src/cli/kit.rs");
+        }
+    }
+
     #[test]
     fn the_sdk_manifest_stands_alone() {
         let manifest = super::sdk_manifest().unwrap();
