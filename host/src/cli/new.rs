@@ -282,9 +282,9 @@ fn the_component_builds_an_authorization_url() {
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["build", "--target", "wasm32-wasip2"])
         .env_remove("CARGO_TARGET_DIR")
-        .status()
+        .output()
         .expect("run cargo");
-    assert!(built.success(), "the component does not build");
+    assert!(built.status.success(), "the component does not build: {}", String::from_utf8_lossy(&built.stderr));
     let wasm = concat!(env!("CARGO_MANIFEST_DIR"), "/target/wasm32-wasip2/debug/{{crate}}.wasm");
     let flowauth = std::env::var("FLOWAUTH").unwrap_or_else(|_| "flowauth".into());
     let out = Command::new(&flowauth)
