@@ -374,3 +374,44 @@ fn the_scaffold_builds_from_the_binary_alone() {
     assert!(ok, "{installed}");
     assert_eq!(installed["approved_hosts"], json!(["idp.example.com"]));
 }
+
+#[tokio::test]
+async fn the_api_mirrors_the_cli() {
+    let server = Server::start(BINARY).await;
+    let api = server.api();
+    tenant(&api, "acme").await;
+    let http = &api.http;
+    let install = |query: &str, bytes: Vec<u8>| {
+        http.post(format!("{}/v1/components?{query}", server.base)).bearer_auth(ADMIN_KEY).body(bytes).send()
+    };
+    let first: Value = install("name=oidc", oidc_discovery_wasm()).await.unwrap().json().await.unwrap();
+    let refused = install("name=oidc", example_v2()).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let broad = install("name=oidc&upgrade=true&allow_hosts=*.co.uk", example_v2()).await.unwrap();
+    assert_eq!(broad.status(), StatusCode::BAD_REQUEST);
+    let upgraded = install("name=oidc&upgrade=true&allow_hosts=login.example.com:8443", example_v2()).await.unwrap();
+    assert_eq!(upgraded.status(), StatusCode::CREATED);
+    let upgraded: Value = upgraded.json().await.unwrap();
+    assert_eq!(upgraded["approved_hosts"], json!(["login.example.com:8443"]));
+
+    let old = first["digest"].as_str().unwrap();
+    let pin = http
+        .put(format!("{}/v1/tenants/acme/components/oidc?digest={}", server.base, &old[..16]))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pin.status(), StatusCode::OK);
+    assert_eq!(pin.json::<Value>().await.unwrap()["digest"], first["digest"]);
+    let (_, list) = api.get("/v1/components", ADMIN_KEY).await;
+    let oidc = list["components"].as_array().unwrap().iter().find(|c| c["name"] == "oidc").unwrap();
+    assert_eq!(oidc["tenants"], json!([{"tenant": "acme", "digest": old, "newer_available": true}]));
+
+    let uninstall = |query: &'static str| {
+        http.delete(format!("{}/v1/components/oidc{query}", server.base)).bearer_auth(ADMIN_KEY).send()
+    };
+    assert_eq!(uninstall("").await.unwrap().status(), StatusCode::CONFLICT, "enabled for acme");
+    let done: Value = uninstall("?force=true").await.unwrap().json().await.unwrap();
+    assert_eq!(done["disabled_for"], json!(["acme"]));
+    assert_eq!(uninstall("").await.unwrap().status(), StatusCode::NOT_FOUND);
+}
