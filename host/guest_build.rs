@@ -39,6 +39,16 @@ pub fn build_guests(workspace: &Path, root: &Path) -> PathBuf {
     target_dir.join(TARGET).join("release")
 }
 
+/// The member folders of a guest workspace, from its `members = [...]`.
+#[allow(dead_code)] // Used by host/build.rs only.
+pub fn workspace_members(workspace: &Path) -> Vec<String> {
+    let manifest = std::fs::read_to_string(workspace.join("Cargo.toml")).expect("read the components' Cargo.toml");
+    let start = manifest.find("members").expect("the components' Cargo.toml lists its members");
+    let list = &manifest[start..];
+    let list = &list[list.find('[').unwrap() + 1..list.find(']').unwrap()];
+    list.split(',').map(|m| m.trim().trim_matches('"').to_owned()).filter(|m| !m.is_empty()).collect()
+}
+
 /// Adds the wasm32-wasip2 target with rustup when the toolchain lacks it,
 /// so a clean clone builds on a machine where rustup does not install
 /// targets by itself (RUSTUP_AUTO_INSTALL=0).

@@ -54,7 +54,11 @@ fn admin_commands_work_on_the_store_directly() {
     assert_eq!(rotated["resealed"], 1);
     let out = flowauth(dir.path(), &["--json", "oauth", "load", "good.json", "--tenant", "acme"]);
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["updated"], serde_json::json!(["devtools/HTTP"]), "the store still opens after rotation");
+    assert_eq!(
+        report["unchanged"],
+        serde_json::json!(["devtools/HTTP"]),
+        "the store still opens after rotation (and an unchanged reload is a no-op)"
+    );
 }
 
 #[tokio::test]

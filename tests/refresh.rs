@@ -198,7 +198,10 @@ async fn a_client_credentials_start_given_up_leaves_no_token() {
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(s.service.store().tokens(&s.tenant.id).await.unwrap().is_empty(), "no pending token left behind");
 
-    let done = s.service.start(&s.tenant, client_credentials("Hanging")).await.unwrap();
+    let named = || StartRequest { name: "cc-bot".into(), ..client_credentials("Hanging") };
+    let done = s.service.start(&s.tenant, named()).await.unwrap();
+    let again = s.service.start(&s.tenant, named()).await.unwrap_err();
+    assert!(matches!(again, TokenError::Conflict(_)), "token names are unique within a tenant: {again}");
     let token = s.service.store().token(&s.tenant.id, &done.id).await.unwrap().unwrap();
     assert_eq!(token.status, TokenStatus::Active, "the row appears with its outcome");
 }
@@ -291,9 +294,10 @@ async fn one_tenant_with_a_hanging_provider_cannot_starve_another() {
     s.service.load_configuration(&beta, &file, LoadMode::Replace).await.unwrap();
 
     let flood: Vec<_> = (0..20)
-        .map(|_| {
+        .map(|i| {
             let (service, tenant) = (s.service.clone(), s.tenant.clone());
-            tokio::spawn(async move { service.start(&tenant, client_credentials("Hanging")).await })
+            let request = StartRequest { name: format!("flood-{i}"), ..client_credentials("Hanging") };
+            tokio::spawn(async move { service.start(&tenant, request).await })
         })
         .collect();
     eventually("the tenant's share hanging at the provider", async || s.idp.gated() == 2).await;

@@ -134,18 +134,24 @@ async fn oversized_bodies_are_refused_with_json() {
         huge.push_str(&format!("\"k{i}\":{{}},"));
     }
     huge.push_str("\"last\":{}}");
-    let response = reqwest::Client::new()
+    let sent = reqwest::Client::new()
         .post(format!("{}/v1/tenants/acme/oauth-configurations", server.base))
         .bearer_auth(&key)
         .body(huge)
         .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "payload_too_large");
+        .await;
+    // The server answers 413 from the length alone and closes the
+    // connection; a client still writing 16 MB may see the close first.
+    if let Ok(response) = sent {
+        assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "payload_too_large");
+    }
+    let (status, _) = server.api().get("/v1/tenants/acme/providers", &key).await;
+    assert_eq!(status, StatusCode::OK, "the server carries on");
 
     let name = "x".repeat(100 << 10);
     let (status, body) = server.api().post("/v1/tenants", ADMIN_KEY, json!({"name": name})).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["error"]["code"], "payload_too_large");
 }

@@ -194,7 +194,10 @@ async fn load_files_are_all_or_nothing() {
 
     // A provider in use: refused whole, naming the token; update mode changes it in place.
     let id = authorized(&s, "good-code").await;
-    let rotated = load_file(&s.idp, "HTTP", CLIENT_SECRET);
+    let unchanged = load_file(&s.idp, "HTTP", CLIENT_SECRET);
+    let report = s.service.load_configuration(&s.tenant, &unchanged, LoadMode::Replace).await.unwrap();
+    assert_eq!(report.unchanged, vec!["devtools/HTTP".to_owned()], "an unchanged reload is no conflict");
+    let rotated = load_file(&s.idp, "HTTP", "a-rotated-secret");
     let Err(LoadError::Conflict(conflicts)) =
         s.service.load_configuration(&s.tenant, &rotated, LoadMode::Replace).await
     else {
@@ -203,13 +206,13 @@ async fn load_files_are_all_or_nothing() {
     assert!(conflicts[0].message.contains("sales-bot"), "{conflicts:?}");
     let report = s.service.load_configuration(&s.tenant, &rotated, LoadMode::Update).await.unwrap();
     assert_eq!(report.updated, vec!["devtools/HTTP".to_owned()]);
+    let restored = load_file(&s.idp, "HTTP", CLIENT_SECRET);
+    s.service.load_configuration(&s.tenant, &restored, LoadMode::Update).await.unwrap();
     assert_eq!(s.service.refresh(&s.tenant.id, &id).await.unwrap().access_token, "at-2", "the token still works");
 
     let store = s.service.store();
-    assert_eq!(
-        store.delete_provider(&s.tenant.id, "devtools", "HTTP", false).await.unwrap(),
-        Err(vec!["sales-bot".to_owned()])
-    );
+    let name = store.token(&s.tenant.id, &id).await.unwrap().unwrap().name;
+    assert_eq!(store.delete_provider(&s.tenant.id, "devtools", "HTTP", false).await.unwrap(), Err(vec![name]));
     assert_eq!(store.delete_provider(&s.tenant.id, "devtools", "HTTP", true).await.unwrap(), Ok(()));
 }
 

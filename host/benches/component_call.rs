@@ -1,6 +1,7 @@
-//! What a component call costs: the generic component's `build-auth-url`
-//! and a token exchange through the sandbox, against the same logic run as
-//! plain Rust, and one bare instantiation. Figures in docs/PERFORMANCE.md.
+//! What a component call costs: `build-auth-url` of the generic component
+//! and of a declared family (Google), and a token exchange, through the
+//! sandbox against the same logic run as plain Rust. Figures in
+//! docs/PERFORMANCE.md.
 //!
 //! Run with `cargo bench -p flowauth --bench component_call` (unset
 //! RUST_BACKTRACE first: see quiet_library_backtraces in main.rs).
@@ -72,6 +73,16 @@ fn component_call(c: &mut Criterion) {
         b.iter(|| {
             let client = flowauth_sdk::Client { connector: "devtools".into(), settings: settings(), definition: None };
             flowauth_generic::Generic::build_auth_url(client, native_request()).unwrap()
+        })
+    });
+    let gmail = Client { connector: "google_gmail".into(), settings: settings(), definition: None };
+    let family = Target::new(runtime.component_for("google_gmail").unwrap(), gmail).unwrap();
+    group.bench_function("family-component", |b| b.to_async(&rt).iter(|| runtime.build_auth_url(&family, &req)));
+    group.bench_function("family-native", |b| {
+        b.iter(|| {
+            let client =
+                flowauth_sdk::Client { connector: "google_gmail".into(), settings: settings(), definition: None };
+            flowauth_google::Google::build_auth_url(client, native_request()).unwrap()
         })
     });
     group.finish();

@@ -66,7 +66,7 @@ fn main() {
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&StoreConfig::in_dir(dir.path())).await.unwrap();
-        store.ensure_admin_key(Some("bench-admin")).await.unwrap();
+        store.ensure_admin_key(Some("bench-admin-key-0001")).await.unwrap();
         let tenant = store.create_tenant("acme").await.unwrap();
         let runtime = Runtime::new(RuntimeConfig::default()).await.unwrap();
         let service = TokenService::new(store.clone(), runtime.clone(), "http://127.0.0.1/oauth/return".into());
@@ -97,9 +97,9 @@ fn main() {
         let flowauth = serve(router(AppState::new(Arc::new(service), runtime))).await;
         let ceiling = serve(axum::Router::new().route("/", axum::routing::post(|| async { "{\"access_token\":\"at\"}" }))).await;
         println!("{CONNECTIONS} connections, {DURATION:?} each, 127.0.0.1");
-        let base = report("ceiling (constant)", &load(format!("{ceiling}/"), "bench-admin").await);
+        let base = report("ceiling (constant)", &load(format!("{ceiling}/"), "bench-admin-key-0001").await);
         let url = format!("{flowauth}/v1/tenants/acme/tokens/{id}/access-token");
-        let hot = report("access-token", &load(url, "bench-admin").await);
+        let hot = report("access-token", &load(url, "bench-admin-key-0001").await);
         println!("access-token / ceiling: {:.2}", hot / base);
     });
 }

@@ -29,8 +29,8 @@ fn main() {
     let warm = rt.block_on(Runtime::new(config)).unwrap();
     let cached = started.elapsed();
     drop(warm);
-    println!("runtime start, compiling the built-in component: {:>9.2} ms", cold.as_secs_f64() * 1e3);
-    println!("runtime start, loading it from the cache:        {:>9.2} ms", cached.as_secs_f64() * 1e3);
+    println!("runtime start, compiling the built-in components: {:>8.2} ms", cold.as_secs_f64() * 1e3);
+    println!("runtime start, loading them from the cache:       {:>8.2} ms", cached.as_secs_f64() * 1e3);
 
     let component = runtime.component_for("devtools").unwrap();
     let mut latencies = Vec::with_capacity(CALLS);

@@ -17,6 +17,9 @@ use tokio::sync::Semaphore;
 const TOKENS: usize = 1000;
 /// Refreshes in flight at once, in both loops.
 const CONCURRENCY: usize = 32;
+/// A provider's answer time in the second run (a nearby IdP; distant ones
+/// take 50-200 ms).
+const PROVIDER_LATENCY: Duration = Duration::from_millis(10);
 
 fn main() {
     if std::env::args().any(|a| a == "--list") {
@@ -25,14 +28,18 @@ fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let idp = MockIdp::start().await;
-        let floor = floor(&idp).await;
-        let dir = tempfile::tempdir().unwrap();
-        let (service, tenant_id, ids) = tokens_past_their_margin(&idp, dir.path()).await;
-        let flowauth = through_flowauth(service, tenant_id, ids).await;
         println!("{TOKENS} refreshes, {CONCURRENCY} in flight, mock provider on 127.0.0.1");
-        report("floor: plain reqwest token requests", floor);
-        report("flowauth: access-token refreshes", flowauth);
-        println!("flowauth / floor: {:.2}", floor.as_secs_f64() / flowauth.as_secs_f64());
+        for latency in [Duration::ZERO, PROVIDER_LATENCY] {
+            idp.set_latency(latency);
+            let floor = floor(&idp).await;
+            let dir = tempfile::tempdir().unwrap();
+            let (service, tenant_id, ids) = tokens_past_their_margin(&idp, dir.path()).await;
+            let flowauth = through_flowauth(service, tenant_id, ids).await;
+            println!("provider answering in {latency:?}:");
+            report("  floor: plain reqwest token requests", floor);
+            report("  flowauth: access-token refreshes", flowauth);
+            println!("  flowauth / floor: {:.2}", floor.as_secs_f64() / flowauth.as_secs_f64());
+        }
     });
 }
 

@@ -12,9 +12,14 @@ use clap::{Parser, Subcommand};
 #[command(version, about)]
 struct Cli {
     /// Where flowauth keeps its data: the SQLite database, the master key
-    /// file and the compiled-component cache.
+    /// file and the compiled-component cache. Every command of one
+    /// deployment must use the same one.
     #[arg(long, global = true, env = "FLOWAUTH_DATA_DIR", default_value = "flowauth-data")]
     data_dir: PathBuf,
+    /// A database URL (`sqlite://...`) instead of flowauth.db in the data
+    /// directory; the key file and cache stay in the data directory.
+    #[arg(long, global = true, env = "FLOWAUTH_DATABASE_URL")]
+    database_url: Option<String>,
     /// Lets components reach loopback and private addresses, over plain
     /// http too (development and tests only).
     #[arg(long, global = true, env = "FLOWAUTH_ALLOW_PRIVATE_NETWORK")]
@@ -39,15 +44,22 @@ enum Command {
     /// Installs third-party components and enables them per tenant.
     #[command(subcommand)]
     Component(cli::ComponentCommand),
-    /// The flow steps, for scripts: start, get, refresh, reset, list, delete.
+    /// The flow steps, for scripts: start, get, show, refresh, reset, retry,
+    /// validate, rename, list, delete.
     #[command(subcommand)]
     Token(cli::TokenCommand),
+    /// Lists and removes a tenant's providers (loaded with `oauth load`).
+    #[command(subcommand)]
+    Provider(cli::ProviderCommand),
     /// Scaffolds a connector config.json or a component crate.
     #[command(subcommand)]
     New(cli::NewCommand),
     /// Manages the master keys that seal secrets at rest.
     #[command(subcommand)]
     Keys(cli::KeysCommand),
+    /// Configures a tenant's signed webhook and shows its delivery log.
+    #[command(subcommand)]
+    Webhook(cli::WebhookCommand),
     /// Lists every connector of the installed components, with its settings.
     Connectors {
         /// Include this tenant's own connectors (added with `connector add`).
@@ -67,14 +79,25 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
     quiet_library_backtraces();
+    let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        cli::die_quietly_on_closed_pipe();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    tokio::runtime::Runtime::new()?.block_on(cli::run(cli))
+    let json = cli.json;
+    let outcome = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(cli::run(cli)));
+    match outcome {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            cli::report(&error, json);
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// wasmtime captures a backtrace whenever an async `Store` is dropped if

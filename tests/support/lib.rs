@@ -17,6 +17,8 @@ use serde_json::json;
 
 pub mod discovery;
 pub mod lifecycle;
+pub mod providers;
+pub mod receiver;
 pub mod server;
 
 /// The client the mock provider knows.
@@ -38,6 +40,7 @@ pub struct MockIdp {
     seen: SeenLog,
     family: Arc<Mutex<Family>>,
     gate: Arc<Gate>,
+    latency: Arc<Mutex<Duration>>,
 }
 
 /// A strict provider's rotating refresh tokens (`fam-<n>`): each is good
@@ -88,6 +91,8 @@ struct Idp {
     seen: SeenLog,
     family: Arc<Mutex<Family>>,
     gate: Arc<Gate>,
+    /// How long `/token` takes to answer anything, as a distant provider does.
+    latency: Arc<Mutex<Duration>>,
 }
 
 impl MockIdp {
@@ -96,11 +101,18 @@ impl MockIdp {
         let seen: SeenLog = Arc::new(Mutex::new(Vec::new()));
         let family = Arc::new(Mutex::new(Family::default()));
         let gate = Arc::new(Gate::default());
-        let state = Idp { seen: seen.clone(), family: family.clone(), gate: gate.clone() };
+        let latency = Arc::new(Mutex::new(Duration::ZERO));
+        let state = Idp { seen: seen.clone(), family: family.clone(), gate: gate.clone(), latency: latency.clone() };
         let app = Router::new()
             .route("/authorize", get(authorize))
             .route("/token", post(token))
             .route("/token-gated", post(gated))
+            .route(
+                "/token-echo",
+                post(|body: String| async move {
+                    error(StatusCode::BAD_REQUEST, "invalid_request", &format!("cannot parse {body}"))
+                }),
+            )
             .route(
                 "/token-html-500",
                 post(|| async {
@@ -127,7 +139,12 @@ impl MockIdp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { addr, seen, family, gate }
+        Self { addr, seen, family, gate, latency }
+    }
+
+    /// Makes `/token` take this long to answer, as a distant provider does.
+    pub fn set_latency(&self, latency: Duration) {
+        *self.latency.lock().unwrap() = latency;
     }
 
     /// Changes the rotating family's behaviour.
@@ -266,7 +283,9 @@ async fn family_refresh(family: &Mutex<Family>, presented: &str) -> Response {
     .into_response()
 }
 
-async fn token(State(Idp { seen, family, .. }): State<Idp>, headers: HeaderMap, body: String) -> Response {
+async fn token(State(Idp { seen, family, latency, .. }): State<Idp>, headers: HeaderMap, body: String) -> Response {
+    let latency = *latency.lock().unwrap();
+    tokio::time::sleep(latency).await;
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
     seen.lock().unwrap().push(Seen {
         path: "/token".into(),
@@ -339,8 +358,12 @@ pub async fn test_runtime(cache_dir: Option<std::path::PathBuf>) -> Runtime {
     Runtime::new(test_runtime_config(cache_dir)).await.expect("the runtime starts")
 }
 
-/// The configuration of [`test_runtime`], for tests that change some of it.
+/// The configuration of [`test_runtime`], for tests that change some of
+/// it. Without a `cache_dir`, the compiled-code cache all test processes
+/// share (keyed by digest and engine, so builds never mix), so that the
+/// fifteen built-in components compile once per machine, not per test.
 pub fn test_runtime_config(cache_dir: Option<std::path::PathBuf>) -> RuntimeConfig {
+    let cache_dir = cache_dir.or_else(|| Some(std::env::temp_dir().join("flowauth-tests-compiled")));
     let mut config = RuntimeConfig { cache_dir, ..RuntimeConfig::default() };
     config.outbound.allow_private_network = true;
     config.outbound.request_timeout = Duration::from_secs(2);

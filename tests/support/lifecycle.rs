@@ -53,9 +53,13 @@ pub async fn setup_with(runtime: Runtime) -> Setup {
     Setup { dir, idp, runtime, service: Arc::new(service), tenant }
 }
 
+/// A start of a `devtools/HTTP` token named `sales-bot-<n>` (names are
+/// unique within a tenant).
 pub fn start_request(flow: Flow) -> StartRequest {
+    static STARTED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let n = STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     StartRequest {
-        name: "sales-bot".into(),
+        name: format!("sales-bot-{n}"),
         connector: "devtools".into(),
         provider: "HTTP".into(),
         flow,

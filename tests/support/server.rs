@@ -28,11 +28,18 @@ impl Server {
 
     /// Starts `binary` on `dir`, as a restart would.
     pub async fn start_in(binary: &str, dir: Arc<tempfile::TempDir>) -> Self {
+        Self::start_with(binary, dir, &["--allow-private-network"]).await
+    }
+
+    /// Starts `binary` on `dir` with `flags` after `serve` instead of the
+    /// usual `--allow-private-network`.
+    pub async fn start_with(binary: &str, dir: Arc<tempfile::TempDir>, flags: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path(dir.path())).unwrap();
         let child = Command::new(binary)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base, "--allow-private-network"])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base])
+            .args(flags)
             .arg("--data-dir")
             .arg(dir.path())
             .env("FLOWAUTH_ADMIN_KEY", ADMIN_KEY)
@@ -50,6 +57,18 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("the server did not come up");
+    }
+
+    /// Runs the `flowauth` command line on this server's data directory.
+    pub fn cli(&self, binary: &str, args: &[&str]) -> std::process::Output {
+        Command::new(binary)
+            .arg("--data-dir")
+            .arg(self.dir.path())
+            .args(args)
+            .env_remove("FLOWAUTH_MASTER_KEY")
+            .env_remove("FLOWAUTH_PUBLIC_URL")
+            .output()
+            .unwrap()
     }
 
     /// A client of this server.

@@ -117,10 +117,11 @@ impl Reader<'_> {
             .iter()
             .map(|env| Ok((env.to_string(), self.pairs(&format!("env_{env}_params"))?)))
             .collect::<Result<Vec<_>, OauthError>>()?;
-        let settings = match self.0.get("flowauth_settings") {
+        let mut settings = match self.0.get("flowauth_settings") {
             Some(value) => settings("flowauth_settings", value)?,
             None => default_settings(&environments),
         };
+        with_overrides(&mut settings);
         Ok(Definition {
             title: self.string("title")?.unwrap_or_else(|| name.clone()),
             name,
@@ -277,6 +278,39 @@ fn settings(key: &str, value: &Value) -> Result<Vec<Setting>, OauthError> {
             })
         })
         .collect()
+}
+
+/// Settings every generic connector takes besides its own (docs/GENERIC.md):
+/// endpoints and behaviour an admin may override per provider.
+const OVERRIDES: [(&str, &str); 13] = [
+    ("BASE_URL", "Base of the connector's relative URLs"),
+    ("RESOURCE_URL", "The resource tokens are for (and a base of relative URLs without BASE_URL)"),
+    ("AUTH_URL", "Replaces the authorization URL"),
+    ("OAUTH_URL", "Replaces the authorization URL (OSLC's name for AUTH_URL)"),
+    ("TOKEN_URL", "Replaces the token URL"),
+    ("REFRESH_URL", "Replaces the refresh URL (the token URL by default)"),
+    ("VALIDATE_URL", "Replaces the validation URL"),
+    ("REVOKE_URL", "Replaces the revocation URL"),
+    ("VALIDATE_METHOD", "GET, POST, or introspect (RFC 7662)"),
+    ("VALIDATE_QUERY", "Query parameters of the validation request"),
+    ("VALIDATE_AUTH", "How the validation request authenticates"),
+    ("CLIENT_AUTH", "client_secret_post, client_secret_basic, private_key_jwt or none"),
+    ("ENVIRONMENT", "Which env_*_params of the connector apply"),
+];
+
+/// Adds the [`OVERRIDES`] a connector does not declare itself, optional.
+fn with_overrides(settings: &mut Vec<Setting>) {
+    for (key, description) in OVERRIDES {
+        if !settings.iter().any(|s| s.key.eq_ignore_ascii_case(key)) {
+            settings.push(Setting {
+                key: key.into(),
+                required: false,
+                secret: false,
+                description: description.into(),
+                default: None,
+            });
+        }
+    }
 }
 
 /// What a plain ThingWorx definition needs from the load file: the client,

@@ -4,7 +4,8 @@ use flowauth_sdk::client_auth::ClientAuth;
 use flowauth_sdk::http::{Request, Response};
 use flowauth_sdk::token::{parse_error, parse_token_response};
 use flowauth_sdk::{
-    AuthLink, AuthRequest, Callback, Client, Grant, OauthError, ProviderError, TokenSet, Validation, error, form, pairs,
+    AuthLink, AuthRequest, Callback, Client, Grant, OauthError, ProviderError, TokenSet, Validation, error, form,
+    introspect, pairs,
 };
 use serde_json::Value;
 
@@ -136,6 +137,17 @@ pub fn validate(definition: &Definition, client: &Client, token: TokenSet) -> Re
         .url(&vars)?
         .ok_or_else(|| error::unsupported(format!("connector {} has no validation URL", definition.name)))?;
     let method = vars.setting("VALIDATE_METHOD").unwrap_or(&definition.validate_method);
+    if method.eq_ignore_ascii_case("introspect") {
+        // RFC 7662: the client authenticates as at the token endpoint.
+        let client_id = vars.setting("CLIENT_ID").ok_or_else(|| error::config("CLIENT_ID is not set"))?;
+        return introspect::introspect(
+            &url,
+            client_auth(definition, &vars)?,
+            client_id,
+            vars.setting("CLIENT_SECRET"),
+            &token.access_token,
+        );
+    }
     let headers = if definition.validate_headers.is_empty() {
         owned(&[("Authorization", "Bearer {access_token}")])
     } else {
@@ -189,12 +201,17 @@ fn authenticated_post(
     mut data: Pairs,
 ) -> Result<Response, OauthError> {
     let client_id = vars.setting("CLIENT_ID").ok_or_else(|| error::config("CLIENT_ID is not set"))?;
-    let auth = match vars.setting("CLIENT_AUTH") {
-        Some(name) => ClientAuth::parse(name)?,
-        None => definition.client_auth,
-    };
+    let auth = client_auth(definition, vars)?;
     let request = auth.apply(Request::post(url), &mut data, client_id, vars.setting("CLIENT_SECRET"))?;
     request.form(&data).send()
+}
+
+/// `CLIENT_AUTH` from the settings, else the definition's.
+fn client_auth(definition: &Definition, vars: &Vars) -> Result<ClientAuth, OauthError> {
+    match vars.setting("CLIENT_AUTH") {
+        Some(name) => ClientAuth::parse(name),
+        None => Ok(definition.client_auth),
+    }
 }
 
 /// The definition's data with every template rendered, or the standard

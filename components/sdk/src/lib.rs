@@ -5,17 +5,24 @@
 //! OAuth 2.0: HTTP through the host's sandboxed `http` import
 //! ([`http::Request`]), form encoding ([`form`]), token and error responses
 //! as RFC 6749 defines them ([`token`]), `{placeholder}` templates
-//! ([`template`]) and client authentication ([`client_auth`]).
+//! ([`template`]), client authentication ([`client_auth`]), RFC 7662
+//! introspection ([`introspect`]), the standard provider a family declares
+//! ([`declaration`], [`standard`]) and OAuth 1.0a ([`oauth1`]).
 #![deny(missing_docs)]
 
+pub mod call;
 pub mod client_auth;
+pub mod declaration;
 pub mod error;
 pub mod form;
 pub mod http;
+pub mod introspect;
 pub mod log;
+pub mod oauth1;
 #[cfg(feature = "oauth2")]
 pub mod oauth2_client;
 pub mod pairs;
+pub mod standard;
 pub mod template;
 pub mod token;
 

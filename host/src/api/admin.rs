@@ -25,14 +25,16 @@ pub async fn create_tenant(
     caller.admin()?;
     let body = body(request)?;
     let store = state.service.store();
-    let tenant = store.create_tenant(&body.name).await.map_err(|e| match e {
-        crate::store::StoreError::Exists(what) => {
-            ApiError::new(StatusCode::CONFLICT, "exists", format!("{what} exists already"))
-        }
-        other => other.into(),
-    })?;
+    let tenant = store.create_tenant(&body.name).await?;
     let key = store.issue_tenant_key(&tenant.id).await?;
     Ok((StatusCode::CREATED, Json(json!({"name": tenant.name, "api_key": key}))))
+}
+
+#[utoipa::path(get, path = "/v1/tenants", responses((status = 200, description = "every tenant's name"), (status = 401, description = "missing or unknown key"), (status = 403, description = "not the admin key")))]
+pub async fn tenants(State(state): State<AppState>, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.admin()?;
+    let names: Vec<_> = state.service.store().tenants().await?.into_iter().map(|t| json!({"name": t.name})).collect();
+    Ok(Json(json!({"tenants": names})))
 }
 
 #[derive(Deserialize)]
@@ -62,7 +64,7 @@ pub async fn load_configuration(
         }
     };
     let report = state.service.load_configuration(&tenant, &body, mode).await?;
-    Ok(Json(json!({"created": report.created, "updated": report.updated})))
+    Ok(Json(json!({"created": report.created, "updated": report.updated, "unchanged": report.unchanged})))
 }
 
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/providers", params(("tenant" = String, Path)), responses((status = 200, description = "providers, never their values"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
@@ -143,4 +145,16 @@ pub async fn add_connector(
     let definition = text(definition)?;
     let connector = state.service.add_connector(&tenant, &definition).await?;
     Ok((StatusCode::CREATED, Json(connector_json("generic", &connector))))
+}
+
+#[utoipa::path(delete, path = "/v1/tenants/{tenant}/connectors/{name}", params(("tenant" = String, Path), ("name" = String, Path)), responses((status = 204, description = "removed"), (status = 409, description = "providers use it"), (status = 404, description = "no such connector of this tenant"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+/// Removes a tenant's own connector.
+pub async fn remove_connector(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((tenant, name)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let tenant = caller.tenant(&state, &tenant).await?;
+    state.service.remove_connector(&tenant, &name).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -44,16 +44,24 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(axum::http::header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+            .and_then(bearer)
             .ok_or_else(ApiError::unauthorized)?;
-        let hash = key_hash(key.trim());
+        let hash = key_hash(key);
         if let Some(owner) = cached(&state.keys.owners, &hash) {
             return Ok(Self(owner));
         }
-        let owner = state.service.store().key_owner(key.trim()).await?.ok_or_else(ApiError::unauthorized)?;
+        let owner = state.service.store().key_owner(key).await?.ok_or_else(ApiError::unauthorized)?;
         remember(&state.keys.owners, hash, owner.clone());
         Ok(Self(owner))
     }
+}
+
+/// The key of an `Authorization: Bearer <key>` header: the scheme in any
+/// case (RFC 9110), the key without surrounding spaces.
+fn bearer(header: &str) -> Option<&str> {
+    let (scheme, key) = header.trim().split_once(' ')?;
+    let key = key.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !key.is_empty()).then_some(key)
 }
 
 impl Caller {
@@ -68,16 +76,17 @@ impl Caller {
     /// The tenant named in the path, if this caller may act for it.
     pub async fn tenant(&self, state: &AppState, name: &str) -> Result<Tenant, ApiError> {
         match &self.0 {
-            KeyOwner::Tenant(own) if own.name == name => Ok(own.clone()),
+            KeyOwner::Tenant(own) if own.name.eq_ignore_ascii_case(name) => Ok(own.clone()),
             KeyOwner::Tenant(_) => Err(ApiError::forbidden()),
             KeyOwner::Admin => {
-                if let Some(tenant) = cached(&state.keys.tenants, name) {
+                let folded = name.to_ascii_lowercase();
+                if let Some(tenant) = cached(&state.keys.tenants, &folded) {
                     return Ok(tenant);
                 }
                 let tenant = state.service.store().tenant(name).await?.ok_or_else(|| {
                     ApiError::new(axum::http::StatusCode::NOT_FOUND, "not_found", format!("no tenant {name:?}"))
                 })?;
-                remember(&state.keys.tenants, name.to_owned(), tenant.clone());
+                remember(&state.keys.tenants, folded, tenant.clone());
                 Ok(tenant)
             }
         }

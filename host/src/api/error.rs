@@ -1,9 +1,9 @@
 //! Errors as `{"error": {"code", "message"}}`, keeping a provider's OAuth code.
 
+use super::views::{EntryErrorView, ErrorBody, ErrorView};
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use crate::runtime::CallError;
 use crate::store::{EntryError, StoreError};
@@ -40,11 +40,8 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({"error": {"code": self.code, "message": self.message}});
-        if !self.entries.is_empty() {
-            let errors: Vec<_> = self.entries.iter().map(|e| json!({"path": e.path, "message": e.message})).collect();
-            body["errors"] = json!(errors);
-        }
+        let errors = self.entries.iter().map(|e| EntryErrorView { path: e.path.clone(), message: e.message.clone() });
+        let body = ErrorBody { error: ErrorView { code: self.code, message: self.message }, errors: errors.collect() };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
@@ -68,6 +65,8 @@ impl From<TokenError> for ApiError {
             TokenError::Provider(CallError::OAuth(_)) => StatusCode::BAD_GATEWAY,
             TokenError::Provider(_) => StatusCode::BAD_GATEWAY,
             TokenError::Store(StoreError::NotFound(_)) => StatusCode::NOT_FOUND,
+            TokenError::Store(StoreError::Exists(_)) => StatusCode::CONFLICT,
+            TokenError::Store(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
             TokenError::Store(_) | TokenError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &error {
@@ -114,6 +113,41 @@ pub fn text(body: Result<String, axum::extract::rejection::StringRejection>) -> 
 fn rejected(status: StatusCode, text: String) -> ApiError {
     match status {
         StatusCode::PAYLOAD_TOO_LARGE => ApiError::new(status, "payload_too_large", text),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(status, "unsupported_media_type", text),
         _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", text),
     }
+}
+
+/// Every error answer as `{"error": {"code", "message"}}`: rejections of
+/// axum's extractors (a malformed path or query, a wrong content type, a
+/// body too large) and 405s come as plain text or empty; they are rewritten
+/// here. Pages (the callback's HTML) are left alone.
+pub async fn as_json(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let content_type = response.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    if !(status.is_client_error() || status.is_server_error())
+        || content_type.starts_with("application/json")
+        || content_type.starts_with("text/html")
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 64 << 10).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text).trim().to_owned();
+    let (code, fallback) = match status {
+        StatusCode::NOT_FOUND => ("not_found", "no such route: see /v1/openapi.json"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this route does not take this method"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "the body is larger than this route accepts"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "send the body as application/json"),
+        s if s.is_server_error() => ("internal", "internal error: see the server log"),
+        _ => ("invalid_request", "the request is malformed"),
+    };
+    let message = if text.is_empty() || status.is_server_error() { fallback.to_owned() } else { text };
+    let mut answer = ApiError::new(status, code, message).into_response();
+    for (name, value) in parts.headers.iter().filter(|(name, _)| *name == header::ALLOW || *name == header::RETRY_AFTER)
+    {
+        answer.headers_mut().insert(name.clone(), value.clone());
+    }
+    answer
 }

@@ -8,17 +8,25 @@ mod components;
 mod error;
 mod log;
 mod openapi;
+mod server;
 mod tokens;
+mod views;
+mod webhooks;
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
 
 pub use admin::connector_json;
 pub use error::{ApiError, body, text};
+pub use server::{Limits, serve};
+pub use views::{access_view, json, started_view, token_view};
 
+use crate::events::{DeliveryConfig, Events};
 use crate::runtime::Runtime;
 use crate::tokens::TokenService;
 
@@ -31,12 +39,21 @@ pub struct AppState {
     pub runtime: Runtime,
     /// Recently authenticated keys.
     pub keys: Arc<auth::KeyCache>,
+    /// Webhooks and their deliveries.
+    pub events: Events,
 }
 
 impl AppState {
     /// The state of a server over this service and runtime.
     pub fn new(service: Arc<TokenService>, runtime: Runtime) -> Self {
-        Self { service, runtime, keys: Arc::default() }
+        let events = Events::new(service.store().clone(), DeliveryConfig::default());
+        Self { service, runtime, keys: Arc::default(), events }
+    }
+
+    /// Uses `events` (the server's, with its delivery policy) for webhooks.
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = events;
+        self
     }
 }
 
@@ -50,11 +67,12 @@ pub fn router(state: AppState) -> Router {
     let documents = DefaultBodyLimit::max(crate::tokens::MAX_LOAD_FILE_BYTES);
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
         .route("/oauth/return", get(callback::finish))
         .route("/Thingworx/Oauths/oauth/return", get(callback::finish))
-        .route("/v1/tenants", post(admin::create_tenant))
+        .route("/v1/tenants", get(admin::tenants).post(admin::create_tenant))
         .route(
             "/v1/components",
             get(components::list).post(components::install).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES)),
@@ -65,6 +83,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/providers", get(admin::providers))
         .route("/v1/tenants/{tenant}/providers/{connector}/{display_name}", delete(admin::delete_provider))
         .route("/v1/tenants/{tenant}/connectors", get(admin::connectors).post(admin::add_connector).layer(documents))
+        .route("/v1/tenants/{tenant}/connectors/{name}", delete(admin::remove_connector))
         .route("/v1/tenants/{tenant}/tokens", post(tokens::start).get(tokens::list))
         .route("/v1/tenants/{tenant}/tokens/{id}", get(tokens::show).patch(tokens::rename).delete(tokens::remove))
         .route("/v1/tenants/{tenant}/tokens/{id}/access-token", post(tokens::access_token))
@@ -72,7 +91,17 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/tokens/{id}/reset", post(tokens::reset))
         .route("/v1/tenants/{tenant}/tokens/{id}/retry", post(tokens::retry))
         .route("/v1/tenants/{tenant}/tokens/{id}/validate", post(tokens::validate))
+        .route("/v1/tenants/{tenant}/webhook", put(webhooks::set).get(webhooks::show).delete(webhooks::remove))
+        .route("/v1/tenants/{tenant}/webhook/deliveries", get(webhooks::deliveries))
+        .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(error::as_json))
         .layer(axum::middleware::from_fn(log::requests))
         .with_state(state)
+}
+
+/// Ready when the store answers; a load balancer sends no traffic before.
+async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+    state.service.store().ping().await?;
+    Ok("ready")
 }

@@ -3,7 +3,7 @@
 
 use utoipa::OpenApi;
 
-use super::{admin, callback, components, tokens};
+use super::{admin, callback, components, tokens, views, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -12,12 +12,14 @@ use super::{admin, callback, components, tokens};
         description = "The OAuth layer of a workflow engine. Send `Authorization: Bearer <key>`."
     ),
     paths(
+        admin::tenants,
         admin::create_tenant,
         admin::load_configuration,
         admin::providers,
         admin::delete_provider,
         admin::connectors,
         admin::add_connector,
+        admin::remove_connector,
         components::list,
         components::install,
         components::uninstall,
@@ -33,8 +35,13 @@ use super::{admin, callback, components, tokens};
         tokens::validate,
         tokens::rename,
         tokens::remove,
+        webhooks::set,
+        webhooks::show,
+        webhooks::remove,
+        webhooks::deliveries,
         callback::finish,
-    )
+    ),
+    components(schemas(views::ErrorBody))
 )]
 struct ApiDoc;
 

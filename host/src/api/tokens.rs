@@ -10,8 +10,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::auth::Caller;
+use super::views::{AccessView, StartedView, TokenPage, TokenView, access_view, started_view, token_view};
 use super::{ApiError, AppState, body};
-use crate::store::TokenRecord;
+use crate::store::{TokenFilter, TokenRecord, TokenStatus};
 use crate::tokens::{AccessToken, Flow, StartRequest, Started};
 
 fn default_true() -> bool {
@@ -50,31 +51,21 @@ fn pairs(map: Map<String, Value>) -> Vec<(String, String)> {
         .collect()
 }
 
-fn started(s: Started) -> Value {
-    let error = s.error.map(|(code, message)| json!({"code": code, "message": message}));
-    json!({"id": s.id, "status": s.status.as_str(), "auth_link": s.auth_link, "error": error})
+fn started(s: Started) -> Json<StartedView> {
+    Json(started_view(&s))
 }
 
-fn view(t: &TokenRecord) -> Value {
-    let error = t.error_code.as_ref().map(|code| json!({"code": code, "message": t.error_message}));
-    json!({"id": t.id, "name": t.name, "flow": t.flow, "status": t.status.as_str(), "error": error,
-           "scopes": t.scopes, "expires_at": t.expires_at, "created_at": t.created_at, "updated_at": t.updated_at})
+fn access(token: AccessToken) -> Json<AccessView> {
+    Json(access_view(&token))
 }
 
-fn access(token: AccessToken) -> Json<Value> {
-    let extra: Map<String, Value> = token.extra.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
-    Json(
-        json!({"access_token": token.access_token, "token_type": token.token_type, "expires_at": token.expires_at, "extra": extra}),
-    )
-}
-
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), request_body = StartBody, responses((status = 201, description = "StartTokenRequestAndGetAuthLink: id, status, auth_link"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), request_body = StartBody, responses((status = 201, description = "StartTokenRequestAndGetAuthLink: id, status, auth_link", body = StartedView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant): Path<String>,
     request: Result<Json<StartBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
+) -> Result<(StatusCode, Json<StartedView>), ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let b = body(request)?;
     let request = StartRequest {
@@ -92,53 +83,89 @@ pub async fn start(
         secret_key: b.secret_key,
     };
     let s = state.service.start(&tenant, request).await?;
-    Ok((StatusCode::CREATED, Json(started(s))))
+    Ok((StatusCode::CREATED, started(s)))
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), responses((status = 200, description = "tokens, never their secrets"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path), ListQuery), responses((status = 200, description = "a page of tokens, newest first, never their secrets; next_cursor when more follow", body = TokenPage), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     Path(tenant): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+    Query(query): Query<ListQuery>,
+) -> Result<Json<TokenPage>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let tokens = state.service.store().tokens(&tenant.id).await?;
-    Ok(Json(json!({"tokens": tokens.iter().map(view).collect::<Vec<_>>()})))
+    let status = match query.status.as_deref() {
+        None => None,
+        Some(name) => Some(TokenStatus::from_name(name).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                format!("status {name:?} is not one of pending, active, needs_reauth, failed"),
+            )
+        })?),
+    };
+    let filter = TokenFilter { status, connector: query.connector, provider: query.provider, name: query.name };
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let (tokens, next) = state.service.store().token_page(&tenant.id, &filter, limit, query.cursor.as_deref()).await?;
+    Ok(Json(TokenPage { tokens: tokens.iter().map(token_view).collect(), next_cursor: next }))
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "status, never secrets"), (status = 404, description = "no such token"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+/// Tokens a page holds unless `limit` says otherwise, and at most.
+const DEFAULT_PAGE: u32 = 100;
+const MAX_PAGE: u32 = 500;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// pending, active, needs_reauth or failed.
+    status: Option<String>,
+    /// A connector name, e.g. `salesforce`.
+    connector: Option<String>,
+    /// A provider's display name.
+    provider: Option<String>,
+    /// A token name.
+    name: Option<String>,
+    /// Tokens per page (1 to 500, default 100).
+    limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "status, never secrets", body = TokenView), (status = 404, description = "no such token"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TokenView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    Ok(Json(view(&stored(&state, &tenant.id, &id).await?)))
+    Ok(Json(token_view(&stored(&state, &tenant.id, &id).await?)))
 }
 
-/// A token of the tenant, or 404.
-async fn stored(state: &AppState, tenant_id: &str, id: &str) -> Result<TokenRecord, ApiError> {
-    let token = state.service.store().token(tenant_id, id).await?;
-    token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {id} not found")))
+/// A token of the tenant, by id or name, or 404.
+async fn stored(state: &AppState, tenant_id: &str, reference: &str) -> Result<TokenRecord, ApiError> {
+    let id = state.service.token_id(tenant_id, reference).await?;
+    let token = state.service.store().token(tenant_id, &id).await?;
+    token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {reference} not found")))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when less than min(60 s, half its lifetime) is left"), (status = 409, description = "the token is not active"), (status = 503, description = "the provider failed for a passing reason and the stored token expired, or no instance slot is free: see Retry-After"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when less than min(60 s, half its lifetime) is left", body = AccessView), (status = 409, description = "the token is not active"), (status = 503, description = "the provider failed for a passing reason and the stored token expired, or no instance slot is free: see Retry-After"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn access_token(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccessView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     Ok(access(state.service.access_token(&tenant.id, &id).await?))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/refresh", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "RefreshAccessToken"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/refresh", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "RefreshAccessToken", body = AccessView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn refresh(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AccessView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     Ok(access(state.service.refresh(&tenant.id, &id).await?))
 }
 
@@ -150,17 +177,18 @@ pub struct ResetBody {
     additional: Map<String, Value>,
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/reset", params(("tenant" = String, Path), ("id" = String, Path)), request_body = ResetBody, responses((status = 200, description = "ResetClientCredentialsToken"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/reset", params(("tenant" = String, Path), ("id" = String, Path)), request_body = ResetBody, responses((status = 200, description = "ResetClientCredentialsToken", body = StartedView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn reset(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
     request: Result<Json<ResetBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StartedView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let b = body(request)?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     let s = state.service.reset(&tenant.id, &id, b.scopes, b.resource, pairs(b.additional)).await?;
-    Ok(Json(started(s)))
+    Ok(started(s))
 }
 
 #[derive(Deserialize)]
@@ -168,15 +196,16 @@ pub struct RetryQuery {
     force: Option<bool>,
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path), ("force" = Option<bool>, Query, description = "re-authorize an active token; it keeps serving until the new authorization completes")), responses((status = 200, description = "a new auth_link"), (status = 409, description = "the token is active: use refresh, or force"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path), ("force" = Option<bool>, Query, description = "re-authorize an active token; it keeps serving until the new authorization completes")), responses((status = 200, description = "a new auth_link", body = StartedView), (status = 409, description = "the token is active: use refresh, or force"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
     Query(query): Query<RetryQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StartedView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    Ok(Json(started(state.service.retry(&tenant.id, &id, query.force.unwrap_or(false)).await?)))
+    let id = state.service.token_id(&tenant.id, &id).await?;
+    Ok(started(state.service.retry(&tenant.id, &id, query.force.unwrap_or(false)).await?))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/validate", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "what the provider says"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
@@ -186,6 +215,7 @@ pub async fn validate(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     let v = state.service.validate(&tenant.id, &id).await?;
     Ok(Json(json!({"active": v.active, "expires_in": v.expires_in, "scope": v.scope, "subject": v.subject})))
 }
@@ -195,16 +225,16 @@ pub struct RenameBody {
     name: String,
 }
 
-#[utoipa::path(patch, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), request_body = RenameBody, responses((status = 200, description = "renamed"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(patch, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), request_body = RenameBody, responses((status = 200, description = "renamed", body = TokenView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn rename(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
     request: Result<Json<RenameBody>, JsonRejection>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TokenView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     state.service.rename(&tenant.id, &id, &body(request)?.name).await?;
-    Ok(Json(view(&stored(&state, &tenant.id, &id).await?)))
+    Ok(Json(token_view(&stored(&state, &tenant.id, &id).await?)))
 }
 
 #[utoipa::path(delete, path = "/v1/tenants/{tenant}/tokens/{id}", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 204, description = "deleted, revoked where the provider can"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
@@ -214,6 +244,7 @@ pub async fn remove(
     Path((tenant, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let id = state.service.token_id(&tenant.id, &id).await?;
     state.service.delete(&tenant.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,21 +1,27 @@
 //! Admin commands on the store: tenants, load files, master keys.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::{Context as _, bail};
 use clap::Subcommand;
-use flowauth::runtime::Runtime;
-use flowauth::store::{KEY_FILE, LoadMode, Store, StoreConfig};
-use flowauth::tokens::{LoadError, TokenService};
+use flowauth::store::{KEY_FILE, KeySource, LoadMode};
+use flowauth::tokens::LoadError;
+use serde_json::json;
+
+use super::context::{self, Context};
+use super::output::{Reported, line};
 
 /// `flowauth tenant ...`
 #[derive(Subcommand)]
 pub enum TenantCommand {
-    /// Creates a tenant.
+    /// Creates a tenant and prints its API key (once).
     Create {
-        /// A unique name, e.g. `acme`.
+        /// A unique name, e.g. `acme`: 1 to 63 letters, digits, '.', '_'
+        /// and '-'; `acme` and `ACME` are the same tenant.
         name: String,
     },
+    /// Lists the tenants.
+    List,
 }
 
 /// `flowauth oauth ...`
@@ -30,8 +36,10 @@ pub enum OauthCommand {
         /// The tenant the providers belong to.
         #[arg(long)]
         tenant: String,
-        /// Change providers that tokens use in place (e.g. to rotate a
-        /// client secret) instead of refusing the file.
+        /// Change providers in place, tokens and all (e.g. to rotate a client
+        /// secret): the keys given replace or add to the stored ones, the
+        /// others stay. Without it, an entry replaces the provider's
+        /// settings, and changing a provider that tokens use refuses the file.
         #[arg(long)]
         update: bool,
     },
@@ -45,66 +53,73 @@ pub enum KeysCommand {
     Rotate,
 }
 
-async fn open(data_dir: &Path) -> anyhow::Result<Store> {
-    Store::open(&StoreConfig::in_dir(data_dir))
-        .await
-        .with_context(|| format!("opening the store in {}", data_dir.display()))
-}
-
-pub async fn tenant(data_dir: &Path, command: TenantCommand, json: bool) -> anyhow::Result<()> {
-    let TenantCommand::Create { name } = command;
-    let store = open(data_dir).await?;
-    let tenant = store.create_tenant(&name).await?;
-    let key = store.issue_tenant_key(&tenant.id).await?;
-    if json {
-        println!("{}", serde_json::json!({"name": tenant.name, "api_key": key}));
-    } else {
-        println!("created tenant {}; its API key (shown once): {key}", tenant.name);
+pub async fn tenant(ctx: &Context, command: TenantCommand, json: bool) -> anyhow::Result<()> {
+    match command {
+        TenantCommand::Create { name } => {
+            let store = ctx.store().await?;
+            let tenant = store.create_tenant(&name).await?;
+            let key = store.issue_tenant_key(&tenant.id).await?;
+            match json {
+                true => line(json!({"name": tenant.name, "api_key": key})),
+                false => line(format!("created tenant {}; its API key (shown once): {key}", tenant.name)),
+            }
+        }
+        TenantCommand::List => {
+            for tenant in ctx.existing_store().await?.tenants().await? {
+                match json {
+                    true => line(json!({"name": tenant.name})),
+                    false => line(&tenant.name),
+                }
+            }
+        }
     }
     Ok(())
 }
 
-pub async fn oauth(data_dir: &Path, runtime: Runtime, command: OauthCommand, json: bool) -> anyhow::Result<()> {
+pub async fn oauth(ctx: &Context, command: OauthCommand, json: bool) -> anyhow::Result<()> {
     let OauthCommand::Load { file, tenant, update } = command;
     let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let store = open(data_dir).await?;
-    let tenant = store
-        .tenant(&tenant)
-        .await?
-        .with_context(|| format!("no tenant {tenant:?}: create it with `flowauth tenant create`"))?;
-    // The redirect URI does not matter for loading.
-    let service = TokenService::new(store, runtime, String::new());
+    let store = ctx.store().await?;
+    let tenant = context::tenant(&store, &tenant).await?;
+    let service = ctx.service(&store, None).await?;
     let mode = if update { LoadMode::Update } else { LoadMode::Replace };
     match service.load_configuration(&tenant, &text, mode).await {
-        Ok(report) if json => println!("{}", serde_json::json!({"created": report.created, "updated": report.updated})),
+        Ok(report) if json => {
+            line(json!({"created": report.created, "updated": report.updated, "unchanged": report.unchanged}))
+        }
         Ok(report) => {
-            report.created.iter().for_each(|p| println!("created {p}"));
-            report.updated.iter().for_each(|p| println!("updated {p}"));
+            report.created.iter().for_each(|p| line(format!("created {p}")));
+            report.updated.iter().for_each(|p| line(format!("updated {p}")));
+            report.unchanged.iter().for_each(|p| line(format!("unchanged {p}")));
+        }
+        Err(LoadError::Invalid(errors) | LoadError::Conflict(errors)) if json => {
+            let listed: Vec<_> = errors.iter().map(|e| json!({"path": e.path, "message": e.message})).collect();
+            let message = format!("{} not loaded: {} problem(s), nothing changed", file.display(), errors.len());
+            line(json!({"error": {"code": "invalid_load_file", "message": message}, "errors": listed}));
+            return Err(Reported(message).into());
         }
         Err(LoadError::Invalid(errors) | LoadError::Conflict(errors)) => {
             for error in &errors {
                 eprintln!("{}: {}: {}", file.display(), error.path, error.message);
             }
-            bail!("{} not loaded: {} error(s), nothing changed", file.display(), errors.len());
+            bail!("{} not loaded: {} problem(s), nothing changed", file.display(), errors.len());
         }
         Err(LoadError::Failed(error)) => return Err(error.into()),
     }
     Ok(())
 }
 
-pub async fn keys(data_dir: &Path, command: KeysCommand, json: bool) -> anyhow::Result<()> {
+pub async fn keys(ctx: &Context, command: KeysCommand, json: bool) -> anyhow::Result<()> {
     let KeysCommand::Rotate = command;
-    let config = StoreConfig::in_dir(data_dir);
-    let store = Store::open(&config).await?;
-    let ring =
-        config.keys.add_key().with_context(|| format!("adding a key to {}", data_dir.join(KEY_FILE).display()))?;
+    let store = ctx.existing_store().await?;
+    let keys = KeySource::from_env(&ctx.data_dir);
+    let ring = keys.add_key().with_context(|| format!("adding a key to {}", ctx.data_dir.join(KEY_FILE).display()))?;
     let active = ring.active().to_owned();
     let (_, count) = store.reseal(ring).await?;
-    let retired = config.keys.retire_inactive()?;
-    if json {
-        println!("{}", serde_json::json!({"active": active, "resealed": count, "retired": retired}));
-    } else {
-        println!("active key {active}; {count} secrets resealed; retired {}", retired.join(", "));
+    let retired = keys.retire_inactive()?;
+    match json {
+        true => line(json!({"active": active, "resealed": count, "retired": retired})),
+        false => line(format!("active key {active}; {count} secrets resealed; retired {}", retired.join(", "))),
     }
     Ok(())
 }

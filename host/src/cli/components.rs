@@ -1,15 +1,15 @@
 //! `flowauth component ...`: third-party components, on the store directly
 //! (a running server sees the change at its next call). Under `--json`
-//! every answer and every error is JSON, and a failure exits non-zero.
+//! every answer is JSON (and `main` prints errors as JSON).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Subcommand;
-use flowauth::runtime::Runtime;
-use flowauth::store::{Store, StoreConfig, Tenant};
-use flowauth::tokens::{ComponentView, InstallOptions, TokenError, TokenService};
+use flowauth::tokens::{ComponentView, InstallOptions, TokenService};
 use serde_json::json;
+
+use super::context::{self, Context};
 
 /// `flowauth component ...`
 #[derive(Subcommand)]
@@ -67,22 +67,13 @@ pub enum ComponentCommand {
     },
 }
 
-/// Runs one command; under `--json` a failure is printed as
-/// `{"error": {"code", "message"}}` on stdout before it is returned.
-pub async fn run(data_dir: &Path, runtime: Runtime, command: ComponentCommand, json: bool) -> anyhow::Result<()> {
-    let result = execute(data_dir, runtime, command, json).await;
-    if let Err(error) = &result
-        && json
-    {
-        let code = error.downcast_ref::<TokenError>().map_or("invalid_request", TokenError::code);
-        println!("{}", json!({"error": {"code": code, "message": format!("{error:#}")}}));
-    }
-    result
-}
-
-async fn execute(data_dir: &Path, runtime: Runtime, command: ComponentCommand, json: bool) -> anyhow::Result<()> {
-    let store = Store::open(&StoreConfig::in_dir(data_dir)).await?;
-    let service = TokenService::new(store.clone(), runtime, String::new());
+/// Runs one command (a failure is printed by `main`, as JSON under `--json`).
+pub async fn run(ctx: &Context, command: ComponentCommand, json: bool) -> anyhow::Result<()> {
+    let store = match command {
+        ComponentCommand::List => ctx.existing_store().await?,
+        _ => ctx.store().await?,
+    };
+    let service = TokenService::new(store.clone(), ctx.runtime().await?, String::new());
     match command {
         ComponentCommand::Install { file, name, upgrade, allow_hosts, allow_broad_hosts } => {
             let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
@@ -123,7 +114,7 @@ async fn execute(data_dir: &Path, runtime: Runtime, command: ComponentCommand, j
             }
         }
         ComponentCommand::Enable { name, tenant, digest } => {
-            let tenant = tenant_named(&store, &tenant).await?;
+            let tenant = context::tenant(&store, &tenant).await?;
             let pinned = service.enable_component(&tenant, &name, digest.as_deref()).await?;
             if json {
                 println!("{}", json!({"name": name, "tenant": tenant.name, "digest": pinned}));
@@ -132,7 +123,7 @@ async fn execute(data_dir: &Path, runtime: Runtime, command: ComponentCommand, j
             }
         }
         ComponentCommand::Disable { name, tenant } => {
-            let tenant = tenant_named(&store, &tenant).await?;
+            let tenant = context::tenant(&store, &tenant).await?;
             service.disable_component(&tenant, &name).await?;
             if json {
                 println!("{}", json!({"name": name, "tenant": tenant.name, "enabled": false}));
@@ -142,13 +133,6 @@ async fn execute(data_dir: &Path, runtime: Runtime, command: ComponentCommand, j
         }
     }
     Ok(())
-}
-
-async fn tenant_named(store: &Store, name: &str) -> anyhow::Result<Tenant> {
-    Ok(store
-        .tenant(name)
-        .await?
-        .ok_or_else(|| TokenError::NotFound(format!("tenant {name:?}: create it with flowauth tenant create")))?)
 }
 
 fn list_or_none(items: &[String]) -> String {

@@ -3,11 +3,14 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Subcommand;
 use flowauth::runtime::{Component, Connector, Runtime};
-use flowauth::store::{Store, StoreConfig, Tenant};
+use flowauth::store::DATABASE_FILE;
 use flowauth::tokens::TokenService;
+
+use super::context::{self, Context};
+use super::output::line;
 
 /// `flowauth connector ...`
 #[derive(Subcommand)]
@@ -21,40 +24,68 @@ pub enum ConnectorCommand {
         #[arg(long)]
         tenant: String,
     },
+    /// Lists the connectors a tenant can use: the components' and its own.
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Removes a tenant's own connector; refused while providers use it.
+    Remove {
+        /// The connector's name.
+        name: String,
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
 }
 
-async fn service(data_dir: &Path, runtime: Runtime, tenant: &str) -> anyhow::Result<(TokenService, Tenant)> {
-    let store = Store::open(&StoreConfig::in_dir(data_dir)).await?;
-    let tenant = store
-        .tenant(tenant)
-        .await?
-        .with_context(|| format!("no tenant {tenant:?}: create it with `flowauth tenant create`"))?;
-    Ok((TokenService::new(store, runtime, String::new()), tenant))
-}
-
-/// Every connector of the installed components, and a tenant's own.
-pub async fn list(data_dir: &Path, runtime: Runtime, tenant: Option<String>, json: bool) -> anyhow::Result<()> {
-    let store = Store::open(&StoreConfig::in_dir(data_dir)).await?;
-    let service = TokenService::new(store.clone(), runtime.clone(), String::new());
-    service.load_components().await?;
+/// Every connector of the components, the installed ones included, and a
+/// tenant's own when one is named.
+pub async fn list(ctx: &Context, tenant: Option<String>, json: bool) -> anyhow::Result<()> {
     match tenant {
-        None => print(&runtime.components(), json),
+        None => {
+            let runtime = ctx.runtime().await?;
+            if let Some(store) = ctx.data_dir.join(DATABASE_FILE).exists().then_some(ctx.existing_store().await?) {
+                TokenService::new(store, runtime.clone(), String::new()).load_components().await?;
+            }
+            print(&runtime.components(), json);
+        }
         Some(name) => {
-            let tenant = store.tenant(&name).await?.with_context(|| format!("no tenant {name:?}"))?;
+            let store = ctx.existing_store().await?;
+            let tenant = context::tenant(&store, &name).await?;
+            let service = ctx.service(&store, None).await?;
             service.connectors(&tenant).await?.iter().for_each(|(component, k)| print_one(component, k, json));
         }
     }
     Ok(())
 }
 
-/// `flowauth connector add`.
-pub async fn add(data_dir: &Path, runtime: Runtime, command: ConnectorCommand, json: bool) -> anyhow::Result<()> {
-    let ConnectorCommand::Add { file, tenant } = command;
-    let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-    let (service, tenant) = service(data_dir, runtime, &tenant).await?;
-    let connector =
-        service.add_connector(&tenant, &text).await.with_context(|| format!("{} was not added", file.display()))?;
-    print_one("generic", &connector, json);
+/// `flowauth connector ...`.
+pub async fn run(ctx: &Context, command: ConnectorCommand, json: bool) -> anyhow::Result<()> {
+    match command {
+        ConnectorCommand::Add { file, tenant } => {
+            let text = std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let store = ctx.store().await?;
+            let tenant = context::tenant(&store, &tenant).await?;
+            let service = ctx.service(&store, None).await?;
+            let connector = service
+                .add_connector(&tenant, &text)
+                .await
+                .with_context(|| format!("{} was not added", file.display()))?;
+            print_one("generic", &connector, json);
+        }
+        ConnectorCommand::List { tenant } => list(ctx, Some(tenant), json).await?,
+        ConnectorCommand::Remove { name, tenant } => {
+            let store = ctx.existing_store().await?;
+            let tenant = context::tenant(&store, &tenant).await?;
+            ctx.service(&store, None).await?.remove_connector(&tenant, &name).await?;
+            match json {
+                true => line(serde_json::json!({"removed": name})),
+                false => line(format!("removed connector {name}")),
+            }
+        }
+    }
     Ok(())
 }
 
@@ -72,10 +103,11 @@ fn print(components: &[std::sync::Arc<Component>], json: bool) {
 
 fn print_one(component: &str, connector: &Connector, json: bool) {
     if json {
-        println!("{}", flowauth::api::connector_json(component, connector));
+        line(flowauth::api::connector_json(component, connector));
     } else {
         let settings: Vec<_> =
             connector.settings.iter().map(|s| if s.required { format!("{}*", s.key) } else { s.key.clone() }).collect();
-        println!("{:<12} {:<14} {:<10} {}", connector.name, connector.title, component, settings.join(" "));
+        // Wide enough for the longest built-in name and title (`google_translator`).
+        line(format!("{:<18} {:<18} {:<11} {}", connector.name, connector.title, component, settings.join(" ")));
     }
 }

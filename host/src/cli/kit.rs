@@ -14,15 +14,20 @@ pub const WIT: [(&str, &str); 3] = [
 /// `components/sdk/src/`, file by file. The SDK finds the contract at
 /// `../../wit`, which holds both here and in a scaffold
 /// (`vendor/flowauth-sdk` beside `wit/`).
-pub const SDK_SOURCES: [(&str, &str); 10] = [
+pub const SDK_SOURCES: [(&str, &str); 15] = [
     ("lib.rs", include_str!("../../../components/sdk/src/lib.rs")),
+    ("call.rs", include_str!("../../../components/sdk/src/call.rs")),
     ("client_auth.rs", include_str!("../../../components/sdk/src/client_auth.rs")),
+    ("declaration.rs", include_str!("../../../components/sdk/src/declaration.rs")),
     ("error.rs", include_str!("../../../components/sdk/src/error.rs")),
     ("form.rs", include_str!("../../../components/sdk/src/form.rs")),
     ("http.rs", include_str!("../../../components/sdk/src/http.rs")),
+    ("introspect.rs", include_str!("../../../components/sdk/src/introspect.rs")),
     ("log.rs", include_str!("../../../components/sdk/src/log.rs")),
+    ("oauth1.rs", include_str!("../../../components/sdk/src/oauth1.rs")),
     ("oauth2_client.rs", include_str!("../../../components/sdk/src/oauth2_client.rs")),
     ("pairs.rs", include_str!("../../../components/sdk/src/pairs.rs")),
+    ("standard.rs", include_str!("../../../components/sdk/src/standard.rs")),
     ("template.rs", include_str!("../../../components/sdk/src/template.rs")),
     ("token.rs", include_str!("../../../components/sdk/src/token.rs")),
 ];

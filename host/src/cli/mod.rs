@@ -1,77 +1,57 @@
 //! The commands of the `flowauth` binary. Admin commands work on the
-//! database directly: the server need not run.
+//! database directly: the server need not run, and a running server sees
+//! what they change.
 
 mod admin;
 mod call;
 mod components;
 mod connectors;
+mod context;
 mod kit;
 mod new;
+mod output;
+mod providers;
 mod serve;
 mod tokens;
-
-use anyhow::Context;
-use flowauth::runtime::{Runtime, RuntimeConfig};
+mod webhooks;
 
 pub use admin::{KeysCommand, OauthCommand, TenantCommand};
 pub use call::CallArgs;
 pub use components::ComponentCommand;
 pub use connectors::ConnectorCommand;
 pub use new::NewCommand;
+pub use output::{die_quietly_on_closed_pipe, error as report};
+pub use providers::ProviderCommand;
 pub use serve::ServeArgs;
 pub use tokens::TokenCommand;
+pub use webhooks::WebhookCommand;
+
+use context::Context;
 
 use crate::{Cli, Command};
 
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = Context {
+        data_dir: cli.data_dir,
+        database_url: cli.database_url,
+        allow_private_network: cli.allow_private_network,
+    };
+    let json = cli.json;
     match cli.command {
-        Command::Serve(args) => {
-            let mut config = runtime_config(&cli.data_dir, cli.allow_private_network);
-            config.sandbox.max_instances = args.max_instances;
-            config.sandbox.max_instances_per_tenant = args.max_calls_per_tenant;
-            config.sandbox.slot_wait = std::time::Duration::from_secs(args.slot_wait_seconds);
-            let runtime = Runtime::new(config).await.context("starting the component runtime")?;
-            serve::serve(&cli.data_dir, runtime, args).await?
-        }
-        Command::Connectors { tenant } => {
-            connectors::list(&cli.data_dir, runtime(&cli.data_dir, cli.allow_private_network).await?, tenant, cli.json)
-                .await?
-        }
-        Command::Connector(command) => {
-            connectors::add(&cli.data_dir, runtime(&cli.data_dir, cli.allow_private_network).await?, command, cli.json)
-                .await?
-        }
-        Command::Inspect { file } => {
-            connectors::inspect(&runtime(&cli.data_dir, cli.allow_private_network).await?, &file, cli.json).await?
-        }
-        Command::Tenant(command) => admin::tenant(&cli.data_dir, command, cli.json).await?,
-        Command::Oauth(command) => {
-            admin::oauth(&cli.data_dir, runtime(&cli.data_dir, cli.allow_private_network).await?, command, cli.json)
-                .await?
-        }
-        Command::Component(command) => {
-            components::run(&cli.data_dir, runtime(&cli.data_dir, cli.allow_private_network).await?, command, cli.json)
-                .await?
-        }
-        Command::Token(command) => {
-            tokens::run(&cli.data_dir, runtime(&cli.data_dir, cli.allow_private_network).await?, command, cli.json)
-                .await?
-        }
+        Command::Serve(args) => serve::run(&ctx, args).await?,
+        Command::Connectors { tenant } => connectors::list(&ctx, tenant, json).await?,
+        Command::Connector(command) => connectors::run(&ctx, command, json).await?,
+        Command::Inspect { file } => connectors::inspect(&ctx.runtime().await?, &file, json).await?,
+        Command::Tenant(command) => admin::tenant(&ctx, command, json).await?,
+        Command::Oauth(command) => admin::oauth(&ctx, command, json).await?,
+        Command::Provider(command) => providers::run(&ctx, command, json).await?,
+        Command::Component(command) => components::run(&ctx, command, json).await?,
+        Command::Token(command) => tokens::run(&ctx, command, json).await?,
         Command::New(command) => new::run(command)?,
-        Command::Call(args) => call::run(args, cli.allow_private_network).await?,
-        Command::Keys(command) => admin::keys(&cli.data_dir, command, cli.json).await?,
+        Command::Call(args) => call::run(args, ctx.allow_private_network).await?,
+        Command::Keys(command) => admin::keys(&ctx, command, json).await?,
+        Command::Webhook(command) => webhooks::run(&ctx, command, json).await?,
     }
     Ok(())
-}
-
-/// The component runtime, with compiled code cached in the data directory.
-async fn runtime(data_dir: &std::path::Path, allow_private_network: bool) -> anyhow::Result<Runtime> {
-    Runtime::new(runtime_config(data_dir, allow_private_network)).await.context("starting the component runtime")
-}
-
-fn runtime_config(data_dir: &std::path::Path, allow_private_network: bool) -> RuntimeConfig {
-    let mut config = RuntimeConfig { cache_dir: Some(data_dir.join("compiled")), ..RuntimeConfig::default() };
-    config.outbound.allow_private_network = allow_private_network;
-    config
 }

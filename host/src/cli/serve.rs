@@ -1,16 +1,18 @@
 //! `flowauth serve`: the HTTP API on the embedded store.
 
 use std::net::SocketAddr;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Args;
-use flowauth::api::{AppState, router};
+use flowauth::api::{AppState, Limits, router, serve};
+use flowauth::events::{DeliveryConfig, Events};
 use flowauth::runtime::Runtime;
-use flowauth::store::{Store, StoreConfig};
+use flowauth::store::Store;
 use flowauth::tokens::TokenService;
+
+use super::context::{Context, PUBLIC_URL_SETTING, redirect_uri};
 
 /// Options of `flowauth serve`.
 #[derive(Args)]
@@ -22,47 +24,78 @@ pub struct ServeArgs {
     /// as redirect URI (register exactly that at providers).
     #[arg(long, env = "FLOWAUTH_PUBLIC_URL")]
     public_url: Option<String>,
-    /// A database URL instead of the SQLite file in the data directory.
-    #[arg(long, env = "FLOWAUTH_DATABASE_URL")]
-    database_url: Option<String>,
     /// Sets the admin API key instead of generating one.
     #[arg(long, env = "FLOWAUTH_ADMIN_KEY", hide_env_values = true)]
     admin_key: Option<String>,
     /// Component instances that may run at once (each call runs in its own).
     #[arg(long, env = "FLOWAUTH_MAX_INSTANCES", default_value_t = 128)]
-    pub max_instances: u32,
+    max_instances: u32,
     /// Instances one tenant's calls may hold at once, so that a tenant whose
     /// provider hangs cannot starve the others.
     #[arg(long, env = "FLOWAUTH_MAX_CALLS_PER_TENANT", default_value_t = 32)]
-    pub max_calls_per_tenant: u32,
+    max_calls_per_tenant: u32,
+    /// Client connections open at once; others wait until one closes.
+    #[arg(long, env = "FLOWAUTH_MAX_CONNECTIONS", default_value_t = 4096)]
+    max_connections: usize,
+    /// Seconds a client has to send a request's head; slower ones are cut off.
+    #[arg(long, env = "FLOWAUTH_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    header_timeout_seconds: u64,
     /// Seconds a call waits for a free instance before the API answers 503
     /// with Retry-After.
     #[arg(long, env = "FLOWAUTH_SLOT_WAIT_SECONDS", default_value_t = 5)]
-    pub slot_wait_seconds: u64,
+    slot_wait_seconds: u64,
+    /// Attempts per webhook delivery before it is marked failed.
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_MAX_ATTEMPTS", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=50))]
+    webhook_max_attempts: u32,
+    /// Milliseconds before the first webhook retry, doubled for each
+    /// further one (at most an hour apart).
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_RETRY_MS", default_value_t = 10_000)]
+    webhook_retry_ms: u64,
 }
 
 /// How often expired authorizations, states and leases are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
-pub async fn serve(data_dir: &Path, runtime: Runtime, args: ServeArgs) -> anyhow::Result<()> {
-    let mut store_config = StoreConfig::in_dir(data_dir);
-    store_config.database_url = args.database_url;
-    let store =
-        Store::open(&store_config).await.with_context(|| format!("opening the store in {}", data_dir.display()))?;
+pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
+    let mut config = ctx.runtime_config();
+    config.sandbox.max_instances = args.max_instances;
+    config.sandbox.max_instances_per_tenant = args.max_calls_per_tenant;
+    config.sandbox.slot_wait = Duration::from_secs(args.slot_wait_seconds);
+    let store = ctx.store().await?;
+    let runtime = Runtime::new(config).await.context("starting the component runtime")?;
     if let Some(key) = store.ensure_admin_key(args.admin_key.as_deref()).await? {
         println!("admin API key (shown once, keep it safe): {key}");
     }
-    let public_url = args.public_url.unwrap_or_else(|| format!("http://{}", args.listen));
-    let redirect_uri = format!("{}/oauth/return", public_url.trim_end_matches('/'));
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{}", args.listen));
+    // Auth links the other commands build must come back here.
+    store.set_server_setting(PUBLIC_URL_SETTING, &public_url).await?;
+    let redirect_uri = redirect_uri(&public_url);
     tokio::spawn(sweep(store.clone()));
-    let service = Arc::new(TokenService::new(store, runtime.clone(), redirect_uri.clone()));
+    let events = Events::new(store.clone(), delivery_config(&args, ctx.allow_private_network));
+    events.spawn_worker().context("starting the webhook delivery worker")?;
+    let service = TokenService::new(store, runtime.clone(), redirect_uri.clone()).with_events(events.clone());
+    let service = Arc::new(service);
     service.load_components().await.context("loading installed components")?;
-    let app = router(AppState::new(service, runtime));
+    let app = router(AppState::new(service, runtime).with_events(events));
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("flowauth listening on http://{} (redirect URI {redirect_uri})", listener.local_addr()?);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
+    let limits = Limits {
+        max_connections: args.max_connections,
+        header_read_timeout: Duration::from_secs(args.header_timeout_seconds),
+    };
+    serve(listener, app, limits, shutdown()).await;
     Ok(())
+}
+
+/// How webhook deliveries are sent by this server.
+fn delivery_config(args: &ServeArgs, allow_private_network: bool) -> DeliveryConfig {
+    DeliveryConfig {
+        allow_private_network,
+        max_attempts: args.webhook_max_attempts,
+        retry_base: Duration::from_millis(args.webhook_retry_ms),
+        ..DeliveryConfig::default()
+    }
 }
 
 /// Deletes what no request will need again, now and then.

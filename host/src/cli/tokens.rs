@@ -1,173 +1,297 @@
-//! `flowauth token ...`: the flow steps, for scripts. They act on the
-//! store directly; the callback of an authorization still needs the server.
+//! `flowauth token ...`: the flow steps and token actions of the API, for
+//! scripts. They act on the store directly; the callback of an
+//! authorization still needs the server. A token is named by its id or
+//! its name.
 
-use std::path::Path;
-
-use anyhow::Context;
-use clap::Subcommand;
-use flowauth::runtime::Runtime;
-use flowauth::store::{Store, StoreConfig, TokenRecord};
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use flowauth::api::{access_view, json as view_json, started_view, token_view};
+use flowauth::store::{TokenFilter, TokenRecord, TokenStatus};
 use flowauth::tokens::{AccessToken, Flow, StartRequest, Started, TokenService};
 use serde_json::json;
+
+use super::context::{self, Context};
+use super::output::{Reported, line};
 
 /// `flowauth token ...`
 #[derive(Subcommand)]
 pub enum TokenCommand {
-    /// StartTokenRequestAndGetAuthLink: prints the auth link, or the token's status.
-    Start {
-        /// The tenant.
-        #[arg(long)]
-        tenant: String,
-        /// A name for people, e.g. `sales-bot`.
-        #[arg(long)]
-        name: String,
-        /// The connector, e.g. `devtools`.
-        #[arg(long)]
-        connector: String,
-        /// The provider's display name, e.g. `HTTP`.
-        #[arg(long)]
-        provider: String,
-        /// authorization_code, client_credentials or password.
-        #[arg(long, default_value = "authorization_code")]
-        flow: String,
-        /// A scope to ask for (repeat for several).
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// The server's public URL, for the redirect URI in the auth link.
-        #[arg(long, env = "FLOWAUTH_PUBLIC_URL", default_value = "http://127.0.0.1:8080")]
-        public_url: String,
-    },
-    /// Prints a fresh access token (refreshing first when it expires soon).
-    Get {
-        /// The tenant.
-        #[arg(long)]
-        tenant: String,
-        /// The token id.
-        id: String,
-    },
-    /// RefreshAccessToken.
-    Refresh {
-        /// The tenant.
-        #[arg(long)]
-        tenant: String,
-        /// The token id.
-        id: String,
-    },
+    /// StartTokenRequestAndGetAuthLink: prints the auth link, or the
+    /// token's status. Fails (exit 1) when the provider refused.
+    Start(StartArgs),
+    /// Prints a fresh access token (refreshed first when it is due).
+    Get(TokenRef),
+    /// Shows a token: status, connector, provider, expiry, error; never secrets.
+    Show(TokenRef),
+    /// RefreshAccessToken: a new access token now.
+    Refresh(TokenRef),
     /// ResetClientCredentialsToken: revokes and requests anew.
     Reset {
-        /// The tenant.
-        #[arg(long)]
-        tenant: String,
-        /// The token id.
-        id: String,
-        /// New scopes (repeat for several); the old ones when absent.
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
+        #[command(flatten)]
+        token: TokenRef,
+        /// What to ask for; the old scopes when none are given.
+        #[command(flatten)]
+        asked: Asked,
     },
-    /// Lists a tenant's tokens (never their secrets).
+    /// A new auth link for a token that failed or needs re-authorization.
+    Retry {
+        #[command(flatten)]
+        token: TokenRef,
+        /// Re-authorize an active token; it keeps serving until the new
+        /// authorization completes.
+        #[arg(long)]
+        force: bool,
+        /// The server's public URL, when it differs from the one the
+        /// running server recorded.
+        #[arg(long, env = "FLOWAUTH_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Asks the provider whether the token is still good.
+    Validate(TokenRef),
+    /// Renames a token.
+    Rename {
+        #[command(flatten)]
+        token: TokenRef,
+        /// The new name, unique within the tenant.
+        new_name: String,
+    },
+    /// Lists a tenant's tokens, newest first (never their secrets).
     List {
         /// The tenant.
         #[arg(long)]
         tenant: String,
+        /// Only tokens in this status: pending, active, needs_reauth, failed.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only tokens of this connector.
+        #[arg(long)]
+        connector: Option<String>,
+        /// Only tokens of providers of this display name.
+        #[arg(long)]
+        provider: Option<String>,
+        /// At most this many (with the cursor of the next page under --json).
+        #[arg(long)]
+        limit: Option<u32>,
+        /// The cursor a previous page gave.
+        #[arg(long)]
+        cursor: Option<String>,
     },
     /// Deletes a token, revoking it at the provider where it can.
-    Delete {
-        /// The tenant.
-        #[arg(long)]
-        tenant: String,
-        /// The token id.
-        id: String,
-    },
+    Delete(TokenRef),
 }
 
-fn print_started(s: &Started, json: bool) {
-    let error = s.error.as_ref().map(|(code, message)| json!({"code": code, "message": message}));
-    if json {
-        println!("{}", json!({"id": s.id, "status": s.status.as_str(), "auth_link": s.auth_link, "error": error}));
-    } else {
-        println!("token {} is {}", s.id, s.status.as_str());
-        if let Some(link) = &s.auth_link {
-            println!("authorize at: {link}");
-        }
-        if let Some((code, message)) = &s.error {
-            println!("error {code}: {message}");
-        }
-    }
+/// A tenant's token, by id or name.
+#[derive(Args)]
+pub struct TokenRef {
+    /// The tenant.
+    #[arg(long)]
+    tenant: String,
+    /// The token's id or name.
+    token: String,
 }
 
-fn print_access(token: &AccessToken, json: bool) {
-    if json {
-        println!(
-            "{}",
-            json!({"access_token": token.access_token, "token_type": token.token_type, "expires_at": token.expires_at})
-        );
-    } else {
-        println!("{}", token.access_token);
-    }
+/// `flowauth token start`.
+#[derive(Args)]
+pub struct StartArgs {
+    /// The tenant.
+    #[arg(long)]
+    tenant: String,
+    /// A name for people, unique within the tenant, e.g. `sales-bot`.
+    #[arg(long)]
+    name: String,
+    /// The connector, e.g. `devtools`.
+    #[arg(long)]
+    connector: String,
+    /// The provider's display name, e.g. `HTTP`.
+    #[arg(long)]
+    provider: String,
+    /// authorization_code, client_credentials or password.
+    #[arg(long, default_value = "authorization_code")]
+    flow: String,
+    #[command(flatten)]
+    asked: Asked,
+    /// The user, for the password grant.
+    #[arg(long)]
+    username: Option<String>,
+    /// The password, for the password grant (never stored). Prefer
+    /// FLOWAUTH_PASSWORD to keep it out of the process list.
+    #[arg(long, env = "FLOWAUTH_PASSWORD", hide_env_values = true)]
+    password: Option<String>,
+    /// The server's public URL, when it differs from the one the running
+    /// server recorded (auth links carry `<URL>/oauth/return`).
+    #[arg(long, env = "FLOWAUTH_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
-fn print_record(t: &TokenRecord, json: bool) {
-    if json {
-        println!(
-            "{}",
-            json!({"id": t.id, "name": t.name, "flow": t.flow, "status": t.status.as_str(), "expires_at": t.expires_at})
-        );
-    } else {
-        println!("{}  {:<20} {:<18} {}", t.id, t.name, t.flow, t.status.as_str());
-    }
+/// What a token asks the provider for.
+#[derive(Args)]
+pub struct Asked {
+    /// A scope to ask for (repeat for several).
+    #[arg(long = "scope")]
+    scopes: Vec<String>,
+    /// The resource (audience) the token is for.
+    #[arg(long)]
+    resource: Option<String>,
+    /// A further authorization value, KEY=VALUE (repeat for several), e.g.
+    /// `--input prompt=consent` or a value the connector requires.
+    #[arg(long = "input", value_parser = key_value)]
+    inputs: Vec<(String, String)>,
 }
 
-pub async fn run(data_dir: &Path, runtime: Runtime, command: TokenCommand, json: bool) -> anyhow::Result<()> {
-    let store = Store::open(&StoreConfig::in_dir(data_dir)).await?;
-    let tenant_of = async |name: &str| store.tenant(name).await?.with_context(|| format!("no tenant {name:?}"));
-    let ready = async |redirect: String| -> anyhow::Result<TokenService> {
-        let service = TokenService::new(store.clone(), runtime.clone(), redirect);
-        service.load_components().await?;
-        Ok(service)
-    };
+fn key_value(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text.split_once('=').ok_or_else(|| format!("{text:?} is not KEY=VALUE"))?;
+    Ok((key.to_owned(), value.to_owned()))
+}
+
+pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Result<()> {
     match command {
-        TokenCommand::Start { tenant, name, connector, provider, flow, scopes, public_url } => {
-            let tenant = tenant_of(&tenant).await?;
-            let service = ready(format!("{}/oauth/return", public_url.trim_end_matches('/'))).await?;
+        TokenCommand::Start(args) => {
+            let store = ctx.store().await?;
+            let tenant = context::tenant(&store, &args.tenant).await?;
+            let service = ctx.service(&store, args.public_url.as_deref()).await?;
             let request = StartRequest {
-                name,
-                connector,
-                provider,
-                flow: Flow::parse(&flow)?,
-                scopes,
+                name: args.name,
+                connector: args.connector,
+                provider: args.provider,
+                flow: Flow::parse(&args.flow)?,
+                scopes: args.asked.scopes,
+                resource: args.asked.resource,
+                additional: args.asked.inputs,
+                username: args.username,
+                password: args.password,
                 use_default_keys: true,
                 ..StartRequest::default()
             };
-            print_started(&service.start(&tenant, request).await?, json);
+            started(&service.start(&tenant, request).await?, json)
         }
-        TokenCommand::Get { tenant, id } => {
-            let tenant = tenant_of(&tenant).await?;
-            let service = ready(String::new()).await?;
-            print_access(&service.access_token(&tenant.id, &id).await?, json);
+        TokenCommand::Get(token) => {
+            let (service, tenant_id, id) = open(ctx, &token).await?;
+            access(&service.access_token(&tenant_id, &id).await?, json);
+            Ok(())
         }
-        TokenCommand::Refresh { tenant, id } => {
-            let tenant = tenant_of(&tenant).await?;
-            let service = ready(String::new()).await?;
-            print_access(&service.refresh(&tenant.id, &id).await?, json);
-        }
-        TokenCommand::Reset { tenant, id, scopes } => {
-            let tenant = tenant_of(&tenant).await?;
-            let service = ready(String::new()).await?;
-            let scopes = (!scopes.is_empty()).then_some(scopes);
-            print_started(&service.reset(&tenant.id, &id, scopes, None, Vec::new()).await?, json);
-        }
-        TokenCommand::List { tenant } => {
-            let tenant = tenant_of(&tenant).await?;
-            store.tokens(&tenant.id).await?.iter().for_each(|t| print_record(t, json));
-        }
-        TokenCommand::Delete { tenant, id } => {
-            let tenant = tenant_of(&tenant).await?;
-            let service = ready(String::new()).await?;
-            service.delete(&tenant.id, &id).await?;
-            if !json {
-                println!("deleted {id}");
+        TokenCommand::Show(token) => {
+            let (service, tenant_id, id) = open(ctx, &token).await?;
+            match service.store().token(&tenant_id, &id).await? {
+                Some(record) => record_line(&record, json),
+                None => bail!("token {} not found", token.token),
             }
+            Ok(())
+        }
+        TokenCommand::Refresh(token) => {
+            let (service, tenant_id, id) = open(ctx, &token).await?;
+            access(&service.refresh(&tenant_id, &id).await?, json);
+            Ok(())
+        }
+        TokenCommand::Reset { token, asked } => {
+            let (service, tenant_id, id) = open(ctx, &token).await?;
+            let scopes = (!asked.scopes.is_empty()).then_some(asked.scopes);
+            started(&service.reset(&tenant_id, &id, scopes, asked.resource, asked.inputs).await?, json)
+        }
+        TokenCommand::Retry { token, force, public_url } => {
+            let store = ctx.existing_store().await?;
+            let tenant = context::tenant(&store, &token.tenant).await?;
+            let service = ctx.service(&store, public_url.as_deref()).await?;
+            let id = service.token_id(&tenant.id, &token.token).await?;
+            started(&service.retry(&tenant.id, &id, force).await?, json)
+        }
+        TokenCommand::Validate(token) => {
+            let (service, tenant_id, id) = open(ctx, &token).await?;
+            let v = service.validate(&tenant_id, &id).await?;
+            match json {
+                true => line(
+                    json!({"active": v.active, "expires_in": v.expires_in, "scope": v.scope, "subject": v.subject}),
+                ),
+                false => line(if v.active { "active" } else { "not active" }),
+            }
+            Ok(())
+        }
+        TokenCommand::Rename { token, new_name } => {
+            let (service, tenant_id, id) = open(ctx, &token).await?;
+            service.rename(&tenant_id, &id, &new_name).await?;
+            if let Some(record) = service.store().token(&tenant_id, &id).await? {
+                record_line(&record, json);
+            }
+            Ok(())
+        }
+        TokenCommand::List { tenant, status, connector, provider, limit, cursor } => {
+            let store = ctx.existing_store().await?;
+            let tenant = context::tenant(&store, &tenant).await?;
+            let status = match status.as_deref() {
+                Some(name) => Some(TokenStatus::from_name(name).ok_or_else(|| {
+                    anyhow::anyhow!("status {name:?} is not one of pending, active, needs_reauth, failed")
+                })?),
+                None => None,
+            };
+            let filter = TokenFilter { status, connector, provider, name: None };
+            let (tokens, next) =
+                store.token_page(&tenant.id, &filter, limit.unwrap_or(u32::MAX), cursor.as_deref()).await?;
+            tokens.iter().for_each(|t| record_line(t, json));
+            if let Some(next) = next.filter(|_| json) {
+                line(json!({"next_cursor": next}));
+            }
+            Ok(())
+        }
+        TokenCommand::Delete(token) => {
+            let (service, tenant_id, id) = open(ctx, &token).await?;
+            service.delete(&tenant_id, &id).await?;
+            match json {
+                true => line(json!({"deleted": id})),
+                false => line(format!("deleted {id}")),
+            }
+            Ok(())
         }
     }
-    Ok(())
+}
+
+/// The service, the tenant's id and the token's id, for a token that must exist.
+async fn open(ctx: &Context, token: &TokenRef) -> anyhow::Result<(TokenService, String, String)> {
+    let store = ctx.existing_store().await?;
+    let tenant = context::tenant(&store, &token.tenant).await?;
+    let service = ctx.service(&store, None).await?;
+    let id = service.token_id(&tenant.id, &token.token).await?;
+    Ok((service, tenant.id, id))
+}
+
+/// Prints what a start, retry or reset produced; fails when the provider refused.
+fn started(s: &Started, json: bool) -> anyhow::Result<()> {
+    if json {
+        line(view_json(&started_view(s)));
+    } else {
+        line(format!("token {} is {}", s.id, s.status.as_str()));
+        if let Some(link) = &s.auth_link {
+            line(format!("authorize at: {link}"));
+        }
+    }
+    match &s.error {
+        Some((code, message)) if s.status == TokenStatus::Failed => {
+            if !json {
+                eprintln!("error {code}: {message}");
+            }
+            Err(Reported(format!("token {} failed: {code}", s.id)).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn access(token: &AccessToken, json: bool) {
+    match json {
+        true => line(view_json(&access_view(token))),
+        false => line(&token.access_token),
+    }
+}
+
+fn record_line(t: &TokenRecord, json: bool) {
+    if json {
+        return line(view_json(&token_view(t)));
+    }
+    let expires = t.expires_at.map(|at| format!("expires {at}")).unwrap_or_default();
+    let error = t.error_code.as_deref().map(|code| format!("error {code}")).unwrap_or_default();
+    line(format!(
+        "{}  {:<20} {:<12} {:<14} {:<12} {expires} {error}",
+        t.id,
+        t.name,
+        t.connector,
+        t.provider,
+        t.status.as_str()
+    ));
 }

@@ -1,4 +1,4 @@
-//! The components compiled into the binary by `build.rs`.
+//! The components compiled into the binary: every family of the
+//! `components/` workspace, listed by `build.rs`.
 
-/// (name, bytes) of each built-in component.
-pub const COMPONENTS: [(&str, &[u8]); 1] = [("generic", include_bytes!(env!("FLOWAUTH_COMPONENT_GENERIC")))];
+include!(concat!(env!("OUT_DIR"), "/builtin.rs"));

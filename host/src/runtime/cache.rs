@@ -5,6 +5,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::component::Component;
 
@@ -43,11 +44,15 @@ fn entry(engine: &wasmtime::Engine, dir: &Path, digest: &str) -> PathBuf {
 }
 
 /// Writes atomically (temporary file, then rename) so a crash never leaves
-/// a truncated entry behind.
+/// a truncated entry behind. The temporary name is unique per call: two
+/// runtimes of one process (tests, a CLI beside a server) may store the
+/// same entry at once, and must not write into each other's file.
 fn store(component: &Component, dir: &Path, path: &Path) -> anyhow::Result<()> {
+    static WRITES: AtomicU64 = AtomicU64::new(0);
     std::fs::create_dir_all(dir)?;
     let code = component.serialize()?;
-    let temporary = path.with_extension(format!("tmp{}", std::process::id()));
+    let write = WRITES.fetch_add(1, Ordering::Relaxed);
+    let temporary = path.with_extension(format!("tmp{}-{write}", std::process::id()));
     std::fs::write(&temporary, code)?;
     std::fs::rename(&temporary, path)?;
     Ok(())

@@ -16,6 +16,7 @@ mod error;
 mod host;
 mod log;
 mod outbound;
+mod redact;
 mod registry;
 mod sandbox;
 mod slots;
@@ -28,7 +29,7 @@ use wit::v0_1 as bindings;
 pub use config::{OutboundConfig, RuntimeConfig, SandboxConfig};
 pub use credentials::SigningKey;
 pub use error::{CallError, InstallError};
-pub use outbound::HostPattern;
+pub use outbound::{GuardedResolver, HostPattern, is_public};
 pub use registry::{Component, Target, digest_of};
 pub use types::{
     AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Pairs, ProviderError, Setting, TokenSet,

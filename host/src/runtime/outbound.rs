@@ -363,9 +363,17 @@ impl std::fmt::Display for PrivateAddress {
 
 impl std::error::Error for PrivateAddress {}
 
-/// DNS resolution that drops refused addresses before connecting.
-struct GuardedResolver {
+/// DNS resolution that drops refused addresses before connecting. Shared
+/// with webhook delivery, so every outbound connection follows one policy.
+pub struct GuardedResolver {
     allow_private: bool,
+}
+
+impl GuardedResolver {
+    /// Refuses private, loopback and link-local addresses unless `allow_private`.
+    pub fn new(allow_private: bool) -> Self {
+        Self { allow_private }
+    }
 }
 
 impl Resolve for GuardedResolver {

@@ -8,6 +8,10 @@ use sqlx::Row;
 
 use super::{Store, StoreError, Tenant, now};
 
+/// The shortest admin key an operator may set (keys flowauth generates
+/// carry 256 random bits).
+const MIN_ADMIN_KEY_LENGTH: usize = 16;
+
 /// A new key: `fa_` and 256 random bits.
 fn new_key() -> String {
     let mut bytes = [0u8; 32];
@@ -44,7 +48,12 @@ impl Store {
     /// Sets the admin key when none exists yet (a key given by the operator
     /// replaces it). Returns a generated key only when one was created.
     pub async fn ensure_admin_key(&self, given: Option<&str>) -> Result<Option<String>, StoreError> {
-        if let Some(key) = given {
+        if let Some(key) = given.map(str::trim) {
+            if key.len() < MIN_ADMIN_KEY_LENGTH {
+                return Err(StoreError::Invalid(format!(
+                    "the admin key must have at least {MIN_ADMIN_KEY_LENGTH} characters; leave FLOWAUTH_ADMIN_KEY unset to have one generated"
+                )));
+            }
             sqlx::query("DELETE FROM admin_keys").execute(&self.pool).await?;
             sqlx::query("INSERT INTO admin_keys (id, key_hash, created_at) VALUES ('admin', ?, ?)")
                 .bind(key_hash(key))

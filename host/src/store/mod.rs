@@ -12,6 +12,8 @@ mod leases;
 mod records;
 mod seal;
 mod sweep;
+mod tenants;
+mod webhooks;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -29,7 +31,11 @@ pub use records::*;
 pub use seal::KeyRing;
 use seal::Place;
 pub use sweep::Swept;
-pub use tokens::Outcome;
+pub use tenants::check_tenant_name;
+pub use tokens::{Outcome, TokenFilter};
+pub use webhooks::{
+    AfterAttempt, Attempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, Subscription, Webhook, now_ms,
+};
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "flowauth.db";
@@ -59,6 +65,9 @@ pub enum StoreError {
     /// A row with this name exists already.
     #[error("{0} exists already")]
     Exists(String),
+    /// A value the store refuses to keep (a malformed name).
+    #[error("{0}")]
+    Invalid(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -94,6 +103,32 @@ pub struct Store {
     holder: Arc<holder::Holder>,
 }
 
+/// Creates the data directory readable by its owner only (0700). An
+/// existing one is left as the operator made it.
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| StoreError::Key(format!("cannot create {}: {e}", dir.display())))
+}
+
+/// The database file, created (and kept) readable by its owner only
+/// (0600); SQLite gives its `-wal` and `-shm` files the same mode.
+fn private_file(file: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let cannot = |e: std::io::Error| StoreError::Key(format!("cannot create {}: {e}", file.display()));
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(file).map_err(cannot)?;
+    for companion in ["", "-wal", "-shm"] {
+        let path = PathBuf::from(format!("{}{companion}", file.display()));
+        if path.exists() {
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(cannot)?;
+        }
+    }
+    Ok(())
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
@@ -111,12 +146,12 @@ impl Store {
     /// Opens (creating if needed) the database, applies migrations, and
     /// refuses to start when sealed data needs a key it does not have.
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| StoreError::Key(format!("cannot create {}: {e}", config.data_dir.display())))?;
-        let url = config
-            .database_url
-            .clone()
-            .unwrap_or_else(|| format!("sqlite://{}", config.data_dir.join(DATABASE_FILE).display()));
+        private_dir(&config.data_dir)?;
+        let file = config.data_dir.join(DATABASE_FILE);
+        if config.database_url.is_none() {
+            private_file(&file)?;
+        }
+        let url = config.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", file.display()));
         let options = SqliteConnectOptions::from_str(&url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -143,6 +178,12 @@ impl Store {
             .bind(now())
             .execute(&self.pool)
             .await?;
+        Ok(())
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
@@ -192,4 +233,5 @@ fn from_json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
 mod pending;
 mod queries;
 mod rotate;
+mod server;
 mod tokens;

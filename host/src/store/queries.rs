@@ -4,34 +4,11 @@ use sqlx::Row;
 use sqlx::sqlite::SqliteRow;
 
 use super::{
-    EntryError, LoadMode, LoadReport, Provider, ProviderInput, ProviderSummary, Store, StoreError, Tenant, from_json,
-    json, new_id, now,
+    EntryError, LoadMode, LoadReport, Provider, ProviderInput, ProviderSummary, Store, StoreError, from_json, json,
+    new_id, now,
 };
 
 impl Store {
-    /// Creates a tenant.
-    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
-        let id = new_id();
-        let inserted =
-            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING")
-                .bind(&id)
-                .bind(name)
-                .bind(now())
-                .execute(&self.pool)
-                .await?;
-        if inserted.rows_affected() == 0 {
-            return Err(StoreError::Exists(format!("tenant {name:?}")));
-        }
-        Ok(Tenant { id, name: name.to_owned() })
-    }
-
-    /// The tenant of this name.
-    pub async fn tenant(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
-        let row =
-            sqlx::query("SELECT id, name FROM tenants WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
-        Ok(row.map(|r| Tenant { id: r.get("id"), name: r.get("name") }))
-    }
-
     /// Applies a validated load file in one transaction: every entry or
     /// none. In [`LoadMode::Replace`], an entry that would replace a
     /// provider tokens use refuses the whole file, naming those tokens.
@@ -46,65 +23,64 @@ impl Store {
         let mut conflicts = Vec::new();
         for entry in entries {
             let label = format!("{}/{}", entry.connector, entry.display_name);
-            let existing: Option<String> = sqlx::query_scalar(
-                "SELECT id FROM providers WHERE tenant_id = ? AND connector = ? AND display_name = ?",
+            let existing = sqlx::query(
+                "SELECT id, settings_sealed FROM providers WHERE tenant_id = ? AND connector = ? AND display_name = ?",
             )
             .bind(tenant_id)
             .bind(&entry.connector)
             .bind(&entry.display_name)
             .fetch_optional(&mut *tx)
             .await?;
-            let keys: Vec<&String> = entry.settings.iter().map(|(k, _)| k).collect();
-            let settings: serde_json::Map<String, serde_json::Value> =
-                entry.settings.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-            match existing {
-                Some(id) => {
-                    let users: Vec<String> =
-                        sqlx::query_scalar("SELECT name FROM tokens WHERE provider_id = ? ORDER BY name")
-                            .bind(&id)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                    if mode == LoadMode::Replace && !users.is_empty() {
-                        conflicts.push(EntryError {
-                            path: format!("$.{}.{}", entry.connector, entry.display_name),
-                            message: format!(
-                                "replaces a provider that tokens use ({}): load it with update mode to change it in place",
-                                users.join(", ")
-                            ),
-                        });
-                        continue;
-                    }
-                    let sealed = self.seal(tenant_id, "providers", &id, "settings", json(&settings).as_bytes());
-                    sqlx::query(
-                        "UPDATE providers SET setting_keys = ?, settings_sealed = ?, updated_at = ? WHERE id = ?",
-                    )
-                    .bind(json(&keys))
-                    .bind(sealed)
-                    .bind(now())
-                    .bind(&id)
-                    .execute(&mut *tx)
-                    .await?;
-                    report.updated.push(label);
-                }
-                None => {
-                    let id = new_id();
-                    let sealed = self.seal(tenant_id, "providers", &id, "settings", json(&settings).as_bytes());
-                    sqlx::query(
-                        "INSERT INTO providers (id, tenant_id, connector, display_name, setting_keys, settings_sealed, updated_at) \
-                         VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    )
-                    .bind(&id)
-                    .bind(tenant_id)
-                    .bind(&entry.connector)
-                    .bind(&entry.display_name)
-                    .bind(json(&keys))
-                    .bind(sealed)
-                    .bind(now())
-                    .execute(&mut *tx)
-                    .await?;
-                    report.created.push(label);
-                }
+            let Some(existing) = existing else {
+                let id = new_id();
+                sqlx::query(
+                    "INSERT INTO providers (id, tenant_id, connector, display_name, setting_keys, settings_sealed, updated_at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(&id)
+                .bind(tenant_id)
+                .bind(&entry.connector)
+                .bind(&entry.display_name)
+                .bind(json(&setting_keys(&entry.settings)))
+                .bind(self.seal_settings(tenant_id, &id, &entry.settings))
+                .bind(now())
+                .execute(&mut *tx)
+                .await?;
+                report.created.push(label);
+                continue;
+            };
+            let id: String = existing.get("id");
+            let stored = self.open_settings(tenant_id, &id, &existing.get::<Vec<u8>, _>("settings_sealed"))?;
+            let settings = match mode {
+                LoadMode::Replace => entry.settings.clone(),
+                LoadMode::Update => merged(&stored, &entry.settings),
+            };
+            if same_settings(&stored, &settings) {
+                report.unchanged.push(label);
+                continue;
             }
+            let users: Vec<String> = sqlx::query_scalar("SELECT name FROM tokens WHERE provider_id = ? ORDER BY name")
+                .bind(&id)
+                .fetch_all(&mut *tx)
+                .await?;
+            if mode == LoadMode::Replace && !users.is_empty() {
+                conflicts.push(EntryError {
+                    path: format!("$.{}.{}", entry.connector, entry.display_name),
+                    message: format!(
+                        "changes a provider that tokens use ({}): load it with update mode to change it in place",
+                        users.join(", ")
+                    ),
+                });
+                continue;
+            }
+            sqlx::query("UPDATE providers SET setting_keys = ?, settings_sealed = ?, updated_at = ? WHERE id = ?")
+                .bind(json(&setting_keys(&settings)))
+                .bind(self.seal_settings(tenant_id, &id, &settings))
+                .bind(now())
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            report.updated.push(label);
         }
         if !conflicts.is_empty() {
             tx.rollback().await?;
@@ -148,11 +124,20 @@ impl Store {
 
     fn provider_row(&self, row: &SqliteRow) -> Result<Provider, StoreError> {
         let (id, tenant_id): (String, String) = (row.get("id"), row.get("tenant_id"));
-        let text =
-            self.open_text(&tenant_id, "providers", &id, "settings", &row.get::<Vec<u8>, _>("settings_sealed"))?;
-        let map: serde_json::Map<String, serde_json::Value> = from_json(&text);
-        let settings = map.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned()))).collect();
+        let settings = self.open_settings(&tenant_id, &id, &row.get::<Vec<u8>, _>("settings_sealed"))?;
         Ok(Provider { id, tenant_id, connector: row.get("connector"), display_name: row.get("display_name"), settings })
+    }
+
+    fn seal_settings(&self, tenant_id: &str, id: &str, settings: &[(String, String)]) -> Vec<u8> {
+        let map: serde_json::Map<String, serde_json::Value> =
+            settings.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        self.seal(tenant_id, "providers", id, "settings", json(&map).as_bytes())
+    }
+
+    fn open_settings(&self, tenant_id: &str, id: &str, sealed: &[u8]) -> Result<Vec<(String, String)>, StoreError> {
+        let text = self.open_text(tenant_id, "providers", id, "settings", sealed)?;
+        let map: serde_json::Map<String, serde_json::Value> = from_json(&text);
+        Ok(map.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned()))).collect())
     }
 
     /// The tenant's providers, without any setting value.
@@ -224,6 +209,16 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a tenant's custom connector; whether it existed.
+    pub async fn delete_connector(&self, tenant_id: &str, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM custom_connectors WHERE tenant_id = ? AND name = ?")
+            .bind(tenant_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// A tenant's custom connector definition.
     pub async fn connector_definition(&self, tenant_id: &str, name: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT definition FROM custom_connectors WHERE tenant_id = ? AND name = ?")
@@ -241,4 +236,22 @@ impl Store {
             .await?;
         Ok(rows.iter().map(|r| (r.get("name"), r.get("definition"))).collect())
     }
+}
+
+fn setting_keys(settings: &[(String, String)]) -> Vec<&String> {
+    settings.iter().map(|(k, _)| k).collect()
+}
+
+/// `stored` with the keys of `given` replaced or added (keys match in any
+/// case; the given spelling wins).
+fn merged(stored: &[(String, String)], given: &[(String, String)]) -> Vec<(String, String)> {
+    let mut settings: Vec<(String, String)> =
+        stored.iter().filter(|(k, _)| !given.iter().any(|(g, _)| g.eq_ignore_ascii_case(k))).cloned().collect();
+    settings.extend(given.iter().cloned());
+    settings
+}
+
+/// The same keys with the same values, in any order.
+fn same_settings(a: &[(String, String)], b: &[(String, String)]) -> bool {
+    a.len() == b.len() && a.iter().all(|pair| b.contains(pair))
 }

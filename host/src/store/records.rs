@@ -38,20 +38,25 @@ pub struct ProviderInput {
     pub settings: Vec<(String, String)>,
 }
 
-/// How a load file treats providers that tokens already use.
+/// How a load file treats providers that exist already.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadMode {
-    /// As ThingWorx: replacing a provider in use refuses the whole file.
+    /// As ThingWorx: an entry replaces the provider's settings; changing a
+    /// provider that tokens use refuses the whole file.
     Replace,
-    /// Change providers in place, tokens and all (e.g. to rotate a secret).
+    /// Change providers in place, tokens and all (e.g. to rotate a
+    /// secret): the keys given replace or add to the stored ones, the
+    /// others stay.
     Update,
 }
 
-/// What a load changed, as `connector/display name`.
+/// What a load did, as `connector/display name`. Loading a file again
+/// unchanged changes nothing and is no conflict.
 #[derive(Debug, Clone, Default)]
 pub struct LoadReport {
     pub created: Vec<String>,
     pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
 }
 
 /// Why one entry of a load file cannot be applied.
@@ -87,11 +92,17 @@ impl TokenStatus {
     }
 
     pub(crate) fn parse(text: &str) -> Self {
+        Self::from_name(text).unwrap_or(Self::Pending)
+    }
+
+    /// Reads an API name.
+    pub fn from_name(text: &str) -> Option<Self> {
         match text {
-            "active" => Self::Active,
-            "needs_reauth" => Self::NeedsReauth,
-            "failed" => Self::Failed,
-            _ => Self::Pending,
+            "pending" => Some(Self::Pending),
+            "active" => Some(Self::Active),
+            "needs_reauth" => Some(Self::NeedsReauth),
+            "failed" => Some(Self::Failed),
+            _ => None,
         }
     }
 }
@@ -102,6 +113,10 @@ pub struct TokenRecord {
     pub id: String,
     pub tenant_id: String,
     pub provider_id: String,
+    /// The provider's connector, e.g. `salesforce`.
+    pub connector: String,
+    /// The provider's display name.
+    pub provider: String,
     pub name: String,
     /// `authorization_code`, `client_credentials` or `password`.
     pub flow: String,
@@ -129,6 +144,28 @@ pub struct TokenRecord {
     pub refresh_failure: Option<RefreshFailure>,
     pub created_at: i64,
     pub updated_at: i64,
+}
+
+impl TokenRecord {
+    /// The token as it is once `issued` was stored as `generation` (what
+    /// the store's write did, without reading it back).
+    pub fn with_issued(&self, issued: Issued, generation: i64) -> Self {
+        Self {
+            status: TokenStatus::Active,
+            error_code: None,
+            error_message: None,
+            token_type: Some(issued.token_type),
+            expires_at: issued.expires_at,
+            issued_at: Some(super::now()),
+            extra: issued.extra,
+            access_token: Some(issued.access_token),
+            refresh_token: issued.refresh_token.or_else(|| self.refresh_token.clone()),
+            id_token: issued.id_token.or_else(|| self.id_token.clone()),
+            generation,
+            refresh_failure: None,
+            ..self.clone()
+        }
+    }
 }
 
 /// A refresh that failed for a passing reason (the provider unreachable,

@@ -7,10 +7,12 @@ use super::seal::{KeyRing, Place};
 use super::{Store, StoreError, now};
 
 /// Every sealed column: (table, row id column, columns without `_sealed`).
-const SEALED: [(&str, &str, &[&str]); 3] = [
+const SEALED: [(&str, &str, &[&str]); 4] = [
     ("providers", "id", &["settings"]),
-    ("tokens", "id", &["access_token", "refresh_token", "id_token", "client"]),
+    ("tokens", "id", &["access_token", "refresh_token", "id_token", "client", "extra"]),
     ("pending_authorizations", "state_hash", &["verifier", "pending"]),
+    // Bound to the tenant's id as its row: one webhook per tenant.
+    ("webhooks", "tenant_id", &["secret"]),
 ];
 
 impl Store {

@@ -11,6 +11,22 @@ use super::{
 
 type Pairs = Vec<(String, String)>;
 
+/// Tokens with the connector and display name of their provider.
+const SELECT_TOKENS: &str = "SELECT t.*, p.connector AS connector, p.display_name AS provider FROM tokens t JOIN providers p ON p.id = t.provider_id";
+
+/// Which tokens a listing shows; `None` fields do not filter.
+#[derive(Debug, Clone, Default)]
+pub struct TokenFilter {
+    /// Only tokens in this status.
+    pub status: Option<TokenStatus>,
+    /// Only tokens of this connector.
+    pub connector: Option<String>,
+    /// Only tokens of providers of this display name.
+    pub provider: Option<String>,
+    /// Only the token of this name.
+    pub name: Option<String>,
+}
+
 /// What a new token starts with: a row appears only with its outcome, so
 /// a start whose caller gave up leaves nothing half-made behind.
 #[derive(Debug, Clone, Copy)]
@@ -55,7 +71,8 @@ impl Store {
         .bind(at)
         .bind(at)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(|e| name_taken(e, &token.name))?;
         match outcome {
             Outcome::Pending(pending) => self.write_pending(&mut tx, pending).await?,
             Outcome::Issued(issued) => {
@@ -69,7 +86,7 @@ impl Store {
 
     /// A token with its secrets opened.
     pub async fn token(&self, tenant_id: &str, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row = sqlx::query("SELECT * FROM tokens WHERE tenant_id = ? AND id = ?")
+        let row = sqlx::query(&format!("{SELECT_TOKENS} WHERE t.tenant_id = ? AND t.id = ?"))
             .bind(tenant_id)
             .bind(id)
             .fetch_optional(&self.pool)
@@ -77,13 +94,69 @@ impl Store {
         row.map(|r| self.token_row(&r)).transpose()
     }
 
+    /// The id of the tenant's token of this name.
+    pub async fn token_id_by_name(&self, tenant_id: &str, name: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT id FROM tokens WHERE tenant_id = ? AND name = ?")
+            .bind(tenant_id)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
     /// The tenant's tokens, newest first.
     pub async fn tokens(&self, tenant_id: &str) -> Result<Vec<TokenRecord>, StoreError> {
-        let rows = sqlx::query("SELECT * FROM tokens WHERE tenant_id = ? ORDER BY created_at DESC, name")
-            .bind(tenant_id)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| self.token_row(r)).collect()
+        Ok(self.token_page(tenant_id, &TokenFilter::default(), u32::MAX, None).await?.0)
+    }
+
+    /// One page of the tenant's tokens that pass `filter`, newest first,
+    /// after `cursor` (from the previous page); with the next page's cursor
+    /// when there is one.
+    pub async fn token_page(
+        &self,
+        tenant_id: &str,
+        filter: &TokenFilter,
+        limit: u32,
+        cursor: Option<&str>,
+    ) -> Result<(Vec<TokenRecord>, Option<String>), StoreError> {
+        let (after_at, after_id) = match cursor {
+            Some(cursor) => {
+                let (at, id) = cursor
+                    .split_once('_')
+                    .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
+                    .ok_or_else(|| StoreError::Invalid(format!("cursor {cursor:?} is not one this server gave")))?;
+                (Some(at), Some(id))
+            }
+            None => (None, None),
+        };
+        let rows = sqlx::query(&format!(
+            "{SELECT_TOKENS} WHERE t.tenant_id = ? AND (? IS NULL OR t.status = ?) AND (? IS NULL OR p.connector = ?) \
+             AND (? IS NULL OR p.display_name = ?) AND (? IS NULL OR t.name = ?) \
+             AND (? IS NULL OR t.created_at < ? OR (t.created_at = ? AND t.id < ?)) \
+             ORDER BY t.created_at DESC, t.id DESC LIMIT ?"
+        ))
+        .bind(tenant_id)
+        .bind(filter.status.map(TokenStatus::as_str))
+        .bind(filter.status.map(TokenStatus::as_str))
+        .bind(&filter.connector)
+        .bind(&filter.connector)
+        .bind(&filter.provider)
+        .bind(&filter.provider)
+        .bind(&filter.name)
+        .bind(&filter.name)
+        .bind(after_at)
+        .bind(after_at)
+        .bind(after_at)
+        .bind(&after_id)
+        .bind(i64::from(limit).saturating_add(1))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut tokens = rows.iter().map(|r| self.token_row(r)).collect::<Result<Vec<_>, _>>()?;
+        let next = (tokens.len() > limit as usize).then(|| {
+            tokens.truncate(limit as usize);
+            let last = tokens.last().expect("a full page");
+            format!("{}_{}", last.created_at, last.id)
+        });
+        Ok((tokens, next))
     }
 
     fn token_row(&self, row: &SqliteRow) -> Result<TokenRecord, StoreError> {
@@ -107,6 +180,8 @@ impl Store {
             id_token: open("id_token")?,
             client: client.map(|c| from_json::<Pairs>(&c)),
             provider_id: row.get("provider_id"),
+            connector: row.get("connector"),
+            provider: row.get("provider"),
             name: row.get("name"),
             flow: row.get("flow"),
             status: TokenStatus::parse(&row.get::<String, _>("status")),
@@ -117,7 +192,10 @@ impl Store {
             token_type: row.get("token_type"),
             expires_at: row.get("expires_at"),
             issued_at: row.get("issued_at"),
-            extra: from_json(&row.get::<String, _>("extra")),
+            extra: match open("extra")? {
+                Some(sealed) => from_json(&sealed),
+                None => from_json(&row.get::<String, _>("extra")),
+            },
             generation: row.get("generation"),
             refresh_failure,
             created_at: row.get("created_at"),
@@ -154,7 +232,7 @@ impl Store {
         let at = now();
         Ok(sqlx::query_scalar(
             "UPDATE tokens SET status = 'active', error_code = NULL, error_message = NULL, token_type = ?, expires_at = ?, \
-             issued_at = ?, extra = ?, access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
+             issued_at = ?, extra = '[]', extra_sealed = ?, access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
              id_token_sealed = COALESCE(?, id_token_sealed), generation = generation + 1, updated_at = ?, \
              refresh_failed_generation = NULL, refresh_retry_at = NULL, refresh_error_code = NULL, refresh_error_message = NULL \
              WHERE tenant_id = ? AND id = ? AND (? IS NULL OR generation = ?) RETURNING generation",
@@ -162,7 +240,7 @@ impl Store {
         .bind(&issued.token_type)
         .bind(issued.expires_at)
         .bind(at)
-        .bind(json(&issued.extra))
+        .bind(seal("extra", &json(&issued.extra)))
         .bind(seal("access_token", &issued.access_token))
         .bind(issued.refresh_token.as_deref().map(|t| seal("refresh_token", t)))
         .bind(issued.id_token.as_deref().map(|t| seal("id_token", t)))
@@ -253,7 +331,8 @@ impl Store {
             .bind(tenant_id)
             .bind(id)
             .execute(&self.pool)
-            .await?;
+            .await
+            .map_err(|e| name_taken(e, name))?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound(format!("token {id}")));
         }
@@ -295,5 +374,15 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+}
+
+/// A token name used twice within a tenant, in words.
+fn name_taken(error: sqlx::Error, name: &str) -> StoreError {
+    match error {
+        sqlx::Error::Database(e) if e.is_unique_violation() => {
+            StoreError::Exists(format!("a token named {name:?} (token names are unique within a tenant)"))
+        }
+        other => other.into(),
     }
 }

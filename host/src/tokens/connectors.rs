@@ -61,6 +61,41 @@ impl TokenService {
         Ok(connector)
     }
 
+    /// Removes a tenant's own connector; refused while providers use it.
+    pub async fn remove_connector(&self, tenant: &Tenant, name: &str) -> Result<(), TokenError> {
+        let users: Vec<String> = self
+            .store
+            .providers(&tenant.id)
+            .await?
+            .into_iter()
+            .filter(|p| p.connector == name)
+            .map(|p| p.display_name)
+            .collect();
+        if !users.is_empty() {
+            return Err(TokenError::Conflict(format!(
+                "providers use connector {name:?} ({}): remove them first (`flowauth provider remove`)",
+                users.join(", ")
+            )));
+        }
+        if !self.store.delete_connector(&tenant.id, name).await? {
+            let known = self.connector_names(tenant).await?;
+            let hint = super::suggest::did_you_mean(name, known.iter().map(String::as_str));
+            return Err(TokenError::NotFound(format!("connector {name:?} of this tenant{hint}")));
+        }
+        Ok(())
+    }
+
+    /// The names of every connector a tenant can use.
+    pub async fn connector_names(&self, tenant: &Tenant) -> Result<Vec<String>, TokenError> {
+        let mut names = Vec::new();
+        let builtins = self.runtime.components().into_iter().filter(|c| c.built_in);
+        for component in builtins.chain(self.enabled_components(&tenant.id).await?) {
+            names.extend(component.connectors.iter().map(|c| c.name.clone()));
+        }
+        names.extend(self.store.connector_definitions(&tenant.id).await?.into_iter().map(|(name, _)| name));
+        Ok(names)
+    }
+
     /// Every connector a tenant can use: the components' and its own.
     pub async fn connectors(&self, tenant: &Tenant) -> Result<Vec<(String, Connector)>, TokenError> {
         let mut all: Vec<(String, Connector)> = Vec::new();

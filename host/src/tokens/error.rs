@@ -64,6 +64,9 @@ impl TokenError {
             Self::NotUsable { .. } => "token_not_active",
             Self::RefreshHeld { code, .. } => code,
             Self::Provider(e) => e.code(),
+            Self::Store(StoreError::NotFound(_)) => "not_found",
+            Self::Store(StoreError::Exists(_)) => "exists",
+            Self::Store(StoreError::Invalid(_)) => "invalid_request",
             Self::Store(_) | Self::Internal(_) => "internal",
         }
     }

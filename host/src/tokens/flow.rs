@@ -1,12 +1,14 @@
 //! Starting tokens and finishing authorizations: StartTokenRequestAndGetAuthLink,
 //! the callback, retry, ResetClientCredentialsToken, rename, delete, validate.
 
+use crate::events::EventKind;
 use crate::pkce;
 use crate::runtime::{AuthRequest, CallError, Callback, Grant, Target, Validation};
 use crate::store::{NewToken, Outcome, PendingAuthorization, Taken, Tenant, TokenRecord, TokenStatus, new_id, now};
 
 use super::{
-    STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, issued, new_state, state_hash, token_set,
+    STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, check_token_name, issued, new_state,
+    redacted, state_hash, token_set,
 };
 
 /// How a token is obtained.
@@ -64,11 +66,25 @@ impl TokenService {
     /// set a direct grant issued, or the provider's refusal. A caller that
     /// gives up before that leaves nothing behind.
     pub async fn start(&self, tenant: &Tenant, request: StartRequest) -> Result<Started, TokenError> {
-        let provider = self
-            .store
-            .provider(&tenant.id, &request.connector, &request.provider)
-            .await?
-            .ok_or_else(|| TokenError::NotFound(format!("provider {}/{}", request.connector, request.provider)))?;
+        check_token_name(&request.name)?;
+        if self.store.token_id_by_name(&tenant.id, &request.name).await?.is_some() {
+            return Err(TokenError::Conflict(format!(
+                "a token named {:?} exists already: token names are unique within a tenant",
+                request.name
+            )));
+        }
+        let Some(provider) = self.store.provider(&tenant.id, &request.connector, &request.provider).await? else {
+            let known: Vec<String> = self
+                .store
+                .providers(&tenant.id)
+                .await?
+                .into_iter()
+                .map(|p| format!("{}/{}", p.connector, p.display_name))
+                .collect();
+            let wanted = format!("{}/{}", request.connector, request.provider);
+            let hint = super::suggest::did_you_mean(&wanted, known.iter().map(String::as_str));
+            return Err(TokenError::NotFound(format!("provider {wanted}{hint}")));
+        };
         let client = match request.use_default_keys {
             true => None,
             false => {
@@ -123,9 +139,11 @@ impl TokenService {
                 let password = request.password.iter().map(|p| ("password".to_owned(), p.clone()));
                 let secrets: Vec<_> = username.chain(password).collect();
                 let params = grant_params(&token.scopes, &token.inputs, &secrets);
-                match self.runtime.request_token(&target, grant, &params).await {
+                let call = self.runtime.request_token(&target, grant, &params).await;
+                match call.map_err(|e| redacted(e, &target, &[request.password.as_deref()])) {
                     Ok(set) => {
                         self.store.create_token(&token, Outcome::Issued(&issued(set))).await?;
+                        self.emit_new(&token, EventKind::Active, None).await;
                         return Ok(Started { id: token.id, status: TokenStatus::Active, auth_link: None, error: None });
                     }
                     Err(error) => error,
@@ -138,6 +156,7 @@ impl TokenService {
         let error = TokenError::Provider(answer);
         let (code, message) = (error.code().to_owned(), error.to_string());
         self.store.create_token(&token, Outcome::Failed(&code, &message)).await?;
+        self.emit_new(&token, EventKind::Failed, Some((&code, &message))).await;
         Ok(Started { id: token.id, status: TokenStatus::Failed, auth_link: None, error: Some((code, message)) })
     }
 
@@ -159,7 +178,7 @@ impl TokenService {
             code_challenge: pkce.as_ref().map(|(_, challenge)| challenge.clone()),
             extra: inputs.to_vec(),
         };
-        let link = self.runtime.build_auth_url(target, &request).await?;
+        let link = self.runtime.build_auth_url(target, &request).await.map_err(|e| redacted(e, target, &[]))?;
         let pending = PendingAuthorization {
             state_hash: state_hash(&state),
             tenant_id: tenant_id.to_owned(),
@@ -175,9 +194,11 @@ impl TokenService {
     /// Requests a token set anew without a redirect (reset) and stores the outcome.
     async fn request(&self, token: &TokenRecord, target: &Target) -> Result<Started, TokenError> {
         let params = grant_params(&token.scopes, &token.inputs, &[]);
-        match self.runtime.request_token(target, Grant::ClientCredentials, &params).await {
+        let call = self.runtime.request_token(target, Grant::ClientCredentials, &params).await;
+        match call.map_err(|e| redacted(e, target, &[])) {
             Ok(set) => {
                 self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
+                self.emit(token, EventKind::Active, None).await;
                 Ok(Started { id: token.id.clone(), status: TokenStatus::Active, auth_link: None, error: None })
             }
             Err(error) => self.failed(token, error).await,
@@ -189,6 +210,7 @@ impl TokenService {
         let error = TokenError::Provider(error);
         let (code, message) = (error.code().to_owned(), error.to_string());
         self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((&code, &message))).await?;
+        self.emit(token, EventKind::Failed, Some((&code, &message))).await;
         Ok(Started { id: token.id.clone(), status: TokenStatus::Failed, auth_link: None, error: Some((code, message)) })
     }
 
@@ -218,6 +240,7 @@ impl TokenService {
             let message = param("error_description").unwrap_or(code).to_owned();
             if !keeps_serving {
                 self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((code, &message))).await?;
+                self.emit(&token, EventKind::Failed, Some((code, &message))).await;
             }
             return Ok(finished(outcome, Some((code.to_owned(), message))));
         }
@@ -232,6 +255,7 @@ impl TokenService {
                 self.store
                     .set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some(("invalid_issuer", &message)))
                     .await?;
+                self.emit(&token, EventKind::Failed, Some(("invalid_issuer", &message))).await;
             }
             return Ok(finished(outcome, Some(("invalid_issuer".into(), message))));
         }
@@ -243,10 +267,13 @@ impl TokenService {
             pending: pending.pending,
             extra: token.inputs.clone(),
         };
-        match self.runtime.exchange_code(&target, &callback).await {
+        let call = self.runtime.exchange_code(&target, &callback).await;
+        let secrets = [param("code"), callback.code_verifier.as_deref()];
+        match call.map_err(|e| redacted(e, &target, &secrets)) {
             Ok(set) => {
                 self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
                 self.fresh.forget(&token.id);
+                self.emit(&token, EventKind::Active, None).await;
                 Ok(finished(TokenStatus::Active, None))
             }
             Err(error) if keeps_serving => {
@@ -325,6 +352,7 @@ impl TokenService {
 
     /// Renames a token.
     pub async fn rename(&self, tenant_id: &str, id: &str, name: &str) -> Result<(), TokenError> {
+        check_token_name(name)?;
         Ok(self.store.rename_token(tenant_id, id, name).await?)
     }
 
@@ -345,7 +373,8 @@ impl TokenService {
     pub async fn validate(&self, tenant_id: &str, id: &str) -> Result<Validation, TokenError> {
         let token = self.token(tenant_id, id).await?;
         let target = self.target_of(&token).await?;
-        Ok(self.runtime.validate(&target, &token_set(&token)).await?)
+        let call = self.runtime.validate(&target, &token_set(&token)).await;
+        Ok(call.map_err(|e| redacted(e, &target, &[token.access_token.as_deref(), token.refresh_token.as_deref()]))?)
     }
 
     /// Revokes if the connector can; a provider that cannot is no reason
@@ -354,7 +383,9 @@ impl TokenService {
         if token.access_token.is_none() && token.refresh_token.is_none() {
             return;
         }
-        if let Err(error) = self.runtime.revoke(target, &token_set(token)).await {
+        let call = self.runtime.revoke(target, &token_set(token)).await;
+        let secrets = [token.access_token.as_deref(), token.refresh_token.as_deref()];
+        if let Err(error) = call.map_err(|e| redacted(e, target, &secrets)) {
             tracing::info!(token = %token.id, %error, "token not revoked at the provider");
         }
     }

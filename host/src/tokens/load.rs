@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::store::{EntryError, LoadMode, LoadReport, ProviderInput, Tenant};
 
+use super::suggest::did_you_mean;
 use super::{TokenError, TokenService};
 
 /// The largest load file accepted. ThingWorx load files are a few KiB;
@@ -42,7 +43,7 @@ impl TokenService {
         text: &str,
         mode: LoadMode,
     ) -> Result<LoadReport, LoadError> {
-        let entries = self.check_load_file(tenant, text).await.map_err(LoadError::Invalid)?;
+        let entries = self.check_load_file(tenant, text, mode).await.map_err(LoadError::Invalid)?;
         match self.store.load_providers(&tenant.id, &entries, mode).await {
             Ok(Ok(report)) => Ok(report),
             Ok(Err(conflicts)) => Err(LoadError::Conflict(conflicts)),
@@ -52,9 +53,14 @@ impl TokenService {
 
     /// Every problem of the file, each with its JSON path (the first
     /// [`MAX_ERRORS_LISTED`], then a count of the rest).
-    async fn check_load_file(&self, tenant: &Tenant, text: &str) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
+    async fn check_load_file(
+        &self,
+        tenant: &Tenant,
+        text: &str,
+        mode: LoadMode,
+    ) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
         let connectors = parse_within_limits(text).map_err(|e| vec![e])?;
-        self.check_entries(tenant, &connectors).await.map_err(|mut errors| {
+        self.check_entries(tenant, &connectors, mode).await.map_err(|mut errors| {
             let unlisted = errors.len().saturating_sub(MAX_ERRORS_LISTED);
             if unlisted > 0 {
                 errors.truncate(MAX_ERRORS_LISTED);
@@ -69,6 +75,7 @@ impl TokenService {
         &self,
         tenant: &Tenant,
         connectors: &Map<String, Value>,
+        mode: LoadMode,
     ) -> Result<Vec<ProviderInput>, Vec<EntryError>> {
         let error = |path: String, message: String| EntryError { path, message };
         let mut entries = Vec::new();
@@ -76,10 +83,8 @@ impl TokenService {
         for (connector_name, providers) in connectors {
             let path = format!("$.{connector_name}");
             let Ok(resolved) = self.resolve(&tenant.id, connector_name).await else {
-                errors.push(error(
-                    path,
-                    format!("unknown connector {connector_name:?}: `flowauth connectors` lists them"),
-                ));
+                let known = self.connector_names(tenant).await.unwrap_or_default();
+                errors.push(error(path, unknown_connector(connector_name, &known)));
                 continue;
             };
             let Value::Object(providers) = providers else {
@@ -92,15 +97,28 @@ impl TokenService {
                     errors.push(error(path, "must be an object of settings".into()));
                     continue;
                 };
+                let declared: Vec<&str> =
+                    resolved.connector.settings.iter().map(|s| s.key.as_str()).chain(HOST_SETTINGS).collect();
                 let mut values = Vec::new();
                 for (key, value) in settings {
+                    let path = format!("{path}.{key}");
+                    if !declared.iter().any(|d| d.eq_ignore_ascii_case(key)) {
+                        errors.push(error(path, unknown_setting(key, connector_name, &declared)));
+                        continue;
+                    }
                     match value {
-                        Value::String(text) => values.push((key.clone(), text.clone())),
-                        other => errors
-                            .push(error(format!("{path}.{key}"), format!("must be a string, found {}", kind(other)))),
+                        Value::String(text) => match check_url(key, text) {
+                            Ok(()) => values.push((key.clone(), text.clone())),
+                            Err(message) => errors.push(error(path, message)),
+                        },
+                        other => errors.push(error(path, format!("must be a string, found {}", kind(other)))),
                     }
                 }
-                for required in resolved.connector.settings.iter().filter(|s| s.required && s.default.is_none()) {
+                // An update keeps the stored values of the keys it does not give.
+                let updating = mode == LoadMode::Update
+                    && matches!(self.store.provider(&tenant.id, connector_name, display_name).await, Ok(Some(_)));
+                let required = resolved.connector.settings.iter().filter(|s| s.required && s.default.is_none());
+                for required in required.filter(|_| !updating) {
                     if !values.iter().any(|(k, v)| k.eq_ignore_ascii_case(&required.key) && !v.is_empty()) {
                         errors.push(error(
                             format!("{path}.{}", required.key),
@@ -117,6 +135,52 @@ impl TokenService {
         }
         if errors.is_empty() { Ok(entries) } else { Err(errors) }
     }
+}
+
+/// Settings the host itself reads, whatever the connector: `ISSUER` (RFC
+/// 9207 check of the callback) and `ALLOW_PASSWORD_GRANT`.
+const HOST_SETTINGS: [&str; 2] = ["ISSUER", "ALLOW_PASSWORD_GRANT"];
+
+fn unknown_connector(name: &str, known: &[String]) -> String {
+    let hint = did_you_mean(name, known.iter().map(String::as_str));
+    format!(
+        "unknown connector {name:?}{hint}: `flowauth connectors` lists them; for a connector of your own, \
+         `flowauth new oauth <name-with-hyphens>` then `flowauth connector add`"
+    )
+}
+
+fn unknown_setting(key: &str, connector: &str, declared: &[&str]) -> String {
+    let hint = did_you_mean(key, declared.iter().copied());
+    format!("{connector} has no setting {key:?}{hint}; its settings: {}", declared.join(", "))
+}
+
+/// A URL setting (`..._URL`) must be an absolute http(s) URL without a
+/// fragment or credentials, or a path (`/token`) under `BASE_URL`.
+fn check_url(key: &str, value: &str) -> Result<(), String> {
+    let is_url_setting = key.len() > 4 && key[key.len() - 4..].eq_ignore_ascii_case("_URL");
+    // ThingWorx's `NEED_RESOURCE_URL` is a flag, not a URL.
+    let is_flag = value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false");
+    if !is_url_setting || value.is_empty() || is_flag {
+        return Ok(());
+    }
+    if value.starts_with('/') && !value.starts_with("//") {
+        return match value.contains('#') {
+            true => Err("a path may not carry a #fragment".into()),
+            false => Ok(()),
+        };
+    }
+    let url = url::Url::parse(value)
+        .map_err(|_| "must be an absolute http(s) URL, or a path starting with / under BASE_URL".to_owned())?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("must be an http(s) URL, not {}:", url.scheme()));
+    }
+    if url.fragment().is_some() {
+        return Err("may not carry a #fragment: the provider's parameters would land after it".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("may not carry credentials (user:password@): put them in CLIENT_ID and CLIENT_SECRET".into());
+    }
+    Ok(())
 }
 
 /// The file's connectors, once it is known to be within the limits: its

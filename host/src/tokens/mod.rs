@@ -11,6 +11,7 @@ mod flow;
 mod fresh;
 mod load;
 mod refresh;
+mod suggest;
 
 use std::sync::Arc;
 
@@ -25,8 +26,9 @@ pub use flow::{Finished, Flow};
 pub use fresh::FRESH_CACHE_TTL;
 pub use load::{LoadError, MAX_LOAD_FILE_BYTES};
 
-use crate::runtime::{Client, Runtime, SigningKey, Target, TokenSet};
-use crate::store::{Issued, Provider, Store, TokenRecord, TokenStatus, now};
+use crate::events::{Event, EventKind, Events};
+use crate::runtime::{CallError, Client, Runtime, SigningKey, Target, TokenSet};
+use crate::store::{Issued, NewToken, Provider, Store, TokenRecord, TokenStatus, now};
 
 /// How long a user has to authorize.
 pub const STATE_LIFETIME_SECONDS: i64 = 600;
@@ -47,6 +49,8 @@ pub struct TokenService {
     /// Access tokens handed out recently, so the hot path can skip the
     /// database (see [`FRESH_CACHE_TTL`]).
     fresh: Arc<fresh::FreshCache>,
+    /// Webhook events on token changes, when a deployment wants them.
+    events: Option<Events>,
 }
 
 /// StartTokenRequestAndGetAuthLink.
@@ -114,6 +118,7 @@ impl TokenService {
             signing_key: None,
             flights: Arc::default(),
             fresh: Arc::default(),
+            events: None,
         }
     }
 
@@ -123,9 +128,54 @@ impl TokenService {
         self
     }
 
+    /// Queues webhook events on token changes (docs/WEBHOOKS.md).
+    pub fn with_events(mut self, events: Events) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    /// Tells the tenant's webhook what happened to a token.
+    async fn emit(&self, token: &TokenRecord, kind: EventKind, error: Option<(&str, &str)>) {
+        self.emit_about(&token.tenant_id, &token.provider_id, &token.id, &token.name, kind, error).await;
+    }
+
+    /// [`emit`](Self::emit) for a token just created.
+    async fn emit_new(&self, token: &NewToken, kind: EventKind, error: Option<(&str, &str)>) {
+        self.emit_about(&token.tenant_id, &token.provider_id, &token.id, &token.name, kind, error).await;
+    }
+
+    async fn emit_about(
+        &self,
+        tenant_id: &str,
+        provider_id: &str,
+        id: &str,
+        name: &str,
+        kind: EventKind,
+        error: Option<(&str, &str)>,
+    ) {
+        let Some(events) = &self.events else { return };
+        let Ok(provider) = self.store.provider_by_id(tenant_id, provider_id).await else { return };
+        let mut event = Event::new(kind, id, name, &provider);
+        if let Some((code, message)) = error {
+            event = event.with_error(code, message);
+        }
+        events.emit(tenant_id, event).await;
+    }
+
     /// The store underneath.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The id of a token named by its id or by its name.
+    pub async fn token_id(&self, tenant_id: &str, reference: &str) -> Result<String, TokenError> {
+        if looks_like_id(reference) {
+            return Ok(reference.to_owned());
+        }
+        self.store
+            .token_id_by_name(tenant_id, reference)
+            .await?
+            .ok_or_else(|| TokenError::NotFound(format!("token {reference:?}")))
     }
 
     async fn token(&self, tenant_id: &str, id: &str) -> Result<TokenRecord, TokenError> {
@@ -158,6 +208,34 @@ impl TokenService {
         let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
         self.target(&provider, token.client.as_deref()).await
     }
+}
+
+/// A call's error without the call's secrets: the client's and `also`
+/// (a refresh token, a code, a password, ...).
+fn redacted(error: CallError, target: &Target, also: &[Option<&str>]) -> CallError {
+    let mut secrets = target.secrets();
+    secrets.extend(also.iter().flatten());
+    error.without(&secrets)
+}
+
+/// Token ids are 128 random bits in hex; names may not look like one.
+fn looks_like_id(text: &str) -> bool {
+    text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Whether `name` can name a token: what people call it in flows and
+/// commands, and what stands for its id there.
+fn check_token_name(name: &str) -> Result<(), TokenError> {
+    if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+        return Err(TokenError::Invalid(format!(
+            "token name {:?}: give 1 to 200 printable characters",
+            name.chars().take(80).collect::<String>()
+        )));
+    }
+    if looks_like_id(name) {
+        return Err(TokenError::Invalid(format!("token name {name:?} looks like a token id: choose another")));
+    }
+    Ok(())
 }
 
 /// A fresh `state`: 256 random bits, base64url.

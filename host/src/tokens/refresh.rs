@@ -12,10 +12,11 @@
 
 use std::time::{Duration, Instant};
 
+use crate::events::EventKind;
 use crate::runtime::{CallError, Grant};
 use crate::store::{RefreshFailure, TokenRecord, TokenStatus, now};
 
-use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued};
+use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued, redacted};
 
 /// How often a caller waiting on another process's lease re-reads.
 const LEASE_POLL: Duration = Duration::from_millis(25);
@@ -96,17 +97,14 @@ impl TokenService {
             .unwrap_or_else(|| Err(TokenError::Internal("the refresh task stopped unexpectedly".into())))
     }
 
-    /// The detached refresh: under the token's lease, unless the re-read
-    /// shows another process did it already.
+    /// The detached refresh: under the token's lease, unless the read
+    /// made once it is held shows another process did it already. While
+    /// another process holds the lease, its outcome is awaited in the store.
     async fn fly(&self, tenant_id: &str, id: &str, want: Want) -> Result<Handout, TokenError> {
         let call_timeout = self.runtime.call_timeout();
         let lease_ttl = 2 * call_timeout.as_secs() as i64;
         let waiting = Instant::now();
         loop {
-            let token = self.token(tenant_id, id).await?;
-            if let Some(outcome) = settled(&token, want) {
-                return outcome;
-            }
             if let Some(lease) = self.store.try_lease(id, lease_ttl).await? {
                 let token = self.token(tenant_id, id).await?;
                 let outcome = match settled(&token, want) {
@@ -114,6 +112,9 @@ impl TokenService {
                     None => self.renew(&token).await,
                 };
                 lease.release().await;
+                return outcome;
+            }
+            if let Some(outcome) = settled(&self.token(tenant_id, id).await?, want) {
                 return outcome;
             }
             if waiting.elapsed() > call_timeout {
@@ -135,17 +136,20 @@ impl TokenService {
         let target = self.target_of(token).await?;
         let result = match (&token.refresh_token, token.flow.as_str()) {
             (Some(refresh_token), _) => {
-                self.runtime.refresh(&target, refresh_token, &token.scopes, &token.inputs).await
+                let call = self.runtime.refresh(&target, refresh_token, &token.scopes, &token.inputs).await;
+                call.map_err(|e| redacted(e, &target, &[Some(refresh_token)]))
             }
             (None, flow) if flow == Flow::ClientCredentials.as_str() => {
                 let params = super::flow::grant_params(&token.scopes, &token.inputs, &[]);
-                self.runtime.request_token(&target, Grant::ClientCredentials, &params).await
+                let call = self.runtime.request_token(&target, Grant::ClientCredentials, &params).await;
+                call.map_err(|e| redacted(e, &target, &[]))
             }
             (None, _) => {
                 let message = "the access token expired and the provider gave no refresh token: authorize again";
-                self.store
-                    .mark_needs_reauth(&token.tenant_id, &token.id, token.generation, ("invalid_grant", message))
-                    .await?;
+                let error = ("invalid_grant", message);
+                if self.store.mark_needs_reauth(&token.tenant_id, &token.id, token.generation, error).await? {
+                    self.emit(token, EventKind::NeedsReauth, Some(error)).await;
+                }
                 return Err(TokenError::NotUsable { status: TokenStatus::NeedsReauth, message: message.into() });
             }
         };
@@ -155,14 +159,19 @@ impl TokenService {
         let (tenant_id, id) = (&token.tenant_id, &token.id);
         match result {
             Ok(set) => {
-                if self.store.store_issued(tenant_id, id, &issued(set), Some(token.generation)).await?.is_none() {
-                    tracing::info!(token = %id, "a newer token set was stored during the refresh; it is kept");
+                let set = issued(set);
+                match self.store.store_issued(tenant_id, id, &set, Some(token.generation)).await? {
+                    Some(generation) => Ok(hand_out(&token.with_issued(set, generation))),
+                    None => {
+                        tracing::info!(token = %id, "a newer token set was stored during the refresh; it is kept");
+                        self.current(tenant_id, id).await
+                    }
                 }
-                self.current(tenant_id, id).await
             }
             Err(error) if error.oauth_code() == Some("invalid_grant") => {
                 let message = error.to_string();
                 if self.store.mark_needs_reauth(tenant_id, id, token.generation, ("invalid_grant", &message)).await? {
+                    self.emit(token, EventKind::NeedsReauth, Some(("invalid_grant", &message))).await;
                     return Err(TokenError::Provider(error));
                 }
                 // A newer token set arrived meanwhile (a new authorization).
@@ -176,6 +185,10 @@ impl TokenService {
                     message: error.to_string(),
                 };
                 self.store.record_refresh_failure(tenant_id, id, &failure).await?;
+                // Once per generation: an outage is one event, not a flood.
+                if token.refresh_failure.as_ref().is_none_or(|f| f.generation != token.generation) {
+                    self.emit(token, EventKind::RefreshFailed, Some((&failure.code, &failure.message))).await;
+                }
                 Err(TokenError::Provider(error))
             }
             Err(error) => Err(TokenError::Provider(error)),

@@ -1,0 +1,104 @@
+//! What every command shares: where the store is, how to reach it, and
+//! the component runtime. Commands that only read refuse to create a store.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use flowauth::events::{DeliveryConfig, Events};
+use flowauth::runtime::{Runtime, RuntimeConfig};
+use flowauth::store::{DATABASE_FILE, Store, StoreConfig, Tenant};
+use flowauth::tokens::TokenService;
+
+/// The redirect URI auth links carry when neither `--public-url` nor a
+/// running server said otherwise: that of `flowauth serve`'s default address.
+const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// The global options, resolved.
+pub struct Context {
+    /// The data directory (SQLite file, key file, compiled components).
+    pub data_dir: PathBuf,
+    /// A database URL instead of the SQLite file in the data directory.
+    pub database_url: Option<String>,
+    /// Components may reach private addresses (development and tests).
+    pub allow_private_network: bool,
+}
+
+impl Context {
+    fn store_config(&self) -> StoreConfig {
+        StoreConfig { database_url: self.database_url.clone(), ..StoreConfig::in_dir(&self.data_dir) }
+    }
+
+    /// The store, created on first use (commands that write).
+    pub async fn store(&self) -> anyhow::Result<Store> {
+        Store::open(&self.store_config())
+            .await
+            .with_context(|| format!("opening the store in {}", self.data_dir.display()))
+    }
+
+    /// The store, which must exist already (commands that only read): a
+    /// command run in the wrong directory says so and creates nothing.
+    pub async fn existing_store(&self) -> anyhow::Result<Store> {
+        if self.database_url.is_none() && !self.data_dir.join(DATABASE_FILE).exists() {
+            bail!(
+                "no flowauth store in {}: pass --data-dir (or set FLOWAUTH_DATA_DIR) to the directory `flowauth serve` uses",
+                absolute(&self.data_dir).display()
+            );
+        }
+        self.store().await
+    }
+
+    /// The component runtime, its compiled code cached in the data
+    /// directory when that exists.
+    pub async fn runtime(&self) -> anyhow::Result<Runtime> {
+        Runtime::new(self.runtime_config()).await.context("starting the component runtime")
+    }
+
+    /// The runtime's settings from the global options.
+    pub fn runtime_config(&self) -> RuntimeConfig {
+        let cache_dir = self.data_dir.exists().then(|| self.data_dir.join("compiled"));
+        let mut config = RuntimeConfig { cache_dir, ..RuntimeConfig::default() };
+        config.outbound.allow_private_network = self.allow_private_network;
+        config
+    }
+
+    /// Webhook events over `store`: what commands emit is queued there and
+    /// sent by a running server.
+    pub fn events(&self, store: &Store) -> Events {
+        Events::new(
+            store.clone(),
+            DeliveryConfig { allow_private_network: self.allow_private_network, ..DeliveryConfig::default() },
+        )
+    }
+
+    /// The token service over `store`, with the installed components
+    /// loaded. Auth links carry `public_url`'s redirect URI, else the one
+    /// the server recorded, else the default server's.
+    pub async fn service(&self, store: &Store, public_url: Option<&str>) -> anyhow::Result<TokenService> {
+        let recorded = match public_url {
+            Some(_) => None,
+            None => store.server_setting(PUBLIC_URL_SETTING).await?,
+        };
+        let public_url = public_url.or(recorded.as_deref()).unwrap_or(DEFAULT_PUBLIC_URL);
+        let service = TokenService::new(store.clone(), self.runtime().await?, redirect_uri(public_url))
+            .with_events(self.events(store));
+        service.load_components().await?;
+        Ok(service)
+    }
+}
+
+/// Where `flowauth serve` records its public URL for the other commands.
+pub const PUBLIC_URL_SETTING: &str = "public_url";
+
+/// The callback URL of a server reached at `public_url`.
+pub fn redirect_uri(public_url: &str) -> String {
+    format!("{}/oauth/return", public_url.trim_end_matches('/'))
+}
+
+/// The tenant of this name, or an error that says how to create it.
+pub async fn tenant(store: &Store, name: &str) -> anyhow::Result<Tenant> {
+    store.tenant(name).await?.with_context(|| format!("no tenant {name:?}: create it with `flowauth tenant create`"))
+}
+
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
+}

@@ -1,0 +1,70 @@
+//! `flowauth provider ...`: a tenant's OAuth clients, as load files made them.
+
+use clap::Subcommand;
+use serde_json::json;
+
+use super::context::{self, Context};
+use super::output::line;
+
+/// `flowauth provider ...`
+#[derive(Subcommand)]
+pub enum ProviderCommand {
+    /// Lists a tenant's providers: which settings are set (never their
+    /// values) and how many tokens use each.
+    List {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+    },
+    /// Removes a provider; refused while tokens use it unless `--force`,
+    /// which deletes those tokens too.
+    Remove {
+        /// The tenant.
+        #[arg(long)]
+        tenant: String,
+        /// The connector, e.g. `salesforce`.
+        connector: String,
+        /// The provider's display name.
+        display_name: String,
+        /// Delete the tokens that use it as well.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
+pub async fn run(ctx: &Context, command: ProviderCommand, json: bool) -> anyhow::Result<()> {
+    match command {
+        ProviderCommand::List { tenant } => {
+            let store = ctx.existing_store().await?;
+            let tenant = context::tenant(&store, &tenant).await?;
+            for p in store.providers(&tenant.id).await? {
+                match json {
+                    true => line(json!({"connector": p.connector, "display_name": p.display_name,
+                                        "settings": p.setting_keys, "tokens": p.tokens})),
+                    false => line(format!(
+                        "{:<14} {:<20} {} token(s)  {}",
+                        p.connector,
+                        p.display_name,
+                        p.tokens,
+                        p.setting_keys.join(" ")
+                    )),
+                }
+            }
+        }
+        ProviderCommand::Remove { tenant, connector, display_name, force } => {
+            let store = ctx.existing_store().await?;
+            let tenant = context::tenant(&store, &tenant).await?;
+            if let Err(tokens) = store.delete_provider(&tenant.id, &connector, &display_name, force).await? {
+                anyhow::bail!(
+                    "tokens use provider {connector}/{display_name} ({}): delete them first or pass --force",
+                    tokens.join(", ")
+                );
+            }
+            match json {
+                true => line(json!({"removed": format!("{connector}/{display_name}")})),
+                false => line(format!("removed {connector}/{display_name}")),
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,58 @@
+//! Tenants: one customer of a shared flowauth each, named in every route.
+
+use sqlx::Row;
+
+use super::{Store, StoreError, Tenant, new_id, now};
+
+/// The longest tenant name.
+const MAX_TENANT_NAME: usize = 63;
+
+/// Whether `name` can name a tenant: 1 to 63 letters, digits, `.`, `_` and
+/// `-`, starting with a letter or a digit. Names are unique whatever
+/// their case (`acme` and `ACME` are one tenant).
+pub fn check_tenant_name(name: &str) -> Result<(), String> {
+    let mut chars = name.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+    if first_ok && rest_ok && name.len() <= MAX_TENANT_NAME {
+        return Ok(());
+    }
+    Err(format!(
+        "tenant name {:?} is not valid: use 1 to {MAX_TENANT_NAME} letters, digits, '.', '_' and '-', starting with a letter or digit",
+        name.chars().take(80).collect::<String>()
+    ))
+}
+
+impl Store {
+    /// Creates a tenant.
+    pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
+        check_tenant_name(name).map_err(StoreError::Invalid)?;
+        let id = new_id();
+        let inserted =
+            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(&id)
+                .bind(name)
+                .bind(now())
+                .execute(&self.pool)
+                .await?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::Exists(format!("tenant {name:?} (names are unique whatever their case)")));
+        }
+        Ok(Tenant { id, name: name.to_owned() })
+    }
+
+    /// The tenant of this name, whatever its case.
+    pub async fn tenant(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
+        let row = sqlx::query("SELECT id, name FROM tenants WHERE lower(name) = lower(?)")
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| Tenant { id: r.get("id"), name: r.get("name") }))
+    }
+
+    /// Every tenant, by name.
+    pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows = sqlx::query("SELECT id, name FROM tenants ORDER BY lower(name)").fetch_all(&self.pool).await?;
+        Ok(rows.iter().map(|r| Tenant { id: r.get("id"), name: r.get("name") }).collect())
+    }
+}

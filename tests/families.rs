@@ -1,0 +1,484 @@
+//! The built-in connector families driven through the host against mock
+//! providers on 127.0.0.1 that behave like the real ones: each family's
+//! quirk, and every connector of the seed table authorizing, exchanging a
+//! code and refreshing.
+
+use flowauth::runtime::{AuthRequest, CallError, Callback, Client, OauthError, Runtime, Target, TokenSet};
+use flowauth_tests::providers::{CONSUMER_KEY, CONSUMER_SECRET, Provider, Style};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, test_runtime};
+
+/// A compiled-code cache shared by these tests, so each starts its runtime
+/// without compiling every built-in component again.
+fn cache() -> Option<std::path::PathBuf> {
+    Some(std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("families-compiled"))
+}
+
+const REDIRECT: &str = "https://flow.example.com/Thingworx/Oauths/oauth/return";
+
+type Pairs = Vec<(String, String)>;
+
+fn owned(pairs: &[(&str, &str)]) -> Pairs {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
+fn get<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+}
+
+/// The provider's client plus `settings`, for a built-in connector.
+fn target(runtime: &Runtime, connector: &str, settings: &[(&str, &str)]) -> Target {
+    let component = runtime.component_for(connector).unwrap_or_else(|| panic!("{connector} is built in"));
+    let mut all = owned(&[("CLIENT_ID", CLIENT_ID), ("CLIENT_SECRET", CLIENT_SECRET)]);
+    all.extend(owned(settings));
+    Target::new(component, Client { connector: connector.into(), settings: all, definition: None }).unwrap()
+}
+
+fn auth_request(scopes: &[&str], extra: &[(&str, &str)]) -> AuthRequest {
+    AuthRequest {
+        redirect_uri: REDIRECT.into(),
+        state: "state-1".into(),
+        scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        code_challenge: Some("E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".into()),
+        extra: owned(extra),
+    }
+}
+
+fn callback(code: &str, extra: &[(&str, &str)]) -> Callback {
+    Callback {
+        redirect_uri: REDIRECT.into(),
+        query: owned(&[("code", code), ("state", "state-1")]),
+        code_verifier: Some("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".into()),
+        pending: None,
+        extra: owned(extra),
+    }
+}
+
+/// (path, query) of a URL.
+fn split(url: &str) -> (String, Pairs) {
+    let parsed = url::Url::parse(url).unwrap();
+    (parsed.path().to_owned(), parsed.query_pairs().into_owned().collect())
+}
+
+fn rejected(error: &CallError) -> Option<&str> {
+    match error {
+        CallError::OAuth(OauthError::Rejected(e)) => Some(e.code.as_str()),
+        _ => None,
+    }
+}
+
+fn config_message(error: &CallError) -> String {
+    match error {
+        CallError::OAuth(OauthError::Config(message)) => message.clone(),
+        other => panic!("expected a config error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn google_asks_for_offline_access_with_consent_and_revokes() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let gmail = target(&runtime, "google_gmail", &[("BASE_URL", &idp.base_url())]);
+    let link = runtime.build_auth_url(&gmail, &auth_request(&[], &[])).await.unwrap();
+    let (path, query) = split(&link.url);
+    assert_eq!(path, "/o/oauth2/v2/auth");
+    assert_eq!(get(&query, "access_type"), Some("offline"));
+    assert_eq!(get(&query, "prompt"), Some("consent"));
+    assert_eq!(get(&query, "scope"), Some("https://mail.google.com/"));
+    let sheets = target(&runtime, "google_sheet", &[]);
+    let picked = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive.file"];
+    let link = runtime.build_auth_url(&sheets, &auth_request(&picked, &[])).await.unwrap();
+    assert!(link.url.starts_with("https://accounts.google.com/o/oauth2/v2/auth?"), "{}", link.url);
+    assert_eq!(get(&split(&link.url).1, "scope"), Some(picked.join(" ").as_str()), "scopes are space-separated");
+
+    let tokens = runtime.exchange_code(&gmail, &callback("good-code", &[])).await.unwrap();
+    assert_eq!(idp.last("/token").path, "/token", "the token path is kept under BASE_URL");
+    assert_eq!(tokens.refresh_token.as_deref(), Some("rt-1"));
+    runtime.revoke(&gmail, &tokens).await.unwrap();
+    assert_eq!(idp.last("/revoke").field("token"), Some("rt-1"), "revoking the refresh token ends the grant");
+}
+
+#[tokio::test]
+async fn microsoft_puts_the_tenant_in_the_path_and_asks_for_offline_access() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let excel = target(&runtime, "excel", &[("BASE_URL", &idp.base_url())]);
+    let link = runtime.build_auth_url(&excel, &auth_request(&[], &[])).await.unwrap();
+    let (path, query) = split(&link.url);
+    assert_eq!(path, "/common/oauth2/v2.0/authorize", "the tenant defaults to common");
+    assert!(get(&query, "scope").unwrap().split(' ').any(|s| s == "offline_access"), "{}", link.url);
+
+    let contoso = [("tenant", "contoso.onmicrosoft.com")];
+    let link = runtime.build_auth_url(&excel, &auth_request(&[], &contoso)).await.unwrap();
+    assert_eq!(split(&link.url).0, "/contoso.onmicrosoft.com/oauth2/v2.0/authorize");
+    assert_eq!(get(&split(&link.url).1, "tenant"), None, "a per-token input is not an authorization parameter");
+    runtime.exchange_code(&excel, &callback("good-code", &contoso)).await.unwrap();
+    let tokens = runtime.refresh(&excel, "rt-1", &[], &owned(&contoso)).await.unwrap();
+    assert_eq!(tokens.access_token, "at-1");
+    assert_eq!(idp.last("/token").path, "/contoso.onmicrosoft.com/oauth2/v2.0/token");
+}
+
+#[tokio::test]
+async fn dynamics365_uses_the_v1_endpoints_with_a_resource() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let crm = "https://acme.crm4.dynamics.com";
+    let dynamics = target(&runtime, "dynamics365", &[("BASE_URL", &idp.base_url())]);
+    let error = runtime.build_auth_url(&dynamics, &auth_request(&[], &[])).await.unwrap_err();
+    assert!(config_message(&error).contains("RESOURCE_URL"), "{error:?}");
+
+    let link = runtime.build_auth_url(&dynamics, &auth_request(&[], &[("resource", crm)])).await.unwrap();
+    let (path, query) = split(&link.url);
+    assert_eq!((path.as_str(), get(&query, "resource")), ("/common/oauth2/authorize", Some(crm)));
+    let configured = target(&runtime, "dynamics365", &[("BASE_URL", &idp.base_url()), ("RESOURCE_URL", crm)]);
+    runtime.exchange_code(&configured, &callback("good-code", &[])).await.unwrap();
+    let seen = idp.last("/token");
+    assert_eq!((seen.path.as_str(), seen.field("resource")), ("/common/oauth2/token", Some(crm)));
+}
+
+#[tokio::test]
+async fn salesforce_keeps_instance_url_and_logs_in_at_the_login_host() {
+    let idp = Provider::start(Style::Salesforce).await;
+    let runtime = test_runtime(cache()).await;
+    let plain = target(&runtime, "salesforce", &[]);
+    let link = runtime.build_auth_url(&plain, &auth_request(&[], &[])).await.unwrap();
+    assert!(link.url.starts_with("https://login.salesforce.com/services/oauth2/authorize?"), "{}", link.url);
+    let sandbox = [("login_host", "test.salesforce.com")];
+    let link = runtime.build_auth_url(&plain, &auth_request(&[], &sandbox)).await.unwrap();
+    assert!(link.url.starts_with("https://test.salesforce.com/services/oauth2/authorize?"), "{}", link.url);
+
+    let servicemax = target(&runtime, "servicemax", &[("BASE_URL", &idp.base_url())]);
+    let tokens = runtime.exchange_code(&servicemax, &callback("good-code", &[])).await.unwrap();
+    assert_eq!(idp.last("/token").path, "/services/oauth2/token");
+    assert_eq!(get(&tokens.extra, "instance_url"), Some("https://acme.my.salesforce.com"));
+    assert_eq!(tokens.expires_in, None, "Salesforce says nothing about expiry");
+    let renewed = runtime.refresh(&servicemax, "rt-1", &[], &[]).await.unwrap();
+    assert_eq!((renewed.refresh_token, get(&renewed.extra, "instance_url").is_some()), (None, true));
+}
+
+#[tokio::test]
+async fn pingfederate_windchill_validates_by_introspection_and_rolls_refresh_tokens() {
+    let idp = Provider::start(Style::Rotating).await;
+    let runtime = test_runtime(cache()).await;
+    let base = format!("{}/as", idp.base_url());
+    let settings = [
+        ("base_url", base.as_str()),
+        ("SCOPE", "WINDCHILL_READ, WINDCHILL"),
+        ("PF_IDP_ADAPTER_ID", "HTMLFormAdapter"),
+        ("RESOURCE_URL", "https://windchill.example.com/Windchill"),
+    ];
+    let windchill = target(&runtime, "windchill", &settings);
+    let link = runtime.build_auth_url(&windchill, &auth_request(&[], &[])).await.unwrap();
+    let (path, query) = split(&link.url);
+    assert_eq!(path, "/as/authorization.oauth2", "the seed's lower-case base_url is BASE_URL");
+    assert_eq!(get(&query, "scope"), Some("WINDCHILL_READ WINDCHILL"));
+    assert_eq!(get(&query, "pfidpadapterid"), Some("HTMLFormAdapter"));
+
+    let tokens = runtime.exchange_code(&windchill, &callback("good-code", &[])).await.unwrap();
+    assert_eq!(idp.last("token.oauth2").path, "/as/token.oauth2");
+    assert_eq!(get(&tokens.extra, "resource_url"), Some("https://windchill.example.com/Windchill"));
+    let check = runtime.validate(&windchill, &tokens).await.unwrap();
+    assert!(check.active && check.subject.as_deref() == Some("ann"), "{check:?}");
+    assert_eq!(idp.last("introspect.oauth2").path, "/as/introspect.oauth2");
+    let forged = TokenSet { access_token: "forged".into(), ..tokens.clone() };
+    assert!(!runtime.validate(&windchill, &forged).await.unwrap().active);
+
+    let thingworx = target(&runtime, "thingworx", &[("BASE_URL", &base)]);
+    let error = runtime.build_auth_url(&thingworx, &auth_request(&[], &[])).await.unwrap_err();
+    assert!(config_message(&error).contains("RESOURCE_URL"), "{error:?}");
+    let server = [("resource", "https://twx.example.com/Thingworx")];
+    let link = runtime.build_auth_url(&thingworx, &auth_request(&[], &server)).await.unwrap();
+    assert_eq!(get(&split(&link.url).1, "scope"), Some("THINGWORX"));
+
+    let rolled = runtime.refresh(&windchill, "rt-1", &[], &[]).await.unwrap();
+    assert_eq!(rolled.refresh_token.as_deref(), Some("rt-2"), "the rolling policy replaces the refresh token");
+    let reused = runtime.refresh(&windchill, "rt-1", &[], &[]).await.unwrap_err();
+    assert_eq!(rejected(&reused), Some("invalid_grant"));
+}
+
+#[tokio::test]
+async fn jira_asks_for_the_api_audience_and_keeps_the_cloud_id() {
+    let idp = Provider::start(Style::Rotating).await;
+    let runtime = test_runtime(cache()).await;
+    let jira = target(&runtime, "jira", &[("BASE_URL", &idp.base_url())]);
+    let link = runtime.build_auth_url(&jira, &auth_request(&[], &[])).await.unwrap();
+    let query = split(&link.url).1;
+    assert_eq!((get(&query, "audience"), get(&query, "prompt")), (Some("api.atlassian.com"), Some("consent")));
+    assert!(get(&query, "scope").unwrap().contains("offline_access"));
+
+    let tokens = runtime.exchange_code(&jira, &callback("good-code", &[])).await.unwrap();
+    assert_eq!(idp.last("accessible-resources").headers.get("authorization").unwrap(), "Bearer at-1");
+    assert_eq!(get(&tokens.extra, "cloud_id"), Some("cloud-1234"));
+    assert_eq!(get(&tokens.extra, "cloud_url"), Some("https://acme.atlassian.net"));
+    let rotated = runtime.refresh(&jira, "rt-1", &[], &[]).await.unwrap();
+    assert_eq!(rotated.refresh_token.as_deref(), Some("rt-2"));
+}
+
+#[tokio::test]
+async fn sap_authenticates_with_basic_and_keeps_its_urls() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let base = format!("{}/sap/bc/sec/oauth2", idp.base_url());
+    let settings = [
+        ("BASE_URL", base.as_str()),
+        ("SCOPE", "ZAPI_SALES_ORDER_SRV_0001"),
+        ("CONNECTION_URL", "https://sap.example.com:44300/"),
+    ];
+    let sap = target(&runtime, "sap_odata", &settings);
+    let link = runtime.build_auth_url(&sap, &auth_request(&[], &[])).await.unwrap();
+    assert_eq!(split(&link.url).0, "/sap/bc/sec/oauth2/authorize");
+    let tokens = runtime.exchange_code(&sap, &callback("good-code", &[])).await.unwrap();
+    let seen = idp.last("/token");
+    assert!(seen.headers.get("authorization").is_some_and(|a| a.starts_with("Basic ")), "{seen:?}");
+    assert_eq!((seen.field("client_id"), seen.field("client_secret")), (None, None));
+    assert_eq!(get(&tokens.extra, "connection_url"), Some("https://sap.example.com:44300/"));
+}
+
+#[tokio::test]
+async fn github_gets_json_by_asking_and_reads_errors_sent_with_200() {
+    let idp = Provider::start(Style::Github).await;
+    let runtime = test_runtime(cache()).await;
+    let github = target(&runtime, "github", &[("BASE_URL", &idp.base_url())]);
+    let link = runtime.build_auth_url(&github, &auth_request(&[], &[])).await.unwrap();
+    assert_eq!(split(&link.url).0, "/login/oauth/authorize");
+    let tokens = runtime.exchange_code(&github, &callback("good-code", &[])).await.unwrap();
+    let seen = idp.last("/login/oauth/access_token");
+    assert!(seen.headers.get("accept").is_some_and(|a| a.contains("application/json")), "{seen:?}");
+    assert_eq!((tokens.access_token.as_str(), tokens.expires_in), ("at-1", None));
+    let error = runtime.exchange_code(&github, &callback("stale-code", &[])).await.unwrap_err();
+    assert_eq!(rejected(&error), Some("bad_verification_code"), "{error:?}");
+}
+
+#[tokio::test]
+async fn gitlab_rotates_refresh_tokens_and_serves_self_managed_hosts() {
+    let idp = Provider::start(Style::Rotating).await;
+    let runtime = test_runtime(cache()).await;
+    let hosted = target(&runtime, "gitlab", &[]);
+    let link = runtime.build_auth_url(&hosted, &auth_request(&[], &[])).await.unwrap();
+    assert!(link.url.starts_with("https://gitlab.com/oauth/authorize?"), "{}", link.url);
+    let own = [("host", "git.acme.example")];
+    let link = runtime.build_auth_url(&hosted, &auth_request(&[], &own)).await.unwrap();
+    assert!(link.url.starts_with("https://git.acme.example/oauth/authorize?"), "{}", link.url);
+    assert!(get(&split(&link.url).1, "code_challenge").is_some(), "GitLab takes PKCE");
+
+    let gitlab = target(&runtime, "gitlab", &[("BASE_URL", &idp.base_url())]);
+    let tokens = runtime.exchange_code(&gitlab, &callback("good-code", &[])).await.unwrap();
+    assert!(runtime.validate(&gitlab, &tokens).await.unwrap().active);
+    let rotated = runtime.refresh(&gitlab, "rt-1", &[], &[]).await.unwrap();
+    assert_eq!(rotated.refresh_token.as_deref(), Some("rt-2"));
+    assert_eq!(rejected(&runtime.refresh(&gitlab, "rt-1", &[], &[]).await.unwrap_err()), Some("invalid_grant"));
+}
+
+#[tokio::test]
+async fn dropbox_asks_for_offline_tokens() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let dropbox = target(&runtime, "dropbox", &[("BASE_URL", &idp.base_url())]);
+    let link = runtime.build_auth_url(&dropbox, &auth_request(&[], &[])).await.unwrap();
+    assert_eq!(get(&split(&link.url).1, "token_access_type"), Some("offline"));
+    let tokens = runtime.exchange_code(&dropbox, &callback("good-code", &[])).await.unwrap();
+    assert_eq!(idp.last("/token").path, "/oauth2/token");
+    assert_eq!(tokens.refresh_token.as_deref(), Some("rt-1"));
+}
+
+#[tokio::test]
+async fn box_refresh_tokens_are_single_use() {
+    let idp = Provider::start(Style::Rotating).await;
+    let runtime = test_runtime(cache()).await;
+    let boxcom = target(&runtime, "box", &[("BASE_URL", &idp.base_url())]);
+    runtime.exchange_code(&boxcom, &callback("good-code", &[])).await.unwrap();
+    let first = runtime.refresh(&boxcom, "rt-1", &[], &[]).await.unwrap();
+    assert_eq!(first.refresh_token.as_deref(), Some("rt-2"));
+    let second = runtime.refresh(&boxcom, "rt-2", &[], &[]).await.unwrap();
+    assert_eq!(second.refresh_token.as_deref(), Some("rt-3"));
+    assert_eq!(rejected(&runtime.refresh(&boxcom, "rt-2", &[], &[]).await.unwrap_err()), Some("invalid_grant"));
+}
+
+#[tokio::test]
+async fn slack_reads_ok_false_and_the_user_token_under_authed_user() {
+    let idp = Provider::start(Style::Slack).await;
+    let runtime = test_runtime(cache()).await;
+    let slack = target(&runtime, "slack", &[("BASE_URL", &idp.base_url()), ("USER_SCOPE", "search:read,users:read")]);
+    let link = runtime.build_auth_url(&slack, &auth_request(&["chat:write", "channels:read"], &[])).await.unwrap();
+    let (path, query) = split(&link.url);
+    assert_eq!(path, "/oauth/v2/authorize");
+    assert_eq!(get(&query, "scope"), Some("chat:write,channels:read"), "scopes are comma-separated");
+    assert_eq!(get(&query, "user_scope"), Some("search:read,users:read"));
+
+    let bot = runtime.exchange_code(&slack, &callback("good-code", &[])).await.unwrap();
+    assert_eq!(idp.last("oauth.v2.access").path, "/api/oauth.v2.access");
+    assert_eq!((bot.access_token.as_str(), get(&bot.extra, "team_id")), ("at-1", Some("T9")));
+    assert_eq!(get(&bot.extra, "authed_user_id"), Some("U123"));
+    let user = runtime.exchange_code(&slack, &callback("user-code", &[])).await.unwrap();
+    assert_eq!((user.access_token.as_str(), user.token_type.as_str()), ("xoxp-user", "user"));
+    let error = runtime.exchange_code(&slack, &callback("stale-code", &[])).await.unwrap_err();
+    assert_eq!(rejected(&error), Some("invalid_code"), "{error:?}");
+}
+
+#[tokio::test]
+async fn zendesk_needs_the_subdomain_in_every_url() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let plain = target(&runtime, "zendesk", &[]);
+    let error = runtime.build_auth_url(&plain, &auth_request(&[], &[])).await.unwrap_err();
+    assert!(config_message(&error).contains("subdomain"), "{error:?}");
+    let acme = [("subdomain", "acme")];
+    let link = runtime.build_auth_url(&plain, &auth_request(&[], &acme)).await.unwrap();
+    assert!(link.url.starts_with("https://acme.zendesk.com/oauth/authorizations/new?"), "{}", link.url);
+
+    let base = format!("{}/{{subdomain}}", idp.base_url());
+    let zendesk = target(&runtime, "zendesk", &[("BASE_URL", &base)]);
+    runtime.exchange_code(&zendesk, &callback("good-code", &acme)).await.unwrap();
+    assert_eq!(idp.last("/tokens").path, "/acme/oauth/tokens");
+    runtime.refresh(&zendesk, "rt-1", &[], &owned(&acme)).await.unwrap();
+}
+
+#[tokio::test]
+async fn bitly_reads_its_form_encoded_answer() {
+    let idp = Provider::start(Style::Bitly).await;
+    let runtime = test_runtime(cache()).await;
+    let bitly = target(&runtime, "bitly", &[("BASE_URL", &idp.base_url())]);
+    let tokens = runtime.exchange_code(&bitly, &callback("good-code", &[])).await.unwrap();
+    assert_eq!(idp.last("/access_token").path, "/oauth/access_token");
+    assert_eq!((tokens.access_token.as_str(), get(&tokens.extra, "login")), ("at-1", Some("ann")));
+}
+
+#[tokio::test]
+async fn trello_completes_the_signed_three_legged_flow() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let component = runtime.component_for("trello").unwrap();
+    let settings = owned(&[
+        ("CONSUMER_KEY", CONSUMER_KEY),
+        ("CONSUMER_SECRET", CONSUMER_SECRET),
+        ("BASE_URL", &idp.base_url()),
+        ("EXPIRATION", "30days"),
+    ]);
+    let trello = Target::new(component, Client { connector: "trello".into(), settings, definition: None }).unwrap();
+    let link = runtime.build_auth_url(&trello, &auth_request(&[], &[])).await.unwrap();
+    let callback_sent = idp.last("OAuthGetRequestToken");
+    assert!(callback_sent.headers["authorization"].contains("oauth_callback="), "{callback_sent:?}");
+    let (path, query) = split(&link.url);
+    assert_eq!(path, "/1/OAuthAuthorizeToken");
+    assert_eq!(get(&query, "oauth_token"), Some("req-token"));
+    assert_eq!((get(&query, "expiration"), get(&query, "scope")), (Some("30days"), Some("read,write")));
+    let pending = link.pending.clone().expect("the request token secret is pending data");
+    assert!(pending.contains("oauth_token_secret="), "{pending}");
+
+    let back = Callback {
+        redirect_uri: REDIRECT.into(),
+        query: owned(&[("state", "state-1"), ("oauth_token", "req-token"), ("oauth_verifier", "verifier-1")]),
+        code_verifier: None,
+        pending: Some(pending),
+        extra: Vec::new(),
+    };
+    let tokens = runtime.exchange_code(&trello, &back).await.unwrap();
+    assert_eq!(tokens.access_token, "access-token");
+    assert_eq!(get(&tokens.extra, "oauth_token_secret"), Some("access-secret"));
+    assert!(runtime.validate(&trello, &tokens).await.unwrap().active);
+    let forged = Callback { query: owned(&[("oauth_token", "req-token"), ("oauth_verifier", "guess")]), ..back };
+    let error = runtime.exchange_code(&trello, &forged).await.unwrap_err();
+    assert!(matches!(error, CallError::OAuth(OauthError::Rejected(ref e)) if e.status == 401), "{error:?}");
+}
+
+#[tokio::test]
+async fn the_generic_family_validates_by_introspection() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let settings = [
+        ("BASE_URL", idp.base_url()),
+        ("AUTH_URL", "/authorize".into()),
+        ("TOKEN_URL", "/token".into()),
+        ("VALIDATE_URL", "/introspect".into()),
+        ("VALIDATE_METHOD", "introspect".into()),
+    ];
+    let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let devtools = target(&runtime, "devtools", &settings);
+    let tokens = runtime.exchange_code(&devtools, &callback("good-code", &[])).await.unwrap();
+    let check = runtime.validate(&devtools, &tokens).await.unwrap();
+    let seen = idp.last("/introspect");
+    assert!(check.active, "{check:?}");
+    assert_eq!((seen.method.as_str(), seen.field("token")), ("POST", Some("at-1")));
+    let forged = TokenSet { access_token: "forged".into(), ..tokens };
+    assert!(!runtime.validate(&devtools, &forged).await.unwrap().active);
+}
+
+/// Each OAuth 2.0 connector of the seed table, with what its provider
+/// needs beyond the client: (connector, provider style, settings, inputs).
+fn seed_connectors(base: &str) -> Vec<(&'static str, Style, Pairs, Pairs)> {
+    let at = |path: &str| owned(&[("BASE_URL", &format!("{base}{path}"))]);
+    let plain = |name, style| (name, style, at(""), Vec::new());
+    let mut all = vec![
+        plain("devtools", Style::Standard),
+        plain("odata", Style::Standard),
+        plain("soap", Style::Standard),
+        plain("swagger", Style::Standard),
+        plain("oslc", Style::Standard),
+    ];
+    for google in [
+        "google_gmail",
+        "google_drive",
+        "google_form",
+        "google_sheet",
+        "google_task",
+        "google_translator",
+        "youtube",
+        "apiai",
+    ] {
+        all.push(plain(google, Style::Standard));
+    }
+    for microsoft in ["azure", "excel", "microsoft_365", "onedrive"] {
+        all.push(plain(microsoft, Style::Standard));
+    }
+    let mut dynamics = at("");
+    dynamics.extend(owned(&[("RESOURCE_URL", "https://acme.crm.dynamics.com")]));
+    all.push(("dynamics365", Style::Standard, dynamics, Vec::new()));
+    all.push(plain("salesforce", Style::Salesforce));
+    all.push(plain("servicemax", Style::Salesforce));
+    let mut thingworx = at("/as");
+    thingworx.extend(owned(&[("RESOURCE_URL", "https://twx.example.com/Thingworx")]));
+    all.push(("thingworx", Style::Rotating, thingworx, Vec::new()));
+    for ptc in ["windchill", "integrity"] {
+        all.push((ptc, Style::Rotating, at("/as"), Vec::new()));
+    }
+    all.push(plain("jira", Style::Rotating));
+    all.push(("sap_odata", Style::Standard, at("/sap/bc/sec/oauth2"), Vec::new()));
+    all.push(plain("github", Style::Github));
+    all.push(plain("gitlab", Style::Rotating));
+    all.push(plain("dropbox", Style::Standard));
+    all.push(plain("box", Style::Rotating));
+    all.push(plain("slack", Style::Slack));
+    all.push(("zendesk", Style::Standard, at(""), owned(&[("subdomain", "acme")])));
+    all.push(plain("bitly", Style::Bitly));
+    all
+}
+
+#[tokio::test]
+async fn every_oauth2_connector_authorizes_exchanges_and_refreshes() {
+    let runtime = test_runtime(cache()).await;
+    for (connector, style, mut settings, inputs) in seed_connectors("") {
+        let idp = Provider::start(style).await;
+        let base = format!("{}{}", idp.base_url(), settings[0].1);
+        settings[0].1 = base;
+        if runtime.component_for(connector).is_some_and(|c| c.name == "generic") {
+            settings.extend(owned(&[("AUTH_URL", "/authorize"), ("TOKEN_URL", "/token")]));
+            settings.extend(owned(&[("OAUTH_URL", "/authorize"), ("RESOURCE_URL", "https://api.example.com")]));
+        }
+        let settings: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let target = target(&runtime, connector, &settings);
+        let inputs_ref: Vec<(&str, &str)> = inputs.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        let link = runtime.build_auth_url(&target, &auth_request(&[], &inputs_ref)).await;
+        let link = link.unwrap_or_else(|e| panic!("{connector}: auth link: {e:?}"));
+        assert!(link.url.starts_with(&idp.base_url()), "{connector}: {}", link.url);
+        let tokens = runtime.exchange_code(&target, &callback("good-code", &inputs_ref)).await;
+        let tokens =
+            tokens.unwrap_or_else(|e| panic!("{connector}: exchange: {e:?}; the provider saw {:?}", idp.seen()));
+        assert!(!tokens.access_token.is_empty(), "{connector}");
+        let refreshed = runtime.refresh(&target, "rt-1", &[], &inputs).await;
+        if connector == "bitly" {
+            let refused = matches!(refreshed, Err(CallError::OAuth(OauthError::Unsupported(_))));
+            assert!(refused, "Bitly tokens do not refresh: {refreshed:?}");
+            continue;
+        }
+        refreshed.unwrap_or_else(|e| panic!("{connector}: refresh: {e:?}; the provider saw {:?}", idp.seen()));
+    }
+}
