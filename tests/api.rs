@@ -250,7 +250,9 @@ async fn components_are_installed_by_the_admin_and_enabled_per_tenant() {
         .send()
         .await
         .unwrap();
-    assert_eq!(enable.status(), StatusCode::NO_CONTENT);
+    assert_eq!(enable.status(), StatusCode::OK);
+    let pinned: Value = enable.json().await.unwrap();
+    assert_eq!(pinned["digest"], installed["digest"], "enabling pins the digest installed");
     let (_, after) = api.get("/v1/tenants/acme/connectors", &key).await;
     assert!(names(&after).contains(&"spin".to_owned()));
     let (status, list) = api.get("/v1/components", ADMIN_KEY).await;

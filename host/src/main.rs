@@ -69,6 +69,9 @@ enum Command {
     /// Manages a tenant's own connectors (ThingWorx config.json files).
     #[command(subcommand)]
     Connector(cli::ConnectorCommand),
+    /// Runs one export of a component file against your own provider,
+    /// without a server: build-auth-url, exchange-code, refresh, ...
+    Call(cli::CallArgs),
     /// Checks a component file and lists the connectors it serves.
     Inspect {
         /// A component built for wasm32-wasip2 (see docs/COMPONENTS.md).

@@ -15,6 +15,7 @@ use base64::Engine as _;
 use flowauth::runtime::{Runtime, RuntimeConfig};
 use serde_json::json;
 
+pub mod discovery;
 pub mod lifecycle;
 pub mod providers;
 pub mod receiver;
@@ -374,6 +375,12 @@ pub fn test_runtime_config(cache_dir: Option<std::path::PathBuf>) -> RuntimeConf
 /// The compiled test component that misbehaves on purpose.
 pub fn misbehave_wasm() -> Vec<u8> {
     let path = std::path::Path::new(env!("FLOWAUTH_TEST_COMPONENTS")).join("flowauth_test_misbehave.wasm");
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The example third-party component (`examples/oidc-discovery`).
+pub fn oidc_discovery_wasm() -> Vec<u8> {
+    let path = std::path::Path::new(env!("FLOWAUTH_EXAMPLES")).join("oidc_discovery.wasm");
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

@@ -77,6 +77,7 @@ pub fn router(state: AppState) -> Router {
             "/v1/components",
             get(components::list).post(components::install).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES)),
         )
+        .route("/v1/components/{name}", delete(components::uninstall))
         .route("/v1/tenants/{tenant}/components/{name}", put(components::enable).delete(components::disable))
         .route("/v1/tenants/{tenant}/oauth-configurations", post(admin::load_configuration).layer(documents))
         .route("/v1/tenants/{tenant}/providers", get(admin::providers))

@@ -22,6 +22,7 @@ use super::{admin, callback, components, tokens, views, webhooks};
         admin::remove_connector,
         components::list,
         components::install,
+        components::uninstall,
         components::enable,
         components::disable,
         tokens::start,

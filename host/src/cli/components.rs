@@ -1,33 +1,62 @@
-//! `flowauth component ...`: third-party components.
+//! `flowauth component ...`: third-party components, on the store directly
+//! (a running server sees the change at its next call). Under `--json`
+//! every answer is JSON (and `main` prints errors as JSON).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::Context as _;
 use clap::Subcommand;
-use flowauth::runtime::Runtime;
-use flowauth::store::{Store, StoreConfig};
-use flowauth::tokens::TokenService;
+use flowauth::tokens::{ComponentView, InstallOptions, TokenService};
+use serde_json::json;
+
+use super::context::{self, Context};
+use super::output::line;
 
 /// `flowauth component ...`
 #[derive(Subcommand)]
 pub enum ComponentCommand {
-    /// Verifies and installs a component (.wasm built for wasm32-wasip2).
+    /// Verifies and installs a component (.wasm built for wasm32-wasip2),
+    /// approving the hosts it declares (shown) plus `--allow-host`.
     Install {
         /// The component file.
         file: PathBuf,
         /// Its name; the file name without extension by default.
         #[arg(long)]
         name: Option<String>,
+        /// Installs new bytes under an existing name as its new version
+        /// (tenants keep their pinned digest until enabled again).
+        #[arg(long)]
+        upgrade: bool,
+        /// Approves one more host (`host`, `*.domain`, `host:port`); repeatable.
+        #[arg(long = "allow-host", value_name = "HOST")]
+        allow_hosts: Vec<String>,
+        /// Approves wildcards broader than one registrable domain (`*.com`).
+        #[arg(long)]
+        allow_broad_hosts: bool,
     },
-    /// Lists the components: built-in and installed.
+    /// Lists the components: built-in and installed, every version, and
+    /// the digest each tenant runs.
     List,
-    /// Lets a tenant use a component's connectors.
+    /// Removes a component and all its versions.
+    Uninstall {
+        /// The component's name.
+        name: String,
+        /// Uninstalls even while tenants enable it or tokens use it: those
+        /// tokens become `failed` (code `component_uninstalled`).
+        #[arg(long)]
+        force: bool,
+    },
+    /// Lets a tenant use a component's connectors, pinned to one digest.
     Enable {
         /// The component's name.
         name: String,
         /// The tenant.
         #[arg(long)]
         tenant: String,
+        /// The version to pin (a digest or 8+ hex digits of one); the
+        /// name's current version by default.
+        #[arg(long)]
+        digest: Option<String>,
     },
     /// Stops a tenant from using a component's connectors.
     Disable {
@@ -39,54 +68,103 @@ pub enum ComponentCommand {
     },
 }
 
-pub async fn run(data_dir: &Path, runtime: Runtime, command: ComponentCommand, json: bool) -> anyhow::Result<()> {
-    let store = Store::open(&StoreConfig::in_dir(data_dir)).await?;
-    let service = TokenService::new(store.clone(), runtime.clone(), String::new());
-    service.load_components().await?;
+/// Runs one command (a failure is printed by `main`, as JSON under `--json`).
+pub async fn run(ctx: &Context, command: ComponentCommand, json: bool) -> anyhow::Result<()> {
+    let store = match command {
+        ComponentCommand::List => ctx.existing_store().await?,
+        _ => ctx.store().await?,
+    };
+    let service = TokenService::new(store.clone(), ctx.runtime().await?, String::new());
     match command {
-        ComponentCommand::Install { file, name } => {
+        ComponentCommand::Install { file, name, upgrade, allow_hosts, allow_broad_hosts } => {
             let wasm = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let name =
                 name.unwrap_or_else(|| file.file_stem().and_then(|s| s.to_str()).unwrap_or("component").to_owned());
-            let component = service.install_component(&name, &wasm).await?;
-            let connectors: Vec<_> = component.connectors.iter().map(|c| c.name.clone()).collect();
+            let options = InstallOptions { upgrade, allow_hosts, allow_broad_hosts };
+            let installed = service.install_component(&name, &wasm, &options).await?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"name": component.name, "digest": component.digest, "connectors": connectors})
-                );
+                line(format!("{}", json!(installed)));
             } else {
-                println!(
-                    "installed {} ({}) serving {}",
-                    component.name,
-                    &component.digest[..12],
-                    connectors.join(", ")
-                );
-            }
-        }
-        ComponentCommand::List => {
-            for c in runtime.components() {
-                let connectors: Vec<_> = c.connectors.iter().map(|k| k.name.clone()).collect();
-                if json {
-                    println!(
-                        "{}",
-                        serde_json::json!({"name": c.name, "digest": c.digest, "built_in": c.built_in, "connectors": connectors})
-                    );
-                } else {
-                    let kind = if c.built_in { "built-in" } else { "installed" };
-                    println!("{:<14} {:<9} {}  {}", c.name, kind, &c.digest[..12], connectors.join(" "));
+                let verb = match (&installed.upgraded_from, installed.unchanged) {
+                    (_, true) => "already installed:",
+                    (Some(_), _) => "upgraded",
+                    (None, _) => "installed",
+                };
+                line(format!(
+                    "{verb} {} {} serving {}",
+                    installed.name,
+                    installed.digest,
+                    installed.connectors.join(", ")
+                ));
+                line(format!("declared hosts: {}", list_or_none(&installed.declared_hosts)));
+                line(format!("approved hosts: {}", list_or_none(&installed.approved_hosts)));
+                if let Some(old) = &installed.upgraded_from {
+                    line(format!(
+                        "tenants keep running {} until enabled again: flowauth component enable {} --tenant T",
+                        &old[..12],
+                        installed.name
+                    ));
                 }
             }
         }
-        ComponentCommand::Enable { name, tenant } => set(&store, &name, &tenant, true).await?,
-        ComponentCommand::Disable { name, tenant } => set(&store, &name, &tenant, false).await?,
+        ComponentCommand::List => print_list(&service.component_views().await?, json),
+        ComponentCommand::Uninstall { name, force } => {
+            let done = service.uninstall_component(&name, force).await?;
+            if json {
+                line(format!("{}", json!(done)));
+            } else {
+                line(format!("uninstalled {name}"));
+                if !done.failed_tokens.is_empty() {
+                    line(format!("{} token(s) marked failed", done.failed_tokens.len()));
+                }
+            }
+        }
+        ComponentCommand::Enable { name, tenant, digest } => {
+            let tenant = context::tenant(&store, &tenant).await?;
+            let pinned = service.enable_component(&tenant, &name, digest.as_deref()).await?;
+            if json {
+                line(format!("{}", json!({"name": name, "tenant": tenant.name, "digest": pinned})));
+            } else {
+                line(format!("enabled {name} {pinned} for {}", tenant.name));
+            }
+        }
+        ComponentCommand::Disable { name, tenant } => {
+            let tenant = context::tenant(&store, &tenant).await?;
+            service.disable_component(&tenant, &name).await?;
+            if json {
+                line(format!("{}", json!({"name": name, "tenant": tenant.name, "enabled": false})));
+            } else {
+                line(format!("disabled {name} for {}", tenant.name));
+            }
+        }
     }
     Ok(())
 }
 
-async fn set(store: &Store, name: &str, tenant: &str, enabled: bool) -> anyhow::Result<()> {
-    let tenant = store.tenant(tenant).await?.with_context(|| format!("no tenant {tenant:?}"))?;
-    store.set_component_enabled(&tenant.id, name, enabled).await?;
-    println!("{} {name} for {}", if enabled { "enabled" } else { "disabled" }, tenant.name);
-    Ok(())
+fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() { "(none)".to_owned() } else { items.join(", ") }
+}
+
+fn print_list(views: &[ComponentView], json: bool) {
+    if json {
+        line(format!("{}", json!({"components": views})));
+        return;
+    }
+    for view in views {
+        let kind = if view.built_in { "built-in" } else { "installed" };
+        line(format!(
+            "{:<14} {:<9} {}  {}",
+            view.name,
+            kind,
+            &view.digest[..12.min(view.digest.len())],
+            view.connectors.join(" ")
+        ));
+        for version in view.versions.iter().filter(|v| !v.current) {
+            line(format!("{:<24} older    {}", "", &version.digest[..12]));
+        }
+        for pin in &view.tenants {
+            let note = if pin.newer_available { "  (a newer version is installed)" } else { "" };
+            line(format!("{:<24} tenant {} runs {}{note}", "", pin.tenant, &pin.digest[..12]));
+        }
+    }
 }

@@ -3,9 +3,11 @@
 //! what they change.
 
 mod admin;
+mod call;
 mod components;
 mod connectors;
 mod context;
+mod kit;
 mod new;
 mod output;
 mod providers;
@@ -14,6 +16,7 @@ mod tokens;
 mod webhooks;
 
 pub use admin::{KeysCommand, OauthCommand, TenantCommand};
+pub use call::CallArgs;
 pub use components::ComponentCommand;
 pub use connectors::ConnectorCommand;
 pub use new::NewCommand;
@@ -43,9 +46,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tenant(command) => admin::tenant(&ctx, command, json).await?,
         Command::Oauth(command) => admin::oauth(&ctx, command, json).await?,
         Command::Provider(command) => providers::run(&ctx, command, json).await?,
-        Command::Component(command) => components::run(&ctx.data_dir, ctx.runtime().await?, command, json).await?,
+        Command::Component(command) => components::run(&ctx, command, json).await?,
         Command::Token(command) => tokens::run(&ctx, command, json).await?,
         Command::New(command) => new::run(command)?,
+        Command::Call(args) => call::run(args, ctx.allow_private_network).await?,
         Command::Keys(command) => admin::keys(&ctx, command, json).await?,
         Command::Webhook(command) => webhooks::run(&ctx, command, json).await?,
     }

@@ -1,11 +1,14 @@
 //! `flowauth new`: scaffolds a connector `config.json` (as `flow add oauth`
-//! does) or a component crate that builds for wasm32-wasip2.
+//! does) or a component crate that builds for wasm32-wasip2 with nothing
+//! but rustup and this binary: the binary carries the WIT contract and the
+//! SDK's sources and writes them beside the crate.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use clap::Subcommand;
 
+use super::kit;
 use super::output::line;
 
 /// `flowauth new ...`
@@ -58,13 +61,24 @@ pub fn run(command: NewCommand) -> anyhow::Result<()> {
             if root.exists() {
                 bail!("{} exists already: nothing was written", root.display());
             }
-            let sdk = Path::new(env!("CARGO_MANIFEST_DIR")).join("../components/sdk");
-            let sdk = sdk.canonicalize().unwrap_or(sdk);
+            let crate_name = name.replace('-', "_");
+            write_new(&root.join("Cargo.toml"), &COMPONENT_CARGO.replace("{{name}}", &name))?;
+            write_new(&root.join("src/lib.rs"), &COMPONENT_LIB.replace("{{connector}}", &crate_name))?;
             write_new(
-                &root.join("Cargo.toml"),
-                &COMPONENT_CARGO.replace("{{name}}", &name).replace("{{sdk}}", &sdk.display().to_string()),
+                &root.join("README.md"),
+                &COMPONENT_README.replace("{{name}}", &name).replace("{{crate}}", &crate_name),
             )?;
-            write_new(&root.join("src/lib.rs"), &COMPONENT_LIB.replace("{{connector}}", &name.replace('-', "_")))?;
+            write_new(&root.join("rust-toolchain.toml"), TOOLCHAIN)?;
+            write_new(&root.join("tests/component.rs"), &COMPONENT_TEST.replace("{{crate}}", &crate_name))?;
+            write_new(&root.join("Cargo.lock"), kit::LOCKFILE)?;
+            for (file, text) in kit::WIT {
+                write_new(&root.join("wit").join(file), text)?;
+            }
+            let sdk = root.join("vendor/flowauth-sdk");
+            write_new(&sdk.join("Cargo.toml"), &kit::sdk_manifest()?)?;
+            for (file, text) in kit::SDK_SOURCES {
+                write_new(&sdk.join("src").join(file), text)?;
+            }
             line(format!("build it with: cd {name} && cargo build --release --target wasm32-wasip2"));
             Ok(())
         }
@@ -124,7 +138,12 @@ edition = "2024"
 crate-type = ["cdylib"]
 
 [dependencies]
-flowauth-sdk = { path = "{{sdk}}" }
+# The SDK and the WIT contract (wit/) as the flowauth binary that wrote
+# this crate carries them: `flowauth new component` writes them again.
+flowauth-sdk = { path = "vendor/flowauth-sdk" }
+
+# A workspace of its own, wherever it is created.
+[workspace]
 
 [profile.release]
 opt-level = "s"
@@ -221,4 +240,61 @@ impl Provider for Family {
 }
 
 flowauth_sdk::export!(Family);
+"#;
+
+const TOOLCHAIN: &str = r#"[toolchain]
+channel = "stable"
+targets = ["wasm32-wasip2"]
+profile = "minimal"
+"#;
+
+const COMPONENT_README: &str = r#"# {{name}}
+
+A flowauth connector component: `src/lib.rs` implements the `connector`
+world of `wit/` (flowauth:oauth@0.1.0); `vendor/flowauth-sdk` is the guest
+SDK as the flowauth binary that scaffolded this crate carries it.
+
+```sh
+rustup target add wasm32-wasip2          # once
+cargo build --release --target wasm32-wasip2
+flowauth inspect target/wasm32-wasip2/release/{{crate}}.wasm
+cargo test                               # builds it and runs it through `flowauth call`
+
+# try it against your provider, without a server
+flowauth call target/wasm32-wasip2/release/{{crate}}.wasm build-auth-url \
+    --setting CLIENT_ID=... --setting CLIENT_SECRET=... --scope read
+flowauth call target/wasm32-wasip2/release/{{crate}}.wasm exchange-code \
+    --setting CLIENT_ID=... --setting CLIENT_SECRET=... --code CODE --code-verifier VERIFIER
+
+# then, as an admin
+flowauth component install target/wasm32-wasip2/release/{{crate}}.wasm --name {{name}}
+flowauth component enable {{name}} --tenant acme
+```
+"#;
+
+const COMPONENT_TEST: &str = r#"//! Builds the component for wasm32-wasip2 and runs it as flowauth would,
+//! with `flowauth call` (the `flowauth` on PATH, or the one $FLOWAUTH names).
+
+use std::process::Command;
+
+#[test]
+fn the_component_builds_an_authorization_url() {
+    let built = Command::new(env!("CARGO"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["build", "--target", "wasm32-wasip2"])
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .expect("run cargo");
+    assert!(built.status.success(), "the component does not build: {}", String::from_utf8_lossy(&built.stderr));
+    let wasm = concat!(env!("CARGO_MANIFEST_DIR"), "/target/wasm32-wasip2/debug/{{crate}}.wasm");
+    let flowauth = std::env::var("FLOWAUTH").unwrap_or_else(|_| "flowauth".into());
+    let out = Command::new(&flowauth)
+        .args(["call", wasm, "build-auth-url", "--setting", "CLIENT_ID=test-client", "--setting", "CLIENT_SECRET=x"])
+        .args(["--scope", "read"])
+        .output()
+        .unwrap_or_else(|e| panic!("{flowauth}: {e} (put flowauth on PATH or set FLOWAUTH)"));
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{answer}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(answer.contains("client_id=test-client"), "{answer}");
+}
 "#;

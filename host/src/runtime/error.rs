@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use super::bindings::flowauth::oauth::types::OauthError;
+use super::types::OauthError;
 
 /// A component could not be installed.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,6 @@
 //!                  ->  component export  ->  http import  ->  outbound policy
 //! ```
 
-mod bindings;
 mod builtin;
 mod cache;
 mod config;
@@ -21,15 +20,21 @@ mod redact;
 mod registry;
 mod sandbox;
 mod slots;
+mod types;
+mod wit;
 
-pub use bindings::flowauth::oauth::types::{
-    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, Setting, TokenSet, Validation,
-};
+use bindings::flowauth::oauth::types as v0_1;
+use wit::v0_1 as bindings;
+
 pub use config::{OutboundConfig, RuntimeConfig, SandboxConfig};
 pub use credentials::SigningKey;
 pub use error::{CallError, InstallError};
-pub use outbound::{GuardedResolver, is_public};
-pub use registry::{Component, Target};
+pub use outbound::{GuardedResolver, HostPattern, is_public};
+pub use registry::{Component, Target, digest_of};
+pub use types::{
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Pairs, ProviderError, Setting, TokenSet,
+    Validation,
+};
 
 use std::sync::Arc;
 
@@ -68,6 +73,29 @@ impl Runtime {
         self.inner.registry.install(&self.inner.sandbox, name, bytes, built_in).await
     }
 
+    /// Verifies and compiles a third-party component and lists its
+    /// connectors without registering it: the caller decides (grants,
+    /// upgrade rules) and then [`register`](Self::register)s it.
+    pub async fn compile(&self, name: &str, bytes: &[u8]) -> Result<Component, InstallError> {
+        if let Some(known) = self.inner.registry.get(&digest_of(bytes))
+            && known.built_in
+        {
+            return Err(InstallError::Contract {
+                name: name.to_owned(),
+                reason: format!("these bytes are the built-in component {}", known.name),
+            });
+        }
+        self.inner.registry.compile(&self.inner.sandbox, name, bytes, false).await
+    }
+
+    /// Registers a compiled third-party component, limited to the hosts
+    /// granted to it (`None`: what its connectors declare), in place of any
+    /// registration of its digest.
+    pub fn register(&self, mut component: Component, grants: Option<Vec<String>>) -> Arc<Component> {
+        component.grants = grants;
+        self.inner.registry.replace(component)
+    }
+
     /// Removes a component from the registry (calls in flight finish).
     pub fn uninstall(&self, digest: &str) {
         self.inner.registry.remove(digest);
@@ -89,7 +117,12 @@ impl Runtime {
         self.inner.registry.get(digest)
     }
 
-    /// The component serving a built-in connector name, if any.
+    /// The built-in component serving a connector name, if any.
+    pub fn builtin_for(&self, connector: &str) -> Option<Arc<Component>> {
+        self.inner.registry.all().into_iter().find(|c| c.built_in && c.connector(connector).is_some())
+    }
+
+    /// The component serving a connector name, if any (built-ins first).
     pub fn component_for(&self, connector: &str) -> Option<Arc<Component>> {
         self.inner.registry.all().into_iter().find(|c| c.connector(connector).is_some())
     }
@@ -102,17 +135,28 @@ impl Runtime {
         definition: &str,
     ) -> Result<Connector, CallError> {
         let target = Target::bare(component.clone());
-        self.inner.sandbox.call(&target, async |p, s| p.call_describe_definition(s, definition).await).await
+        self.inner
+            .sandbox
+            .call(&target, async |p, s| Ok(p.call_describe_definition(s, definition).await?.map(Into::into)))
+            .await
     }
 
     /// Builds the URL a user follows to authorize.
     pub async fn build_auth_url(&self, target: &Target, req: &AuthRequest) -> Result<AuthLink, CallError> {
-        self.inner.sandbox.call(target, async |p, s| p.call_build_auth_url(s, &target.client, req).await).await
+        let (client, req) = (v0_1::Client::from(&target.client), v0_1::AuthRequest::from(req));
+        self.inner
+            .sandbox
+            .call(target, async |p, s| Ok(p.call_build_auth_url(s, &client, &req).await?.map(Into::into)))
+            .await
     }
 
     /// Exchanges the code of a callback for tokens.
     pub async fn exchange_code(&self, target: &Target, callback: &Callback) -> Result<TokenSet, CallError> {
-        self.inner.sandbox.call(target, async |p, s| p.call_exchange_code(s, &target.client, callback).await).await
+        let (client, callback) = (v0_1::Client::from(&target.client), v0_1::Callback::from(callback));
+        self.inner
+            .sandbox
+            .call(target, async |p, s| Ok(p.call_exchange_code(s, &client, &callback).await?.map(Into::into)))
+            .await
     }
 
     /// Renews an access token with a refresh token.
@@ -123,9 +167,12 @@ impl Runtime {
         scopes: &[String],
         extra: &[(String, String)],
     ) -> Result<TokenSet, CallError> {
+        let client = v0_1::Client::from(&target.client);
         self.inner
             .sandbox
-            .call(target, async |p, s| p.call_refresh(s, &target.client, refresh_token, scopes, &extra.to_vec()).await)
+            .call(target, async |p, s| {
+                Ok(p.call_refresh(s, &client, refresh_token, scopes, &extra.to_vec()).await?.map(Into::into))
+            })
             .await
     }
 
@@ -136,19 +183,27 @@ impl Runtime {
         grant: Grant,
         params: &[(String, String)],
     ) -> Result<TokenSet, CallError> {
+        let client = v0_1::Client::from(&target.client);
         self.inner
             .sandbox
-            .call(target, async |p, s| p.call_request_token(s, &target.client, grant, &params.to_vec()).await)
+            .call(target, async |p, s| {
+                Ok(p.call_request_token(s, &client, grant.into(), &params.to_vec()).await?.map(Into::into))
+            })
             .await
     }
 
     /// Asks the provider whether a token is still good.
     pub async fn validate(&self, target: &Target, token: &TokenSet) -> Result<Validation, CallError> {
-        self.inner.sandbox.call(target, async |p, s| p.call_validate(s, &target.client, token).await).await
+        let (client, token) = (v0_1::Client::from(&target.client), v0_1::TokenSet::from(token));
+        self.inner
+            .sandbox
+            .call(target, async |p, s| Ok(p.call_validate(s, &client, &token).await?.map(Into::into)))
+            .await
     }
 
     /// Revokes a token at the provider.
     pub async fn revoke(&self, target: &Target, token: &TokenSet) -> Result<(), CallError> {
-        self.inner.sandbox.call(target, async |p, s| p.call_revoke(s, &target.client, token).await).await
+        let (client, token) = (v0_1::Client::from(&target.client), v0_1::TokenSet::from(token));
+        self.inner.sandbox.call(target, async |p, s| p.call_revoke(s, &client, &token).await).await
     }
 }

@@ -12,8 +12,8 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
 use super::bindings::flowauth::oauth::http::{HttpError, Request, Response};
-use super::bindings::flowauth::oauth::types::{Client, Connector};
 use super::config::OutboundConfig;
+use super::types::{Client, Connector};
 
 /// The process-wide HTTP client and policy.
 pub struct Outbound {
@@ -35,41 +35,131 @@ impl Outbound {
     }
 }
 
-/// The hosts one call may reach.
-#[derive(Debug, Clone, Default)]
-pub struct AllowList {
-    /// Lower-case host names; `*.example.com` matches subdomains.
-    hosts: Vec<String>,
+/// One allowed host, parsed once: `login.example.com`, `*.example.com`
+/// (its subdomains), with an optional `:port`. Without a port it matches
+/// the scheme's default port only (443 for https).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPattern {
+    /// Lower case; `*.` prefix for a wildcard; IPv6 without brackets.
+    host: String,
+    port: Option<u16>,
 }
 
-impl AllowList {
-    /// What the connector declares, plus the hosts of absolute URLs among
-    /// the admin's settings (a `BASE_URL`, a `TOKEN_URL`, ...).
-    pub fn new(connector: Option<&Connector>, client: Option<&Client>) -> Self {
-        let declared = connector.into_iter().flat_map(|c| c.hosts.iter().cloned());
-        let configured = client
-            .into_iter()
-            .flat_map(|c| c.settings.iter())
-            .filter_map(|(_, value)| Url::parse(value.trim()).ok())
-            .filter(|url| matches!(url.scheme(), "http" | "https"))
-            .filter_map(|url| url.host_str().map(str::to_owned));
-        let mut hosts: Vec<String> = declared.chain(configured).map(|h| h.to_ascii_lowercase()).collect();
-        hosts.sort();
-        hosts.dedup();
-        Self { hosts }
+impl HostPattern {
+    /// Parses `host`, `*.domain`, `host:port` or `[v6]:port`.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim().to_ascii_lowercase();
+        let invalid = |why: &str| format!("host {text:?} is not valid: {why} (write host, *.domain or host:port)");
+        if text.contains('/') || text.contains('@') {
+            return Err(invalid("no scheme, path or user"));
+        }
+        let (host, port) = match text.strip_prefix('[') {
+            Some(rest) => {
+                let (host, after) = rest.split_once(']').ok_or_else(|| invalid("unclosed ["))?;
+                (host.to_owned(), after.strip_prefix(':'))
+            }
+            None if text.matches(':').count() > 1 => (text.clone(), None),
+            None => match text.split_once(':') {
+                Some((host, port)) => (host.to_owned(), Some(port)),
+                None => (text.clone(), None),
+            },
+        };
+        let port = port.map(|p| p.parse::<u16>().map_err(|_| invalid("the port must be a number"))).transpose()?;
+        let name = host.strip_prefix("*.").unwrap_or(&host);
+        if name.is_empty() || name.contains('*') {
+            return Err(invalid("a wildcard is only allowed as a leading `*.`"));
+        }
+        Ok(Self { host, port })
     }
 
-    fn allows(&self, host: &str) -> bool {
-        let host = host.to_ascii_lowercase();
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        self.hosts.iter().any(|allowed| match allowed.strip_prefix("*.") {
+    /// Whether this wildcard spans more than one registrable domain
+    /// (`*`, `*.com`, `*.co.uk`): an operator must allow that explicitly.
+    pub fn is_broad(&self) -> bool {
+        let Some(suffix) = self.host.strip_prefix("*.") else { return false };
+        let labels: Vec<&str> = suffix.split('.').collect();
+        let public_second_level = labels.len() == 2
+            && labels[1].len() == 2
+            && ["co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"].contains(&labels[0]);
+        labels.len() < 2 || public_second_level
+    }
+
+    fn matches(&self, host: &str, port: Option<u16>) -> bool {
+        let host_matches = match self.host.strip_prefix("*.") {
             Some(suffix) => {
                 host.len() > suffix.len() + 1
                     && host.ends_with(suffix)
                     && host[..host.len() - suffix.len()].ends_with('.')
             }
-            None => allowed.trim_start_matches('[').trim_end_matches(']') == host,
-        })
+            None => self.host == host,
+        };
+        host_matches && self.port == port
+    }
+}
+
+impl std::fmt::Display for HostPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (self.host.contains(':'), self.port) {
+            (true, Some(port)) => write!(f, "[{}]:{port}", self.host),
+            (false, Some(port)) => write!(f, "{}:{port}", self.host),
+            _ => f.write_str(&self.host),
+        }
+    }
+}
+
+/// The hosts one call may reach.
+#[derive(Debug, Clone, Default)]
+pub struct AllowList {
+    hosts: Vec<HostPattern>,
+}
+
+impl AllowList {
+    /// What the operator granted the component (or, for built-ins and
+    /// components installed before grants, what the connector declares),
+    /// plus the hosts of absolute URLs the admin configured, with their
+    /// ports: among the provider's settings (a `BASE_URL`, a `TOKEN_URL`,
+    /// ...) and in a custom connector's definition (its `base_url`, ...).
+    pub fn new(connector: Option<&Connector>, client: Option<&Client>, granted: Option<&[String]>) -> Self {
+        let declared: Vec<String> = match granted {
+            Some(granted) => granted.to_vec(),
+            None => connector.into_iter().flat_map(|c| c.hosts.iter().cloned()).collect(),
+        };
+        let mut values: Vec<String> =
+            client.into_iter().flat_map(|c| c.settings.iter()).map(|(_, value)| value.clone()).collect();
+        if let Some(definition) = client.and_then(|c| c.definition.as_deref())
+            && let Ok(definition) = serde_json::from_str::<serde_json::Value>(definition)
+        {
+            strings(&definition, &mut values);
+        }
+        let configured = values
+            .iter()
+            .filter_map(|value| Url::parse(value.trim()).ok())
+            .filter(|url| matches!(url.scheme(), "http" | "https"))
+            .filter_map(|url| {
+                let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
+                (!host.contains('{') && !host.contains("%7b")).then_some(HostPattern { host, port: url.port() })
+            });
+        let mut hosts: Vec<HostPattern> =
+            declared.iter().filter_map(|h| HostPattern::parse(h).ok()).chain(configured).collect();
+        hosts.sort_by(|a, b| (&a.host, a.port).cmp(&(&b.host, b.port)));
+        hosts.dedup();
+        Self { hosts }
+    }
+
+    /// `port` is `None` for the scheme's default port.
+    fn allows(&self, host: &str, port: Option<u16>) -> bool {
+        let host = host.to_ascii_lowercase();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        self.hosts.iter().any(|allowed| allowed.matches(host, port))
+    }
+}
+
+/// Every string value of a JSON document.
+fn strings(value: &serde_json::Value, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::String(text) => out.push(text.clone()),
+        serde_json::Value::Array(items) => items.iter().for_each(|item| strings(item, out)),
+        serde_json::Value::Object(fields) => fields.values().for_each(|item| strings(item, out)),
+        _ => {}
     }
 }
 
@@ -116,9 +206,15 @@ impl OutboundCall {
             other => return Err(HttpError::Denied(format!("scheme {other} is not allowed: use https"))),
         }
         let host = url.host_str().unwrap_or_default().to_owned();
-        if !self.allow.allows(&host) {
+        if !self.allow.allows(&host, url.port()) {
+            let shown = match url.port() {
+                Some(port) => format!("{host}:{port}"),
+                None => host,
+            };
             return Err(HttpError::Denied(format!(
-                "host {host} is not declared by the connector nor named in the provider settings"
+                "host {shown} is not declared by the connector nor approved for this component: declare it in the \
+                 connector's hosts and approve it at install (flowauth component install --allow-host {shown}), or \
+                 name it in a provider setting URL"
             )));
         }
         if let Some(ip) = literal_ip(&url)
@@ -325,11 +421,37 @@ mod tests {
 
     #[test]
     fn allow_list_matches_exact_hosts_and_wildcards() {
-        let allow = AllowList { hosts: vec!["login.example.com".into(), "*.my.salesforce.com".into()] };
-        assert!(allow.allows("LOGIN.example.com"));
-        assert!(allow.allows("acme.my.salesforce.com"));
-        assert!(!allow.allows("my.salesforce.com"));
-        assert!(!allow.allows("evilmy.salesforce.com"));
-        assert!(!allow.allows("login.example.com.evil.net"));
+        let granted = ["login.example.com".to_owned(), "*.my.salesforce.com".to_owned()];
+        let allow = AllowList::new(None, None, Some(&granted));
+        assert!(allow.allows("LOGIN.example.com", None));
+        assert!(allow.allows("acme.my.salesforce.com", None));
+        assert!(!allow.allows("my.salesforce.com", None));
+        assert!(!allow.allows("evilmy.salesforce.com", None));
+        assert!(!allow.allows("login.example.com.evil.net", None));
+    }
+
+    #[test]
+    fn allow_list_matches_ports() {
+        let granted = ["login.example.com".to_owned(), "api.example.com:8443".to_owned(), "[::1]:9000".to_owned()];
+        let allow = AllowList::new(None, None, Some(&granted));
+        assert!(allow.allows("login.example.com", None), "default port");
+        assert!(!allow.allows("login.example.com", Some(8443)), "another port");
+        assert!(allow.allows("api.example.com", Some(8443)));
+        assert!(!allow.allows("api.example.com", None));
+        assert!(allow.allows("[::1]", Some(9000)));
+    }
+
+    #[test]
+    fn wildcards_broader_than_a_registrable_domain_are_broad() {
+        for broad in ["*.com", "*.co.uk", "*.com.au"] {
+            assert!(HostPattern::parse(broad).unwrap().is_broad(), "{broad}");
+        }
+        for narrow in ["*.example.com", "*.example.co.uk", "login.example.com", "localhost"] {
+            assert!(!HostPattern::parse(narrow).unwrap().is_broad(), "{narrow}");
+        }
+        assert!(HostPattern::parse("*").is_err());
+        assert!(HostPattern::parse("https://x.example.com").is_err());
+        assert!(HostPattern::parse("a.*.example.com").is_err());
+        assert!(HostPattern::parse("x.example.com:http").is_err());
     }
 }

@@ -3,9 +3,9 @@
 //! refresh token, a code, a password) into the token's stored error, the
 //! API's answer and the logs.
 
-use super::bindings::flowauth::oauth::types::OauthError;
 use super::error::CallError;
 use super::registry::Target;
+use super::types::OauthError;
 
 /// What replaces a secret in a text.
 const REDACTED: &str = "[redacted]";

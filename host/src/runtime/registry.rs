@@ -10,11 +10,11 @@ use std::sync::{Arc, RwLock};
 use sha2::{Digest, Sha256};
 
 use super::bindings::ConnectorPre;
-use super::bindings::flowauth::oauth::types::{Client, Connector};
 use super::cache;
 use super::credentials::SigningKey;
 use super::error::{CallError, InstallError};
 use super::sandbox::{CallState, Sandbox};
+use super::types::{Client, Connector};
 
 /// The interface every component must export.
 pub const PROVIDER_EXPORT: &str = "flowauth:oauth/provider@0.1.0";
@@ -34,6 +34,9 @@ pub struct Component {
     pub built_in: bool,
     /// The connectors it serves.
     pub connectors: Vec<Connector>,
+    /// The outbound hosts (`host[:port]`) the operator approved at
+    /// install; `None` for built-ins, whose declarations stand.
+    pub grants: Option<Vec<String>>,
     pub(crate) pre: ConnectorPre<CallState>,
 }
 
@@ -47,6 +50,15 @@ impl Component {
     /// One of its connectors, by load-file name.
     pub fn connector(&self, name: &str) -> Option<&Connector> {
         self.connectors.iter().find(|c| c.name == name)
+    }
+
+    /// Every host its connectors declare, deduplicated.
+    pub fn declared_hosts(&self) -> Vec<String> {
+        let mut hosts: Vec<String> =
+            self.connectors.iter().flat_map(|c| c.hosts.iter().map(|h| h.to_ascii_lowercase())).collect();
+        hosts.sort();
+        hosts.dedup();
+        hosts
     }
 }
 
@@ -134,10 +146,37 @@ impl Registry {
         bytes: &[u8],
         built_in: bool,
     ) -> Result<Arc<Component>, InstallError> {
-        let digest = hex::encode(Sha256::digest(bytes));
-        if let Some(existing) = self.get(&digest) {
+        if let Some(existing) = self.get(&digest_of(bytes)) {
             return Ok(existing);
         }
+        let component = self.compile(sandbox, name, bytes, built_in).await?;
+        Ok(self.insert(component))
+    }
+
+    /// Registers a compiled component; the one registered first wins.
+    pub fn insert(&self, component: Component) -> Arc<Component> {
+        let mut components = self.components.write().expect("registry lock");
+        components.entry(component.digest.clone()).or_insert_with(|| Arc::new(component)).clone()
+    }
+
+    /// Registers a compiled component in place of any of its digest (calls
+    /// in flight finish with the one they hold).
+    pub fn replace(&self, component: Component) -> Arc<Component> {
+        let component = Arc::new(component);
+        self.components.write().expect("registry lock").insert(component.digest.clone(), component.clone());
+        component
+    }
+
+    /// Verifies and compiles a component and lists its connectors, without
+    /// registering it.
+    pub async fn compile(
+        &self,
+        sandbox: &Sandbox,
+        name: &str,
+        bytes: &[u8],
+        built_in: bool,
+    ) -> Result<Component, InstallError> {
+        let digest = digest_of(bytes);
         let compiled = {
             let (engine, dir, digest, bytes) =
                 (sandbox.engine.clone(), self.cache_dir.clone(), digest.clone(), bytes.to_vec());
@@ -156,26 +195,42 @@ impl Registry {
             digest: digest.clone(),
             built_in,
             connectors: Vec::new(),
+            grants: None,
             pre,
         });
         let connectors = sandbox
             .call(&Target::bare(component.clone()), async |provider, store| {
-                provider.call_connectors(store).await.map(Ok)
+                provider.call_connectors(store).await.map(|all| Ok(all.into_iter().map(Into::into).collect()))
             })
             .await
             .map_err(|e| InstallError::Connectors { name: name.to_owned(), source: Box::new(e) })?;
         Arc::get_mut(&mut component).expect("not shared yet").connectors = connectors;
-        tracing::info!(component = name, %digest, connectors = component.connectors.len(), "component installed");
-        self.components.write().expect("registry lock").insert(digest, component.clone());
-        Ok(component)
+        tracing::info!(component = name, %digest, connectors = component.connectors.len(), "component compiled");
+        Ok(Arc::into_inner(component).expect("the listing call has ended"))
     }
+}
+
+/// sha256 of a component's bytes, hex: its identity.
+pub fn digest_of(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
 }
 
 /// The component exports our provider and imports only what we allow.
 fn check_contract(engine: &wasmtime::Engine, component: &wasmtime::component::Component) -> Result<(), String> {
     let kind = component.component_type();
-    if !kind.exports(engine).any(|(name, _)| name == PROVIDER_EXPORT) {
-        return Err(format!("does not export {PROVIDER_EXPORT}: implement the `connector` world of wit/"));
+    let exports: Vec<String> = kind.exports(engine).map(|(name, _)| name.to_owned()).collect();
+    if !exports.iter().any(|name| name == PROVIDER_EXPORT) {
+        let family = PROVIDER_EXPORT.split('@').next().unwrap_or_default();
+        if let Some(other) = exports.iter().find(|name| name.starts_with(&format!("{family}@"))) {
+            return Err(format!(
+                "exports {other}, a version of the contract this flowauth does not know: it loads {PROVIDER_EXPORT}; \
+                 rebuild the component against that version or upgrade flowauth (see docs/COMPONENTS.md)"
+            ));
+        }
+        return Err(format!(
+            "does not export {PROVIDER_EXPORT} (it exports {}): implement the `connector` world of wit/",
+            if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") }
+        ));
     }
     for (name, _) in kind.imports(engine) {
         if !ALLOWED_IMPORTS.iter().any(|prefix| name.starts_with(prefix)) {

@@ -114,7 +114,7 @@ impl Sandbox {
         crate::metrics::METRICS.component_call(started.elapsed(), fault);
         let error = match outcome {
             Ok(Ok(Ok(answer))) => return Ok(answer),
-            Ok(Ok(Err(oauth))) => return Err(CallError::OAuth(oauth)),
+            Ok(Ok(Err(oauth))) => return Err(CallError::OAuth(oauth.into())),
             Ok(Err(trap)) => self.classify(&component.name, trap, &store),
             Err(_) => CallError::Timeout { component: component.name.clone(), timeout },
         };
@@ -125,7 +125,7 @@ impl Sandbox {
     fn state(&self, target: &Target) -> CallState {
         let mut wasi = WasiCtx::builder();
         wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
-        let allow = AllowList::new(target.connector.as_ref(), Some(&target.client));
+        let allow = AllowList::new(target.connector.as_ref(), Some(&target.client), target.component.grants.as_deref());
         let name: Arc<str> = Arc::from(target.component.name.as_str());
         let client_id = target
             .client

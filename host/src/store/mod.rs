@@ -5,6 +5,7 @@
 //! this module writes SQL.
 
 mod api_keys;
+mod components;
 mod holder;
 mod keys;
 mod leases;
@@ -23,6 +24,7 @@ use sqlx::SqlitePool;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
 pub use api_keys::{KeyOwner, key_hash};
+pub use components::{ComponentPin, ComponentVersion};
 pub use keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};
 pub use leases::Lease;
 pub use records::*;

@@ -238,56 +238,6 @@ impl Store {
     }
 }
 
-impl Store {
-    /// Keeps a verified third-party component (replacing one of that name).
-    pub async fn put_component(&self, name: &str, digest: &str, wasm: &[u8]) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO components (name, digest, wasm, installed_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (name) DO UPDATE SET digest = excluded.digest, wasm = excluded.wasm, installed_at = excluded.installed_at",
-        )
-        .bind(name)
-        .bind(digest)
-        .bind(wasm)
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Every stored third-party component: (name, bytes).
-    pub async fn components(&self) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let rows = sqlx::query("SELECT name, wasm FROM components ORDER BY name").fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| (r.get("name"), r.get("wasm"))).collect())
-    }
-
-    /// Lets a tenant use a component, or stops it.
-    pub async fn set_component_enabled(&self, tenant_id: &str, name: &str, enabled: bool) -> Result<(), StoreError> {
-        let query = if enabled {
-            "INSERT INTO tenant_components (tenant_id, name) VALUES (?, ?) ON CONFLICT DO NOTHING"
-        } else {
-            "DELETE FROM tenant_components WHERE tenant_id = ? AND name = ?"
-        };
-        sqlx::query(query).bind(tenant_id).bind(name).execute(&self.pool).await.map_err(|e| match e {
-            sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                StoreError::NotFound(format!("component {name}"))
-            }
-            other => other.into(),
-        })?;
-        Ok(())
-    }
-
-    /// Whether a tenant may use a component.
-    pub async fn component_enabled(&self, tenant_id: &str, name: &str) -> Result<bool, StoreError> {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT name FROM tenant_components WHERE tenant_id = ? AND name = ?")
-                .bind(tenant_id)
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(found.is_some())
-    }
-}
-
 fn setting_keys(settings: &[(String, String)]) -> Vec<&String> {
     settings.iter().map(|(k, _)| k).collect()
 }

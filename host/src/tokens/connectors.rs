@@ -26,13 +26,17 @@ impl TokenService {
         generic.ok_or_else(|| TokenError::NotFound("the generic component".into()))
     }
 
-    /// The connector `name` for a tenant.
+    /// The connector `name` for a tenant: a built-in's, one of the
+    /// components the tenant enabled (at the digest it pinned), or its own.
     pub async fn resolve(&self, tenant_id: &str, name: &str) -> Result<Resolved, TokenError> {
-        if let Some(component) = self.runtime.component_for(name)
-            && self.usable_by(&component, tenant_id).await?
-        {
-            let connector = component.connector(name).cloned().expect("component_for found it");
+        if let Some(component) = self.runtime.builtin_for(name) {
+            let connector = component.connector(name).cloned().expect("builtin_for found it");
             return Ok(Resolved { component, connector, definition: None });
+        }
+        for component in self.enabled_components(tenant_id).await? {
+            if let Some(connector) = component.connector(name).cloned() {
+                return Ok(Resolved { component, connector, definition: None });
+            }
         }
         let definition = self
             .store
@@ -44,15 +48,10 @@ impl TokenService {
         Ok(Resolved { component, connector, definition: Some(definition) })
     }
 
-    /// Built-in components serve every tenant; others those an admin enabled.
-    async fn usable_by(&self, component: &Component, tenant_id: &str) -> Result<bool, TokenError> {
-        Ok(component.built_in || self.store.component_enabled(tenant_id, &component.name).await?)
-    }
-
     /// Adds (or replaces) a tenant's connector from a ThingWorx `config.json`.
     pub async fn add_connector(&self, tenant: &Tenant, definition: &str) -> Result<Connector, TokenError> {
         let connector = self.runtime.describe_definition(&self.generic()?, definition).await?;
-        if self.runtime.component_for(&connector.name).is_some() {
+        if self.runtime.builtin_for(&connector.name).is_some() {
             return Err(TokenError::Invalid(format!(
                 "{:?} is a built-in connector: give the config.json another name",
                 connector.name
@@ -86,49 +85,12 @@ impl TokenService {
         Ok(())
     }
 
-    /// Verifies, compiles and keeps a third-party component. Its connector
-    /// names must be new: a name means one connector for every tenant.
-    pub async fn install_component(&self, name: &str, wasm: &[u8]) -> Result<Arc<Component>, TokenError> {
-        let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
-        if !valid || name == GENERIC {
-            return Err(TokenError::Invalid(format!(
-                "component name {name:?}: letters, digits, '-' and '_', not {GENERIC:?}"
-            )));
-        }
-        let component =
-            self.runtime.install(name, wasm, false).await.map_err(|e| TokenError::Invalid(e.to_string()))?;
-        let clash = component.connectors.iter().find_map(|connector| {
-            let other = self
-                .runtime
-                .components()
-                .into_iter()
-                .find(|c| c.digest != component.digest && c.connector(&connector.name).is_some())?;
-            Some(format!("connector {:?} is served by component {} already", connector.name, other.name))
-        });
-        if let Some(clash) = clash {
-            self.runtime.uninstall(&component.digest);
-            return Err(TokenError::Invalid(format!("{name}: {clash}")));
-        }
-        self.store.put_component(name, &component.digest, wasm).await?;
-        Ok(component)
-    }
-
-    /// Loads every stored third-party component into the runtime (at start).
-    pub async fn load_components(&self) -> Result<usize, TokenError> {
-        let stored = self.store.components().await?;
-        for (name, wasm) in &stored {
-            self.runtime.install(name, wasm, false).await.map_err(|e| TokenError::Invalid(e.to_string()))?;
-        }
-        Ok(stored.len())
-    }
-
     /// The names of every connector a tenant can use.
     pub async fn connector_names(&self, tenant: &Tenant) -> Result<Vec<String>, TokenError> {
         let mut names = Vec::new();
-        for component in self.runtime.components() {
-            if self.usable_by(&component, &tenant.id).await? {
-                names.extend(component.connectors.iter().map(|c| c.name.clone()));
-            }
+        let builtins = self.runtime.components().into_iter().filter(|c| c.built_in);
+        for component in builtins.chain(self.enabled_components(&tenant.id).await?) {
+            names.extend(component.connectors.iter().map(|c| c.name.clone()));
         }
         names.extend(self.store.connector_definitions(&tenant.id).await?.into_iter().map(|(name, _)| name));
         Ok(names)
@@ -137,10 +99,9 @@ impl TokenService {
     /// Every connector a tenant can use: the components' and its own.
     pub async fn connectors(&self, tenant: &Tenant) -> Result<Vec<(String, Connector)>, TokenError> {
         let mut all: Vec<(String, Connector)> = Vec::new();
-        for component in self.runtime.components() {
-            if self.usable_by(&component, &tenant.id).await? {
-                all.extend(component.connectors.iter().map(|c| (component.name.clone(), c.clone())));
-            }
+        let builtins = self.runtime.components().into_iter().filter(|c| c.built_in);
+        for component in builtins.chain(self.enabled_components(&tenant.id).await?) {
+            all.extend(component.connectors.iter().map(|c| (component.name.clone(), c.clone())));
         }
         let generic = self.generic()?;
         for (_, definition) in self.store.connector_definitions(&tenant.id).await? {

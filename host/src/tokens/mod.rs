@@ -3,6 +3,7 @@
 //! reset (ResetClientCredentialsToken), retry, rename, delete, validate.
 //! Data flows one way: tokens -> (store, runtime).
 
+mod components;
 mod connectors;
 mod error;
 mod flights;
@@ -19,6 +20,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+pub use components::{ComponentView, InstallOptions, Installed, PinView, UNINSTALLED_CODE, Uninstalled, VersionView};
 pub use error::TokenError;
 pub use flow::{Finished, Flow};
 pub use fresh::FRESH_CACHE_TTL;
