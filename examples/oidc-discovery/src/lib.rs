@@ -136,8 +136,16 @@ impl Provider for OidcDiscovery {
         token_request(&client, fields)
     }
 
-    fn refresh(client: Client, refresh_token: String, _: Vec<String>, _: Vec<(String, String)>) -> Result<TokenSet, OauthError> {
-        token_request(&client, vec![("grant_type".into(), "refresh_token".into()), ("refresh_token".into(), refresh_token)])
+    fn refresh(
+        client: Client,
+        refresh_token: String,
+        _: Vec<String>,
+        _: Vec<(String, String)>,
+    ) -> Result<TokenSet, OauthError> {
+        token_request(
+            &client,
+            vec![("grant_type".into(), "refresh_token".into()), ("refresh_token".into(), refresh_token)],
+        )
     }
 
     fn request_token(_: Client, _: Grant, _: Vec<(String, String)>) -> Result<TokenSet, OauthError> {

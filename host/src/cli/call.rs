@@ -151,7 +151,7 @@ pub async fn run(args: CallArgs, allow_private_network: bool) -> anyhow::Result<
             tokens(&runtime.request_token(&target, grant, &params).await?)
         }
     };
-    line(format!("{}", serde_json::to_string_pretty(&answer)?));
+    line(serde_json::to_string_pretty(&answer)?);
     Ok(())
 }
 

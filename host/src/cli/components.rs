@@ -83,7 +83,7 @@ pub async fn run(ctx: &Context, command: ComponentCommand, json: bool) -> anyhow
             let options = InstallOptions { upgrade, allow_hosts, allow_broad_hosts };
             let installed = service.install_component(&name, &wasm, &options).await?;
             if json {
-                line(format!("{}", json!(installed)));
+                line(json!(installed));
             } else {
                 let verb = match (&installed.upgraded_from, installed.unchanged) {
                     (_, true) => "already installed:",
@@ -111,7 +111,7 @@ pub async fn run(ctx: &Context, command: ComponentCommand, json: bool) -> anyhow
         ComponentCommand::Uninstall { name, force } => {
             let done = service.uninstall_component(&name, force).await?;
             if json {
-                line(format!("{}", json!(done)));
+                line(json!(done));
             } else {
                 line(format!("uninstalled {name}"));
                 if !done.failed_tokens.is_empty() {
@@ -123,7 +123,7 @@ pub async fn run(ctx: &Context, command: ComponentCommand, json: bool) -> anyhow
             let tenant = context::tenant(&store, &tenant).await?;
             let pinned = service.enable_component(&tenant, &name, digest.as_deref()).await?;
             if json {
-                line(format!("{}", json!({"name": name, "tenant": tenant.name, "digest": pinned})));
+                line(json!({"name": name, "tenant": tenant.name, "digest": pinned}));
             } else {
                 line(format!("enabled {name} {pinned} for {}", tenant.name));
             }
@@ -132,7 +132,7 @@ pub async fn run(ctx: &Context, command: ComponentCommand, json: bool) -> anyhow
             let tenant = context::tenant(&store, &tenant).await?;
             service.disable_component(&tenant, &name).await?;
             if json {
-                line(format!("{}", json!({"name": name, "tenant": tenant.name, "enabled": false})));
+                line(json!({"name": name, "tenant": tenant.name, "enabled": false}));
             } else {
                 line(format!("disabled {name} for {}", tenant.name));
             }
@@ -147,7 +147,7 @@ fn list_or_none(items: &[String]) -> String {
 
 fn print_list(views: &[ComponentView], json: bool) {
     if json {
-        line(format!("{}", json!({"components": views})));
+        line(json!({"components": views}));
         return;
     }
     for view in views {

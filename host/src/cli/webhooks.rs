@@ -67,7 +67,7 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
             let request = WebhookRequest { url, events: kinds, secret, rotate_secret };
             let (webhook, secret) = events.set_webhook(&tenant.id, request).await?;
             if json {
-                line(format!("{}", webhook_json(&webhook, secret.as_deref())));
+                line(webhook_json(&webhook, secret.as_deref()));
             } else {
                 line(format!("webhook for {}: {} ({})", tenant.name, webhook.url, webhook.events.join(", ")));
                 if let Some(secret) = secret {
@@ -79,7 +79,7 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
             let tenant = tenant_named(&store, &tenant).await?;
             let webhook = events.webhook(&tenant.id).await?;
             if json {
-                line(format!("{}", webhook_json(&webhook, None)));
+                line(webhook_json(&webhook, None));
             } else {
                 line(format!("{} ({})", webhook.url, webhook.events.join(", ")));
             }
@@ -88,7 +88,7 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
             let tenant = tenant_named(&store, &tenant).await?;
             events.remove_webhook(&tenant.id).await?;
             if json {
-                line(format!("{}", serde_json::json!({"removed": true})));
+                line(serde_json::json!({"removed": true}));
             } else {
                 line(format!("removed the webhook of {}", tenant.name));
             }
@@ -98,7 +98,7 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
             let deliveries = events.deliveries(&tenant.id, limit).await?;
             if json {
                 let list: Vec<_> = deliveries.iter().map(delivery_json).collect();
-                line(format!("{}", serde_json::json!({"deliveries": list})));
+                line(serde_json::json!({"deliveries": list}));
                 return Ok(());
             }
             for d in &deliveries {
