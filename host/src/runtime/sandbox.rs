@@ -118,6 +118,8 @@ impl Sandbox {
             Ok(Err(trap)) => self.classify(&component.name, trap, &store),
             Err(_) => CallError::Timeout { component: component.name.clone(), timeout },
         };
+        // A guest's panic message may quote what it was given.
+        let error = error.without(&target.secrets());
         tracing::warn!(component = %component.name, digest = %component.digest, %error, "component stopped");
         Err(error)
     }
