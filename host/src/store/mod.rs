@@ -31,7 +31,6 @@ pub use records::*;
 pub use seal::KeyRing;
 use seal::Place;
 pub use sweep::Swept;
-pub use tenants::check_tenant_name;
 pub use tokens::{Outcome, TokenFilter};
 pub use webhooks::{
     AfterAttempt, Attempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, Subscription, Webhook, now_ms,

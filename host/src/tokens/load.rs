@@ -80,11 +80,15 @@ impl TokenService {
         let error = |path: String, message: String| EntryError { path, message };
         let mut entries = Vec::new();
         let mut errors = Vec::new();
+        // The names a misspelt connector is compared with, looked up once.
+        let mut known: Option<Vec<String>> = None;
         for (connector_name, providers) in connectors {
             let path = format!("$.{connector_name}");
             let Ok(resolved) = self.resolve(&tenant.id, connector_name).await else {
-                let known = self.connector_names(tenant).await.unwrap_or_default();
-                errors.push(error(path, unknown_connector(connector_name, &known)));
+                if known.is_none() {
+                    known = Some(self.connector_names(tenant).await.unwrap_or_default());
+                }
+                errors.push(error(path, unknown_connector(connector_name, known.as_deref().unwrap_or_default())));
                 continue;
             };
             let Value::Object(providers) = providers else {
