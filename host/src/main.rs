@@ -16,10 +16,16 @@ struct Cli {
     /// deployment must use the same one.
     #[arg(long, global = true, env = "FLOWAUTH_DATA_DIR", default_value = "flowauth-data")]
     data_dir: PathBuf,
-    /// A database URL (`sqlite://...`) instead of flowauth.db in the data
-    /// directory; the key file and cache stay in the data directory.
+    /// A database URL instead of flowauth.db in the data directory:
+    /// `sqlite://FILE`, or `postgres://USER:PASSWORD@HOST/DATABASE` for
+    /// several instances on one database (docs/SCALING.md). The key file
+    /// and the cache stay in the data directory.
     #[arg(long, global = true, env = "FLOWAUTH_DATABASE_URL")]
     database_url: Option<String>,
+    /// The most connections to the database (default: 8 for SQLite, 16
+    /// for PostgreSQL). Each refresh in flight on PostgreSQL holds one.
+    #[arg(long, global = true, env = "FLOWAUTH_DATABASE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
+    database_pool_size: Option<u32>,
     /// Lets components reach loopback and private addresses, over plain
     /// http too (development and tests only).
     #[arg(long, global = true, env = "FLOWAUTH_ALLOW_PRIVATE_NETWORK")]
@@ -33,7 +39,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Runs the HTTP API (SQLite and key file in the data directory).
+    /// Runs the HTTP API (on the SQLite file in the data directory, or the
+    /// database of --database-url).
     Serve(cli::ServeArgs),
     /// Manages tenants.
     #[command(subcommand)]
@@ -57,6 +64,9 @@ enum Command {
     /// Manages the master keys that seal secrets at rest.
     #[command(subcommand)]
     Keys(cli::KeysCommand),
+    /// Moves a whole store to another database (SQLite to PostgreSQL).
+    #[command(subcommand)]
+    Store(cli::StoreCommand),
     /// Configures a tenant's signed webhook and shows its delivery log.
     #[command(subcommand)]
     Webhook(cli::WebhookCommand),

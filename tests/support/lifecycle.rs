@@ -35,7 +35,7 @@ pub struct Setup {
 }
 
 pub async fn open(dir: &std::path::Path, keys: KeySource) -> Result<Store, StoreError> {
-    Store::open(&StoreConfig { data_dir: dir.to_owned(), database_url: None, keys }).await
+    Store::open(&StoreConfig { keys, ..StoreConfig::in_dir(dir) }).await
 }
 
 pub async fn setup() -> Setup {

@@ -49,8 +49,27 @@ pub enum OauthCommand {
 #[derive(Subcommand)]
 pub enum KeysCommand {
     /// Adds a new master key, reseals every secret with it and retires the
-    /// old one. Stop servers using this data directory first.
+    /// old one. Servers may keep running: they read the key file again
+    /// when it changes (they must share it; see docs/SCALING.md).
     Rotate,
+}
+
+/// `flowauth store ...`
+#[derive(Subcommand)]
+pub enum StoreCommand {
+    /// Copies every tenant, provider, token, component and webhook from
+    /// one database into a new, empty one (secrets stay sealed with the
+    /// same keys), then reads every token back on the target. Stop the
+    /// servers on the source first.
+    Copy {
+        /// The database to copy from (default: the global --database-url,
+        /// else the SQLite file in the data directory).
+        #[arg(long)]
+        from: Option<String>,
+        /// The database to copy into, e.g. `postgres://flowauth@db/flowauth`.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 pub async fn tenant(ctx: &Context, command: TenantCommand, json: bool) -> anyhow::Result<()> {
@@ -115,11 +134,45 @@ pub async fn keys(ctx: &Context, command: KeysCommand, json: bool) -> anyhow::Re
     let keys = KeySource::from_env(&ctx.data_dir);
     let ring = keys.add_key().with_context(|| format!("adding a key to {}", ctx.data_dir.join(KEY_FILE).display()))?;
     let active = ring.active().to_owned();
-    let (_, count) = store.reseal(ring).await?;
+    let mut count = store.reseal(ring.clone()).await?;
+    // A write that sealed with the old key just before the new one was
+    // written commits after the first pass; the second reseals it.
+    tokio::time::sleep(ROTATION_SETTLE).await;
+    count += store.reseal(ring).await?;
     let retired = keys.retire_inactive()?;
     match json {
         true => line(json!({"active": active, "resealed": count, "retired": retired})),
         false => line(format!("active key {active}; {count} secrets resealed; retired {}", retired.join(", "))),
+    }
+    Ok(())
+}
+
+/// How long a rotation waits before its second pass.
+const ROTATION_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+
+pub async fn store(ctx: &Context, command: StoreCommand, json: bool) -> anyhow::Result<()> {
+    let StoreCommand::Copy { from, to } = command;
+    let source_config = ctx.store_config(from.as_deref());
+    if let Some(file) = source_config.missing_file() {
+        bail!("no flowauth store at {}: name the source with --from", file.display());
+    }
+    let source = context::open(&source_config).await?;
+    let target = context::open(&ctx.store_config(Some(&to))).await?;
+    let copied = source
+        .copy_into(&target)
+        .await
+        .with_context(|| format!("copying into {}", ctx.store_config(Some(&to)).display()))?;
+    match json {
+        true => line(json!({
+            "rows": copied.rows.iter().map(|(table, n)| (table.clone(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "tokens_verified": copied.tokens_verified,
+        })),
+        false => {
+            for (table, n) in &copied.rows {
+                line(format!("{table}: {n}"));
+            }
+            line(format!("{} tokens read back on the target with their secrets", copied.tokens_verified));
+        }
     }
     Ok(())
 }

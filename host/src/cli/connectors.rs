@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use clap::Subcommand;
 use flowauth::runtime::{Component, Connector, Runtime};
-use flowauth::store::DATABASE_FILE;
 use flowauth::tokens::TokenService;
 
 use super::context::{self, Context};
@@ -46,7 +45,7 @@ pub async fn list(ctx: &Context, tenant: Option<String>, json: bool) -> anyhow::
     match tenant {
         None => {
             let runtime = ctx.runtime().await?;
-            if ctx.data_dir.join(DATABASE_FILE).exists() {
+            if ctx.store_exists() {
                 let store = ctx.existing_store().await?;
                 TokenService::new(store, runtime.clone(), String::new()).load_components().await?;
             }

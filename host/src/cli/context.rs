@@ -6,12 +6,17 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, bail};
 use flowauth::events::{DeliveryConfig, Events};
 use flowauth::runtime::{Runtime, RuntimeConfig};
-use flowauth::store::{DATABASE_FILE, Store, StoreConfig, Tenant, sqlite_file};
+use flowauth::store::{Store, StoreConfig, Tenant};
 use flowauth::tokens::TokenService;
 
 /// The redirect URI auth links carry when neither `--public-url` nor a
 /// running server said otherwise: that of `flowauth serve`'s default address.
 const DEFAULT_PUBLIC_URL: &str = "http://127.0.0.1:8080";
+
+/// Opens the store `config` names; errors name the database without its password.
+pub async fn open(config: &StoreConfig) -> anyhow::Result<Store> {
+    Store::open(config).await.with_context(|| format!("opening the store at {}", config.display()))
+}
 
 /// The global options, resolved.
 pub struct Context {
@@ -19,30 +24,36 @@ pub struct Context {
     pub data_dir: PathBuf,
     /// A database URL instead of the SQLite file in the data directory.
     pub database_url: Option<String>,
+    /// The most database connections, when not the backend's default.
+    pub database_pool_size: Option<u32>,
     /// Components may reach private addresses (development and tests).
     pub allow_private_network: bool,
 }
 
 impl Context {
-    fn store_config(&self) -> StoreConfig {
-        StoreConfig { database_url: self.database_url.clone(), ..StoreConfig::in_dir(&self.data_dir) }
+    /// The store of the global options, or the one at `database_url`.
+    pub fn store_config(&self, database_url: Option<&str>) -> StoreConfig {
+        StoreConfig {
+            database_url: database_url.map(str::to_owned).or_else(|| self.database_url.clone()),
+            pool_size: self.database_pool_size,
+            ..StoreConfig::in_dir(&self.data_dir)
+        }
     }
 
     /// The store, created on first use (commands that write).
     pub async fn store(&self) -> anyhow::Result<Store> {
-        Store::open(&self.store_config())
-            .await
-            .with_context(|| format!("opening the store in {}", self.data_dir.display()))
+        open(&self.store_config(None)).await
+    }
+
+    /// Whether the store exists (or is a database server's).
+    pub fn store_exists(&self) -> bool {
+        self.store_config(None).missing_file().is_none()
     }
 
     /// The store, which must exist already (commands that only read): a
     /// command run in the wrong directory says so and creates nothing.
     pub async fn existing_store(&self) -> anyhow::Result<Store> {
-        let file = match &self.database_url {
-            Some(url) => sqlite_file(url),
-            None => Some(self.data_dir.join(DATABASE_FILE)),
-        };
-        if let Some(file) = file.filter(|f| !f.exists()) {
+        if let Some(file) = self.store_config(None).missing_file() {
             bail!(
                 "no flowauth store at {}: pass --data-dir (or set FLOWAUTH_DATA_DIR) or --database-url to the store `flowauth serve` uses",
                 absolute(&file).display()

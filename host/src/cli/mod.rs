@@ -15,7 +15,7 @@ mod serve;
 mod tokens;
 mod webhooks;
 
-pub use admin::{KeysCommand, OauthCommand, TenantCommand};
+pub use admin::{KeysCommand, OauthCommand, StoreCommand, TenantCommand};
 pub use call::CallArgs;
 pub use components::ComponentCommand;
 pub use connectors::ConnectorCommand;
@@ -35,6 +35,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context {
         data_dir: cli.data_dir,
         database_url: cli.database_url,
+        database_pool_size: cli.database_pool_size,
         allow_private_network: cli.allow_private_network,
     };
     let json = cli.json;
@@ -51,6 +52,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::New(command) => new::run(command)?,
         Command::Call(args) => call::run(args, ctx.allow_private_network).await?,
         Command::Keys(command) => admin::keys(&ctx, command, json).await?,
+        Command::Store(command) => admin::store(&ctx, command, json).await?,
         Command::Webhook(command) => webhooks::run(&ctx, command, json).await?,
     }
     Ok(())

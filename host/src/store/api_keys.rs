@@ -4,7 +4,6 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
 use super::{Store, StoreError, Tenant, now};
 
@@ -37,7 +36,7 @@ impl Store {
     /// Issues a new key for a tenant, replacing any earlier one. Returned once.
     pub async fn issue_tenant_key(&self, tenant_id: &str) -> Result<String, StoreError> {
         let key = new_key();
-        sqlx::query("UPDATE tenants SET api_key_hash = ? WHERE id = ?")
+        sqlx::query("UPDATE tenants SET api_key_hash = $1 WHERE id = $2")
             .bind(key_hash(&key))
             .bind(tenant_id)
             .execute(&self.pool)
@@ -55,7 +54,7 @@ impl Store {
                 )));
             }
             sqlx::query("DELETE FROM admin_keys").execute(&self.pool).await?;
-            sqlx::query("INSERT INTO admin_keys (id, key_hash, created_at) VALUES ('admin', ?, ?)")
+            sqlx::query("INSERT INTO admin_keys (id, key_hash, created_at) VALUES ('admin', $1, $2)")
                 .bind(key_hash(key))
                 .bind(now())
                 .execute(&self.pool)
@@ -64,7 +63,7 @@ impl Store {
         }
         let key = new_key();
         let created = sqlx::query(
-            "INSERT INTO admin_keys (id, key_hash, created_at) VALUES ('admin', ?, ?) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO admin_keys (id, key_hash, created_at) VALUES ('admin', $1, $2) ON CONFLICT (id) DO NOTHING",
         )
         .bind(key_hash(&key))
         .bind(now())
@@ -76,17 +75,17 @@ impl Store {
     /// The owner of a key, if it is one.
     pub async fn key_owner(&self, key: &str) -> Result<Option<KeyOwner>, StoreError> {
         let hash = key_hash(key);
-        let admin: Option<String> = sqlx::query_scalar("SELECT id FROM admin_keys WHERE key_hash = ?")
+        let admin: Option<String> = sqlx::query_scalar("SELECT id FROM admin_keys WHERE key_hash = $1")
             .bind(&hash)
             .fetch_optional(&self.pool)
             .await?;
         if admin.is_some() {
             return Ok(Some(KeyOwner::Admin));
         }
-        let row = sqlx::query("SELECT id, name FROM tenants WHERE api_key_hash = ?")
+        let tenant: Option<Tenant> = sqlx::query_as("SELECT id, name FROM tenants WHERE api_key_hash = $1")
             .bind(&hash)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(row.map(|r| KeyOwner::Tenant(Tenant { id: r.get("id"), name: r.get("name") })))
+        Ok(tenant.map(KeyOwner::Tenant))
     }
 }

@@ -1,43 +1,47 @@
 //! Persistence: tenants, providers, tokens, pending authorizations and
-//! refresh leases, with every secret sealed ([`seal`]). SQLite in the data
-//! directory is the embedded default; the SQL is kept portable so a
-//! PostgreSQL backend can follow behind the same methods. Nothing outside
-//! this module writes SQL.
+//! refresh leases, with every secret sealed ([`sealing`]). One file per
+//! aggregate holds its SQL; [`backend`] holds what differs between SQLite
+//! (the embedded default, in the data directory) and PostgreSQL (several
+//! instances on one database). Nothing outside this module writes SQL or
+//! names a backend.
 
 mod api_keys;
+mod backend;
 mod components;
-mod holder;
-mod keys;
+mod connectors;
+mod copy;
 mod leases;
+mod pending;
+mod providers;
 mod records;
-mod seal;
+mod sealing;
+mod server;
 mod sweep;
 mod tenants;
+mod tokens;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::AnyPool;
 
 pub use api_keys::{KeyOwner, key_hash};
+pub use backend::sqlite::DATABASE_FILE;
+use backend::{Backend, ConnectOptions};
+pub use backend::{Change, Lease};
 pub use components::{ComponentPin, ComponentVersion};
-pub use keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};
-pub use leases::Lease;
+pub use copy::Copied;
 pub use records::*;
-pub use seal::KeyRing;
-use seal::Place;
+pub use sealing::keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};
+pub use sealing::ring::KeyRing;
+use sealing::{SealedColumn, Sealer};
 pub use sweep::Swept;
 pub use tokens::{Outcome, TokenFilter};
 pub use webhooks::{
     AfterAttempt, Attempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, Subscription, Webhook, now_ms,
 };
-
-/// The database file's name in the data directory.
-pub const DATABASE_FILE: &str = "flowauth.db";
 
 /// What went wrong in the store. Cheap to clone, so that one failure can
 /// reach every caller waiting on the same refresh.
@@ -67,6 +71,13 @@ pub enum StoreError {
     /// A value the store refuses to keep (a malformed name).
     #[error("{0}")]
     Invalid(String),
+    /// The database server could not be reached.
+    #[error("cannot connect to the database {0}")]
+    Connect(String),
+    /// A stored value is not one flowauth writes (edited by hand, or
+    /// written by a newer flowauth).
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -80,59 +91,43 @@ impl From<sqlx::Error> for StoreError {
 pub struct StoreConfig {
     /// Holds the SQLite file and the key file.
     pub data_dir: PathBuf,
-    /// Overrides the SQLite file (`sqlite://...`).
+    /// Another database: `sqlite://FILE` or `postgres://...`.
     pub database_url: Option<String>,
     /// Where the master keys come from.
     pub keys: KeySource,
+    /// The most database connections; `None` for the backend's default.
+    pub pool_size: Option<u32>,
 }
 
 impl StoreConfig {
     /// The embedded default in `data_dir`, keys from the environment or the key file.
     pub fn in_dir(data_dir: &Path) -> Self {
-        Self { data_dir: data_dir.to_owned(), database_url: None, keys: KeySource::from_env(data_dir) }
+        Self { data_dir: data_dir.to_owned(), database_url: None, keys: KeySource::from_env(data_dir), pool_size: None }
+    }
+
+    /// The database URL: the one given, else the SQLite file in the data directory.
+    pub fn url(&self) -> String {
+        self.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join(DATABASE_FILE).display()))
+    }
+
+    /// The database, for messages: its URL without a password.
+    pub fn display(&self) -> String {
+        backend::redact_url(&self.url())
+    }
+
+    /// The SQLite file the store would create, when it names one that
+    /// does not exist yet (read-only commands refuse to create a store).
+    pub fn missing_file(&self) -> Option<PathBuf> {
+        backend::sqlite::file_of(&self.url()).filter(|file| !file.exists())
     }
 }
 
 /// The store. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pool: SqlitePool,
-    ring: KeyRing,
-    /// This handle's identity in refresh leases, alive while it is.
-    holder: Arc<holder::Holder>,
-}
-
-/// The file of a `sqlite://` URL, when it names one.
-pub fn sqlite_file(url: &str) -> Option<PathBuf> {
-    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
-    let path = path.split('?').next().unwrap_or_default();
-    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
-}
-
-/// Creates the data directory readable by its owner only (0700). An
-/// existing one is left as the operator made it.
-fn private_dir(dir: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| StoreError::Key(format!("cannot create {}: {e}", dir.display())))
-}
-
-/// The database file, created (and kept) readable by its owner only
-/// (0600); SQLite gives its `-wal` and `-shm` files the same mode.
-fn private_file(file: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-    let cannot = |e: std::io::Error| StoreError::Key(format!("cannot create {}: {e}", file.display()));
-    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(file).map_err(cannot)?;
-    for companion in ["", "-wal", "-shm"] {
-        let path = PathBuf::from(format!("{}{companion}", file.display()));
-        if path.exists() {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).map_err(cannot)?;
-        }
-    }
-    Ok(())
+    pool: AnyPool,
+    backend: Arc<Backend>,
+    sealer: Sealer,
 }
 
 /// Seconds since the Unix epoch.
@@ -150,26 +145,14 @@ pub fn new_id() -> String {
 
 impl Store {
     /// Opens (creating if needed) the database, applies migrations, and
-    /// refuses to start when sealed data needs a key it does not have.
+    /// refuses to start when sealed data needs a key it does not have or
+    /// the schema has a sealed column the sealing list lacks.
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
-        private_dir(&config.data_dir)?;
-        let file = config.data_dir.join(DATABASE_FILE);
-        if config.database_url.is_none() {
-            private_file(&file)?;
-        }
-        let url = config.database_url.clone().unwrap_or_else(|| format!("sqlite://{}", file.display()));
-        let options = SqliteConnectOptions::from_str(&url)?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
-        sqlx::migrate!("./migrations").run(&pool).await.map_err(|e| StoreError::from(sqlx::Error::from(e)))?;
-        let ring = config.keys.load()?;
-        let database_dir = sqlite_file(&url).and_then(|f| f.parent().map(Path::to_owned));
-        let holder = Arc::new(holder::Holder::register(database_dir.as_deref().unwrap_or(&config.data_dir))?);
-        let store = Self { pool, ring, holder };
+        backend::sqlite::private_dir(&config.data_dir)?;
+        let options = ConnectOptions { data_dir: &config.data_dir, pool_size: config.pool_size };
+        let (pool, backend) = Backend::connect(&config.url(), options).await?;
+        let store = Self { pool, backend: Arc::new(backend), sealer: Sealer::load(&config.keys)? };
+        store.check_sealed_columns().await?;
         store.check_keys().await?;
         Ok(store)
     }
@@ -177,15 +160,28 @@ impl Store {
     async fn check_keys(&self) -> Result<(), StoreError> {
         let used: Vec<String> =
             sqlx::query_scalar("SELECT id FROM seal_keys WHERE retired_at IS NULL").fetch_all(&self.pool).await?;
-        if let Some(missing) = used.iter().find(|id| !self.ring.has(id)) {
+        let ring = self.sealer.ring();
+        if let Some(missing) = used.iter().find(|id| !ring.has(id)) {
             return Err(StoreError::MissingKey(missing.clone()));
         }
-        sqlx::query("INSERT INTO seal_keys (id, created_at) VALUES (?, ?) ON CONFLICT (id) DO NOTHING")
-            .bind(self.ring.active())
+        sqlx::query("INSERT INTO seal_keys (id, created_at) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING")
+            .bind(ring.active())
             .bind(now())
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// Refuses a schema with a sealed column that rotation would skip.
+    async fn check_sealed_columns(&self) -> Result<(), StoreError> {
+        let unregistered = sealing::columns::unregistered(&self.backend.schema(&self.pool).await?);
+        if unregistered.is_empty() {
+            return Ok(());
+        }
+        Err(StoreError::Corrupt(format!(
+            "sealed columns {} are not in the list of sealed columns (store/sealing/columns.rs)",
+            unregistered.join(", ")
+        )))
     }
 
     /// Whether the database answers.
@@ -194,37 +190,38 @@ impl Store {
         Ok(())
     }
 
-    /// A write transaction that takes SQLite's write lock at once, so a
-    /// transaction that reads then writes never fails half-way with
-    /// "database is locked" (it waits its turn under the busy timeout).
-    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    /// The backend's name (`sqlite` or `postgres`), for messages.
+    pub fn backend_name(&self) -> &'static str {
+        self.backend.name()
     }
 
-    fn seal(&self, tenant: &str, table: &str, row: &str, column: &str, plaintext: &[u8]) -> Vec<u8> {
-        self.ring.seal(Place { tenant, table, row, column }, plaintext)
+    /// Announcements of tokens changed by any instance, where the backend
+    /// makes them (PostgreSQL); `None` on SQLite.
+    pub fn changes(&self) -> Option<tokio::sync::broadcast::Receiver<Change>> {
+        self.backend.changes()
     }
 
-    fn open_text(
-        &self,
-        tenant: &str,
-        table: &str,
-        row: &str,
-        column: &str,
-        sealed: &[u8],
-    ) -> Result<String, StoreError> {
-        self.ring.open_text(Place { tenant, table, row, column }, sealed)
+    /// A write transaction, opened the way the backend needs.
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        self.backend.begin_write(&self.pool).await
+    }
+
+    fn seal(&self, tenant: &str, column: SealedColumn, row: &str, plaintext: &[u8]) -> Vec<u8> {
+        self.sealer.seal(tenant, column, row, plaintext)
+    }
+
+    fn open_text(&self, tenant: &str, column: SealedColumn, row: &str, sealed: &[u8]) -> Result<String, StoreError> {
+        self.sealer.open_text(tenant, column, row, sealed)
     }
 
     fn open_optional(
         &self,
         tenant: &str,
-        table: &str,
+        column: SealedColumn,
         row: &str,
-        column: &str,
-        sealed: Option<Vec<u8>>,
+        sealed: Option<&[u8]>,
     ) -> Result<Option<String>, StoreError> {
-        sealed.map(|s| self.open_text(tenant, table, row, column, &s)).transpose()
+        self.sealer.open_optional(tenant, column, row, sealed)
     }
 }
 
@@ -233,12 +230,8 @@ fn json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("plain data serializes")
 }
 
-fn from_json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
-    serde_json::from_str(text).unwrap_or_default()
+/// A column's JSON text as plain data; text flowauth did not write is an error.
+fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
-mod pending;
-mod queries;
-mod rotate;
-mod server;
-mod tokens;

@@ -4,7 +4,7 @@
 #![allow(missing_docs)]
 
 /// A tenant: one customer of a shared flowauth.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Tenant {
     pub id: String,
     pub name: String,
@@ -89,10 +89,6 @@ impl TokenStatus {
             Self::NeedsReauth => "needs_reauth",
             Self::Failed => "failed",
         }
-    }
-
-    pub(crate) fn parse(text: &str) -> Self {
-        Self::from_name(text).unwrap_or(Self::Pending)
     }
 
     /// Reads an API name.

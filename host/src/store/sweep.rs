@@ -18,29 +18,15 @@ pub struct Swept {
 }
 
 impl Store {
-    /// Deletes expired authorizations and states, lapsed leases and the
-    /// leases and registrations of holders that are gone.
+    /// Deletes expired authorizations and states, and what leases leave
+    /// behind where the backend keeps them.
     pub async fn sweep(&self) -> Result<Swept, StoreError> {
-        let at = now();
-        let authorizations = sqlx::query("DELETE FROM pending_authorizations WHERE expires_at < ?")
-            .bind(at - EXPIRED_AUTHORIZATION_GRACE_SECONDS)
+        let authorizations = sqlx::query("DELETE FROM pending_authorizations WHERE expires_at < $1")
+            .bind(now() - EXPIRED_AUTHORIZATION_GRACE_SECONDS)
             .execute(&self.pool)
             .await?
             .rows_affected();
-        let mut leases = sqlx::query("DELETE FROM refresh_leases WHERE expires_at < ?")
-            .bind(at)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
-        let holders: Vec<String> =
-            sqlx::query_scalar("SELECT DISTINCT holder FROM refresh_leases").fetch_all(&self.pool).await?;
-        for gone in holders.iter().filter(|h| !self.holder.is_alive(h)) {
-            leases += sqlx::query("DELETE FROM refresh_leases WHERE holder = ?")
-                .bind(gone)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
-        }
-        Ok(Swept { authorizations, leases, holders: self.holder.sweep_dead() })
+        let (leases, holders) = self.backend.sweep_leases(&self.pool).await?;
+        Ok(Swept { authorizations, leases, holders })
     }
 }

@@ -1,7 +1,5 @@
 //! Tenants: one customer of a shared flowauth each, named in every route.
 
-use sqlx::Row;
-
 use super::{Store, StoreError, Tenant, new_id, now};
 
 /// The longest tenant name.
@@ -29,7 +27,7 @@ impl Store {
         check_tenant_name(name).map_err(StoreError::Invalid)?;
         let id = new_id();
         let inserted =
-            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+            sqlx::query("INSERT INTO tenants (id, name, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
                 .bind(&id)
                 .bind(name)
                 .bind(now())
@@ -43,16 +41,14 @@ impl Store {
 
     /// The tenant of this name, whatever its case.
     pub async fn tenant(&self, name: &str) -> Result<Option<Tenant>, StoreError> {
-        let row = sqlx::query("SELECT id, name FROM tenants WHERE lower(name) = lower(?)")
+        Ok(sqlx::query_as("SELECT id, name FROM tenants WHERE lower(name) = lower($1)")
             .bind(name)
             .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.map(|r| Tenant { id: r.get("id"), name: r.get("name") }))
+            .await?)
     }
 
     /// Every tenant, by name.
     pub async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
-        let rows = sqlx::query("SELECT id, name FROM tenants ORDER BY lower(name)").fetch_all(&self.pool).await?;
-        Ok(rows.iter().map(|r| Tenant { id: r.get("id"), name: r.get("name") }).collect())
+        Ok(sqlx::query_as("SELECT id, name FROM tenants ORDER BY lower(name)").fetch_all(&self.pool).await?)
     }
 }

@@ -1,9 +1,9 @@
 //! Tokens: created with their first outcome, then changed only by
 //! compare-and-swap on their generation where a refresh is involved.
 
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use sqlx::AnyConnection;
 
+use super::sealing::columns::{TOKEN_ACCESS, TOKEN_CLIENT, TOKEN_EXTRA, TOKEN_ID, TOKEN_REFRESH};
 use super::{
     Issued, NewToken, PendingAuthorization, RefreshFailure, Store, StoreError, TokenRecord, TokenStatus, from_json,
     json, now,
@@ -12,7 +12,45 @@ use super::{
 type Pairs = Vec<(String, String)>;
 
 /// Tokens with the connector and display name of their provider.
-const SELECT_TOKENS: &str = "SELECT t.*, p.connector AS connector, p.display_name AS provider FROM tokens t JOIN providers p ON p.id = t.provider_id";
+const SELECT_TOKENS: &str = "SELECT t.id, t.tenant_id, t.provider_id, t.name, t.flow, t.status, t.error_code, \
+     t.error_message, t.scopes, t.inputs, t.token_type, t.expires_at, t.issued_at, t.extra, t.access_token_sealed, \
+     t.refresh_token_sealed, t.id_token_sealed, t.client_sealed, t.extra_sealed, t.generation, \
+     t.refresh_failed_generation, t.refresh_retry_at, t.refresh_error_code, t.refresh_error_message, t.created_at, \
+     t.updated_at, p.connector AS connector, p.display_name AS provider \
+     FROM tokens t JOIN providers p ON p.id = t.provider_id";
+
+/// A row of [`SELECT_TOKENS`], secrets still sealed.
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    id: String,
+    tenant_id: String,
+    provider_id: String,
+    connector: String,
+    provider: String,
+    name: String,
+    flow: String,
+    status: String,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    scopes: String,
+    inputs: String,
+    token_type: Option<String>,
+    expires_at: Option<i64>,
+    issued_at: Option<i64>,
+    extra: String,
+    access_token_sealed: Option<Vec<u8>>,
+    refresh_token_sealed: Option<Vec<u8>>,
+    id_token_sealed: Option<Vec<u8>>,
+    client_sealed: Option<Vec<u8>>,
+    extra_sealed: Option<Vec<u8>>,
+    generation: i64,
+    refresh_failed_generation: Option<i64>,
+    refresh_retry_at: Option<i64>,
+    refresh_error_code: Option<String>,
+    refresh_error_message: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
 
 /// Which tokens a listing shows; `None` fields do not filter.
 #[derive(Debug, Clone, Default)]
@@ -45,7 +83,7 @@ impl Store {
         let client = token
             .client
             .as_ref()
-            .map(|c| self.seal(&token.tenant_id, "tokens", &token.id, "client", json(c).as_bytes()));
+            .map(|c| self.seal(&token.tenant_id, TOKEN_CLIENT, &token.id, json(c).as_bytes()));
         let (status, error) = match outcome {
             Outcome::Pending(_) => (TokenStatus::Pending, None),
             Outcome::Issued(_) => (TokenStatus::Active, None),
@@ -55,7 +93,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO tokens (id, tenant_id, provider_id, name, flow, status, error_code, error_message, scopes, inputs, \
-             extra, client_sealed, generation, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?, 0, ?, ?)",
+             extra, client_sealed, generation, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, '[]', $11, 0, $12, $13)",
         )
         .bind(&token.id)
         .bind(&token.tenant_id)
@@ -86,17 +124,17 @@ impl Store {
 
     /// A token with its secrets opened.
     pub async fn token(&self, tenant_id: &str, id: &str) -> Result<Option<TokenRecord>, StoreError> {
-        let row = sqlx::query(&format!("{SELECT_TOKENS} WHERE t.tenant_id = ? AND t.id = ?"))
+        let row: Option<TokenRow> = sqlx::query_as(&format!("{SELECT_TOKENS} WHERE t.tenant_id = $1 AND t.id = $2"))
             .bind(tenant_id)
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| self.token_row(&r)).transpose()
+        row.map(|r| self.token_record(r)).transpose()
     }
 
     /// The id of the tenant's token of this name.
     pub async fn token_id_by_name(&self, tenant_id: &str, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT id FROM tokens WHERE tenant_id = ? AND name = ?")
+        Ok(sqlx::query_scalar("SELECT id FROM tokens WHERE tenant_id = $1 AND name = $2")
             .bind(tenant_id)
             .bind(name)
             .fetch_optional(&self.pool)
@@ -129,29 +167,24 @@ impl Store {
             }
             None => (None, None),
         };
-        let rows = sqlx::query(&format!(
-            "{SELECT_TOKENS} WHERE t.tenant_id = ? AND (? IS NULL OR t.status = ?) AND (? IS NULL OR p.connector = ?) \
-             AND (? IS NULL OR p.display_name = ?) AND (? IS NULL OR t.name = ?) \
-             AND (? IS NULL OR t.created_at < ? OR (t.created_at = ? AND t.id < ?)) \
-             ORDER BY t.created_at DESC, t.id DESC LIMIT ?"
+        let rows: Vec<TokenRow> = sqlx::query_as(&format!(
+            "{SELECT_TOKENS} WHERE t.tenant_id = $1 AND ($2 IS NULL OR t.status = $2) \
+             AND ($3 IS NULL OR p.connector = $3) AND ($4 IS NULL OR p.display_name = $4) \
+             AND ($5 IS NULL OR t.name = $5) \
+             AND ($6 IS NULL OR t.created_at < $6 OR (t.created_at = $6 AND t.id < $7)) \
+             ORDER BY t.created_at DESC, t.id DESC LIMIT $8"
         ))
         .bind(tenant_id)
         .bind(filter.status.map(TokenStatus::as_str))
-        .bind(filter.status.map(TokenStatus::as_str))
-        .bind(&filter.connector)
         .bind(&filter.connector)
         .bind(&filter.provider)
-        .bind(&filter.provider)
         .bind(&filter.name)
-        .bind(&filter.name)
-        .bind(after_at)
-        .bind(after_at)
         .bind(after_at)
         .bind(&after_id)
         .bind(i64::from(limit).saturating_add(1))
         .fetch_all(&self.pool)
         .await?;
-        let mut tokens = rows.iter().map(|r| self.token_row(r)).collect::<Result<Vec<_>, _>>()?;
+        let mut tokens = rows.into_iter().map(|r| self.token_record(r)).collect::<Result<Vec<_>, _>>()?;
         let next = (tokens.len() > limit as usize).then(|| {
             tokens.truncate(limit as usize);
             let last = tokens.last().expect("a full page");
@@ -160,49 +193,50 @@ impl Store {
         Ok((tokens, next))
     }
 
-    fn token_row(&self, row: &SqliteRow) -> Result<TokenRecord, StoreError> {
-        let (id, tenant_id): (String, String) = (row.get("id"), row.get("tenant_id"));
-        let open = |column: &str| {
-            self.open_optional(&tenant_id, "tokens", &id, column, row.get(format!("{column}_sealed").as_str()))
-        };
-        let client: Option<String> = open("client")?;
-        let refresh_failure = match (row.get("refresh_failed_generation"), row.get("refresh_retry_at")) {
+    fn token_record(&self, row: TokenRow) -> Result<TokenRecord, StoreError> {
+        let (tenant, id) = (&row.tenant_id, &row.id);
+        let open = |column, sealed: &Option<Vec<u8>>| self.open_optional(tenant, column, id, sealed.as_deref());
+        let refresh_failure = match (row.refresh_failed_generation, row.refresh_retry_at) {
             (Some(generation), Some(retry_at)) => Some(RefreshFailure {
                 generation,
                 retry_at,
-                code: row.get::<Option<String>, _>("refresh_error_code").unwrap_or_default(),
-                message: row.get::<Option<String>, _>("refresh_error_message").unwrap_or_default(),
+                code: row.refresh_error_code.unwrap_or_default(),
+                message: row.refresh_error_message.unwrap_or_default(),
             }),
             _ => None,
         };
+        let what = |column: &str| format!("tokens.{column} of token {id}");
         Ok(TokenRecord {
-            access_token: open("access_token")?,
-            refresh_token: open("refresh_token")?,
-            id_token: open("id_token")?,
-            client: client.map(|c| from_json::<Pairs>(&c)),
-            provider_id: row.get("provider_id"),
-            connector: row.get("connector"),
-            provider: row.get("provider"),
-            name: row.get("name"),
-            flow: row.get("flow"),
-            status: TokenStatus::parse(&row.get::<String, _>("status")),
-            error_code: row.get("error_code"),
-            error_message: row.get("error_message"),
-            scopes: from_json(&row.get::<String, _>("scopes")),
-            inputs: from_json(&row.get::<String, _>("inputs")),
-            token_type: row.get("token_type"),
-            expires_at: row.get("expires_at"),
-            issued_at: row.get("issued_at"),
-            extra: match open("extra")? {
-                Some(sealed) => from_json(&sealed),
-                None => from_json(&row.get::<String, _>("extra")),
+            access_token: open(TOKEN_ACCESS, &row.access_token_sealed)?,
+            refresh_token: open(TOKEN_REFRESH, &row.refresh_token_sealed)?,
+            id_token: open(TOKEN_ID, &row.id_token_sealed)?,
+            client: open(TOKEN_CLIENT, &row.client_sealed)?
+                .map(|c| from_json::<Pairs>(&what("client"), &c))
+                .transpose()?,
+            status: TokenStatus::from_name(&row.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("{}: unknown status {:?}", what("status"), row.status)))?,
+            scopes: from_json(&what("scopes"), &row.scopes)?,
+            inputs: from_json(&what("inputs"), &row.inputs)?,
+            extra: match open(TOKEN_EXTRA, &row.extra_sealed)? {
+                Some(sealed) => from_json(&what("extra"), &sealed)?,
+                None => from_json(&what("extra"), &row.extra)?,
             },
-            generation: row.get("generation"),
+            provider_id: row.provider_id,
+            connector: row.connector,
+            provider: row.provider,
+            name: row.name,
+            flow: row.flow,
+            error_code: row.error_code,
+            error_message: row.error_message,
+            token_type: row.token_type,
+            expires_at: row.expires_at,
+            issued_at: row.issued_at,
+            generation: row.generation,
             refresh_failure,
-            created_at: row.get("created_at"),
-            updated_at: row.get("updated_at"),
-            id,
-            tenant_id,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            id: row.id,
+            tenant_id: row.tenant_id,
         })
     }
 
@@ -223,28 +257,28 @@ impl Store {
 
     async fn write_issued(
         &self,
-        conn: &mut SqliteConnection,
+        conn: &mut AnyConnection,
         tenant_id: &str,
         id: &str,
         issued: &Issued,
         expected_generation: Option<i64>,
     ) -> Result<Option<i64>, StoreError> {
-        let seal = |column: &str, value: &str| self.seal(tenant_id, "tokens", id, column, value.as_bytes());
+        let seal = |column, value: &str| self.seal(tenant_id, column, id, value.as_bytes());
         let at = now();
         Ok(sqlx::query_scalar(
-            "UPDATE tokens SET status = 'active', error_code = NULL, error_message = NULL, token_type = ?, expires_at = ?, \
-             issued_at = ?, extra = '[]', extra_sealed = ?, access_token_sealed = ?, refresh_token_sealed = COALESCE(?, refresh_token_sealed), \
-             id_token_sealed = COALESCE(?, id_token_sealed), generation = generation + 1, updated_at = ?, \
+            "UPDATE tokens SET status = 'active', error_code = NULL, error_message = NULL, token_type = $1, expires_at = $2, \
+             issued_at = $3, extra = '[]', extra_sealed = $4, access_token_sealed = $5, refresh_token_sealed = COALESCE($6, refresh_token_sealed), \
+             id_token_sealed = COALESCE($7, id_token_sealed), generation = generation + 1, updated_at = $8, \
              refresh_failed_generation = NULL, refresh_retry_at = NULL, refresh_error_code = NULL, refresh_error_message = NULL \
-             WHERE tenant_id = ? AND id = ? AND (? IS NULL OR generation = ?) RETURNING generation",
+             WHERE tenant_id = $9 AND id = $10 AND ($11 IS NULL OR generation = $12) RETURNING generation",
         )
         .bind(&issued.token_type)
         .bind(issued.expires_at)
         .bind(at)
-        .bind(seal("extra", &json(&issued.extra)))
-        .bind(seal("access_token", &issued.access_token))
-        .bind(issued.refresh_token.as_deref().map(|t| seal("refresh_token", t)))
-        .bind(issued.id_token.as_deref().map(|t| seal("id_token", t)))
+        .bind(seal(TOKEN_EXTRA, &json(&issued.extra)))
+        .bind(seal(TOKEN_ACCESS, &issued.access_token))
+        .bind(issued.refresh_token.as_deref().map(|t| seal(TOKEN_REFRESH, t)))
+        .bind(issued.id_token.as_deref().map(|t| seal(TOKEN_ID, t)))
         .bind(at)
         .bind(tenant_id)
         .bind(id)
@@ -265,8 +299,8 @@ impl Store {
         error: (&str, &str),
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE tokens SET status = 'needs_reauth', error_code = ?, error_message = ?, updated_at = ? \
-             WHERE tenant_id = ? AND id = ? AND generation = ? AND status = 'active'",
+            "UPDATE tokens SET status = 'needs_reauth', error_code = $1, error_message = $2, updated_at = $3 \
+             WHERE tenant_id = $4 AND id = $5 AND generation = $6 AND status = 'active'",
         )
         .bind(error.0)
         .bind(error.1)
@@ -289,8 +323,8 @@ impl Store {
         failure: &RefreshFailure,
     ) -> Result<(), StoreError> {
         sqlx::query(
-            "UPDATE tokens SET refresh_failed_generation = ?, refresh_retry_at = ?, refresh_error_code = ?, \
-             refresh_error_message = ? WHERE tenant_id = ? AND id = ? AND generation = ?",
+            "UPDATE tokens SET refresh_failed_generation = $1, refresh_retry_at = $2, refresh_error_code = $3, \
+             refresh_error_message = $4 WHERE tenant_id = $5 AND id = $6 AND generation = $7",
         )
         .bind(failure.generation)
         .bind(failure.retry_at)
@@ -312,7 +346,7 @@ impl Store {
         status: TokenStatus,
         error: Option<(&str, &str)>,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE tokens SET status = ?, error_code = ?, error_message = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+        sqlx::query("UPDATE tokens SET status = $1, error_code = $2, error_message = $3, updated_at = $4 WHERE tenant_id = $5 AND id = $6")
             .bind(status.as_str())
             .bind(error.map(|e| e.0))
             .bind(error.map(|e| e.1))
@@ -326,7 +360,7 @@ impl Store {
 
     /// Renames a token.
     pub async fn rename_token(&self, tenant_id: &str, id: &str, name: &str) -> Result<(), StoreError> {
-        let done = sqlx::query("UPDATE tokens SET name = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+        let done = sqlx::query("UPDATE tokens SET name = $1, updated_at = $2 WHERE tenant_id = $3 AND id = $4")
             .bind(name)
             .bind(now())
             .bind(tenant_id)
@@ -343,13 +377,12 @@ impl Store {
     /// Deletes a token with its pending authorizations and lease.
     pub async fn delete_token(&self, tenant_id: &str, id: &str) -> Result<(), StoreError> {
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM pending_authorizations WHERE token_id = ? AND tenant_id = ?")
+        sqlx::query("DELETE FROM pending_authorizations WHERE token_id = $1 AND tenant_id = $2")
             .bind(id)
             .bind(tenant_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM refresh_leases WHERE token_id = ?").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM tokens WHERE tenant_id = ? AND id = ?")
+        sqlx::query("DELETE FROM tokens WHERE tenant_id = $1 AND id = $2")
             .bind(tenant_id)
             .bind(id)
             .execute(&mut *tx)
@@ -366,7 +399,7 @@ impl Store {
         scopes: &[String],
         inputs: &Pairs,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE tokens SET scopes = ?, inputs = ?, updated_at = ? WHERE tenant_id = ? AND id = ?")
+        sqlx::query("UPDATE tokens SET scopes = $1, inputs = $2, updated_at = $3 WHERE tenant_id = $4 AND id = $5")
             .bind(json(&scopes))
             .bind(json(inputs))
             .bind(now())

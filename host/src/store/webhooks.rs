@@ -3,10 +3,37 @@
 //! An attempt's claim is its `next_attempt_at_ms` pushed into the future,
 //! so a worker that dies mid-send leaves the delivery to be sent again.
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-
+use super::sealing::columns::WEBHOOK_SECRET;
 use super::{Store, StoreError, from_json, json, new_id, now};
+
+/// A due delivery's row, its webhook's secret still sealed.
+#[derive(sqlx::FromRow)]
+struct DueRow {
+    id: String,
+    tenant_id: String,
+    event: String,
+    payload: String,
+    attempts: i64,
+    next_attempt_at_ms: i64,
+    url: String,
+    secret_sealed: Vec<u8>,
+}
+
+/// A delivery's row in the log.
+#[derive(sqlx::FromRow)]
+struct DeliveryRow {
+    id: String,
+    event: String,
+    payload: String,
+    status: String,
+    attempts: i64,
+    next_attempt_at_ms: Option<i64>,
+    last_status_code: Option<i64>,
+    last_error: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+    delivered_at: Option<i64>,
+}
 
 /// A tenant's webhook, without its secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,15 +134,14 @@ impl DeliveryStatus {
             "delivered" => Ok(Self::Delivered),
             "failed" => Ok(Self::Failed),
             other => {
-                Err(sqlx::Error::Decode(format!("webhook_deliveries.status {other:?} is not a known status").into())
-                    .into())
+                Err(StoreError::Corrupt(format!("webhook_deliveries.status {other:?} is not a known status")))
             }
         }
     }
 }
 
 /// One attempt to send a delivery, as the log shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Attempt {
     /// 1 for the first.
     pub attempt: i64,
@@ -187,10 +213,10 @@ impl Store {
         secret: &str,
         replace_secret: bool,
     ) -> Result<(Webhook, bool), StoreError> {
-        let sealed = self.seal(tenant_id, "webhooks", tenant_id, "secret", secret.as_bytes());
+        let sealed = self.seal(tenant_id, WEBHOOK_SECRET, tenant_id, secret.as_bytes());
         let at = now();
         let mut tx = self.begin_write().await?;
-        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE tenant_id = ?")
+        let existing: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE tenant_id = $1")
             .bind(tenant_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -198,8 +224,8 @@ impl Store {
         match existing {
             Some(id) => {
                 sqlx::query(
-                    "UPDATE webhooks SET url = ?, events = ?, secret_sealed = CASE WHEN ? THEN ? ELSE secret_sealed END, \
-                     updated_at = ? WHERE id = ?",
+                    "UPDATE webhooks SET url = $1, events = $2, secret_sealed = CASE WHEN $3 THEN $4 ELSE secret_sealed END, \
+                     updated_at = $5 WHERE id = $6",
                 )
                 .bind(url)
                 .bind(json(&events))
@@ -213,7 +239,7 @@ impl Store {
             None => {
                 sqlx::query(
                     "INSERT INTO webhooks (id, tenant_id, url, events, secret_sealed, created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(new_id())
                 .bind(tenant_id)
@@ -233,40 +259,37 @@ impl Store {
 
     /// A tenant's webhook.
     pub async fn webhook(&self, tenant_id: &str) -> Result<Option<Webhook>, StoreError> {
-        let row =
-            sqlx::query("SELECT id, tenant_id, url, events, created_at, updated_at FROM webhooks WHERE tenant_id = ?")
+        let row: Option<(String, String, String, String, i64, i64)> =
+            sqlx::query_as("SELECT id, tenant_id, url, events, created_at, updated_at FROM webhooks WHERE tenant_id = $1")
                 .bind(tenant_id)
                 .fetch_optional(&self.pool)
                 .await?;
-        Ok(row.map(|r| Webhook {
-            id: r.get("id"),
-            tenant_id: r.get("tenant_id"),
-            url: r.get("url"),
-            events: from_json(&r.get::<String, _>("events")),
-            created_at: r.get("created_at"),
-            updated_at: r.get("updated_at"),
-        }))
+        row.map(|(id, tenant_id, url, events, created_at, updated_at)| {
+            let events = from_json(&format!("webhooks.events of {id}"), &events)?;
+            Ok(Webhook { id, tenant_id, url, events, created_at, updated_at })
+        })
+        .transpose()
     }
 
     /// Removes a tenant's webhook with its delivery log. Returns whether there was one.
     pub async fn delete_webhook(&self, tenant_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM webhooks WHERE tenant_id = ?").bind(tenant_id).execute(&self.pool).await?;
+        let done = sqlx::query("DELETE FROM webhooks WHERE tenant_id = $1").bind(tenant_id).execute(&self.pool).await?;
         Ok(done.rows_affected() == 1)
     }
 
     /// What emitting an event to this tenant needs, if it has a webhook.
     pub async fn subscription(&self, tenant_id: &str) -> Result<Option<Subscription>, StoreError> {
-        let row = sqlx::query(
-            "SELECT w.id, w.events, t.name FROM webhooks w JOIN tenants t ON t.id = w.tenant_id WHERE w.tenant_id = ?",
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT w.id, w.events, t.name FROM webhooks w JOIN tenants t ON t.id = w.tenant_id WHERE w.tenant_id = $1",
         )
         .bind(tenant_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map(|r| Subscription {
-            webhook_id: r.get("id"),
-            tenant_name: r.get("name"),
-            events: from_json(&r.get::<String, _>("events")),
-        }))
+        row.map(|(webhook_id, events, tenant_name)| {
+            let events = from_json(&format!("webhooks.events of {webhook_id}"), &events)?;
+            Ok(Subscription { webhook_id, tenant_name, events })
+        })
+        .transpose()
     }
 
     /// Queues a delivery, due at once.
@@ -274,7 +297,7 @@ impl Store {
         let at = now();
         sqlx::query(
             "INSERT INTO webhook_deliveries (id, webhook_id, tenant_id, event, payload, status, attempts, \
-             next_attempt_at_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?, ?, ?)",
+             next_attempt_at_ms, created_at, created_at_ms, updated_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $7, $6, $7)",
         )
         .bind(&delivery.id)
         .bind(&delivery.webhook_id)
@@ -282,7 +305,6 @@ impl Store {
         .bind(&delivery.event)
         .bind(&delivery.payload)
         .bind(now_ms())
-        .bind(at)
         .bind(at)
         .execute(&self.pool)
         .await?;
@@ -299,10 +321,10 @@ impl Store {
         hold_ms: i64,
     ) -> Result<Vec<DueDelivery>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(
-            "SELECT d.id, d.tenant_id, d.event, d.payload, d.attempts, w.url, w.secret_sealed \
+        let rows: Vec<DueRow> = sqlx::query_as(
+            "SELECT d.id, d.tenant_id, d.event, d.payload, d.attempts, d.next_attempt_at_ms, w.url, w.secret_sealed \
              FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at_ms <= ? ORDER BY d.next_attempt_at_ms LIMIT ?",
+             WHERE d.status = 'pending' AND d.next_attempt_at_ms <= $1 ORDER BY d.next_attempt_at_ms LIMIT $2",
         )
         .bind(now_ms)
         .bind(limit as i64)
@@ -310,31 +332,25 @@ impl Store {
         .await?;
         let mut due = Vec::with_capacity(rows.len());
         for row in rows {
-            let delivery = self.due_row(&row)?;
-            sqlx::query("UPDATE webhook_deliveries SET next_attempt_at_ms = ? WHERE id = ?")
-                .bind(now_ms + hold_ms)
-                .bind(&delivery.id)
-                .execute(&mut *tx)
-                .await?;
-            due.push(delivery);
+            // Conditional on the value read: of two instances claiming at
+            // once, one claims and the other skips the delivery.
+            let claimed =
+                sqlx::query("UPDATE webhook_deliveries SET next_attempt_at_ms = $1 WHERE id = $2 AND next_attempt_at_ms = $3")
+                    .bind(now_ms + hold_ms)
+                    .bind(&row.id)
+                    .bind(row.next_attempt_at_ms)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected()
+                    == 1;
+            if claimed {
+                let secret = self.open_text(&row.tenant_id, WEBHOOK_SECRET, &row.tenant_id, &row.secret_sealed)?;
+                let DueRow { id, tenant_id, event, payload, attempts, url, .. } = row;
+                due.push(DueDelivery { id, tenant_id, event, payload, attempts, url, secret });
+            }
         }
         tx.commit().await?;
         Ok(due)
-    }
-
-    fn due_row(&self, row: &SqliteRow) -> Result<DueDelivery, StoreError> {
-        let tenant_id: String = row.get("tenant_id");
-        let secret =
-            self.open_text(&tenant_id, "webhooks", &tenant_id, "secret", &row.get::<Vec<u8>, _>("secret_sealed"))?;
-        Ok(DueDelivery {
-            id: row.get("id"),
-            event: row.get("event"),
-            payload: row.get("payload"),
-            attempts: row.get("attempts"),
-            url: row.get("url"),
-            secret,
-            tenant_id,
-        })
     }
 
     /// When the next pending delivery is due (Unix ms), if any is.
@@ -358,7 +374,7 @@ impl Store {
         };
         let mut tx = self.begin_write().await?;
         sqlx::query(
-            "INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms) VALUES (?, ?, ?, ?, ?, ?) \
+            "INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, duration_ms) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (delivery_id, attempt) DO NOTHING",
         )
         .bind(delivery_id)
@@ -370,8 +386,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         sqlx::query(
-            "UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at_ms = ?, last_status_code = ?, \
-             last_error = ?, delivered_at = ?, updated_at = ? WHERE id = ?",
+            "UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at_ms = $3, last_status_code = $4, \
+             last_error = $5, delivered_at = $6, updated_at = $7 WHERE id = $8",
         )
         .bind(status.as_str())
         .bind(attempt.attempt)
@@ -389,8 +405,10 @@ impl Store {
 
     /// A tenant's deliveries, newest first, with their attempts.
     pub async fn deliveries(&self, tenant_id: &str, limit: usize) -> Result<Vec<DeliveryRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT * FROM webhook_deliveries WHERE tenant_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        let rows: Vec<DeliveryRow> = sqlx::query_as(
+            "SELECT id, event, payload, status, attempts, next_attempt_at_ms, last_status_code, last_error, created_at, \
+             updated_at, delivered_at FROM webhook_deliveries WHERE tenant_id = $1 \
+             ORDER BY created_at_ms DESC, id DESC LIMIT $2",
         )
         .bind(tenant_id)
         .bind(limit as i64)
@@ -398,34 +416,26 @@ impl Store {
         .await?;
         let mut deliveries = Vec::with_capacity(rows.len());
         for row in rows {
-            let id: String = row.get("id");
-            let attempts = sqlx::query("SELECT * FROM webhook_attempts WHERE delivery_id = ? ORDER BY attempt")
-                .bind(&id)
-                .fetch_all(&self.pool)
-                .await?;
-            let attempt_log = attempts
-                .iter()
-                .map(|a| Attempt {
-                    attempt: a.get("attempt"),
-                    at: a.get("at"),
-                    status_code: a.get("status_code"),
-                    error: a.get("error"),
-                    duration_ms: a.get("duration_ms"),
-                })
-                .collect();
+            let attempt_log = sqlx::query_as(
+                "SELECT attempt, at, status_code, error, duration_ms FROM webhook_attempts WHERE delivery_id = $1 \
+                 ORDER BY attempt",
+            )
+            .bind(&row.id)
+            .fetch_all(&self.pool)
+            .await?;
             deliveries.push(DeliveryRecord {
-                event: row.get("event"),
-                payload: row.get("payload"),
-                status: DeliveryStatus::parse(&row.get::<String, _>("status"))?,
-                attempts: row.get("attempts"),
-                next_attempt_at_ms: row.get("next_attempt_at_ms"),
-                last_status_code: row.get("last_status_code"),
-                last_error: row.get("last_error"),
-                created_at: row.get("created_at"),
-                updated_at: row.get("updated_at"),
-                delivered_at: row.get("delivered_at"),
+                status: DeliveryStatus::parse(&row.status)?,
+                event: row.event,
+                payload: row.payload,
+                attempts: row.attempts,
+                next_attempt_at_ms: row.next_attempt_at_ms,
+                last_status_code: row.last_status_code,
+                last_error: row.last_error,
+                created_at: row.created_at,
+                updated_at: row.updated_at,
+                delivered_at: row.delivered_at,
                 attempt_log,
-                id,
+                id: row.id,
             });
         }
         Ok(deliveries)
@@ -434,7 +444,7 @@ impl Store {
     /// Deletes finished deliveries (delivered or failed) last changed
     /// before `before` (Unix seconds). Returns how many.
     pub async fn prune_deliveries(&self, before: i64) -> Result<u64, StoreError> {
-        Ok(sqlx::query("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < ?")
+        Ok(sqlx::query("DELETE FROM webhook_deliveries WHERE status <> 'pending' AND updated_at < $1")
             .bind(before)
             .execute(&self.pool)
             .await?

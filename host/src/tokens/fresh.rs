@@ -1,16 +1,20 @@
 //! Access tokens handed out recently, so the hot path can skip the store.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use crate::store::now;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use crate::store::{Change, now};
 
 use super::AccessToken;
 
 /// How long this process hands out a cached access token without reading
 /// the store. Refresh, reset, retry and delete through this process forget
-/// it at once; a change made by another process shows within this time.
+/// it at once, and so do changes announced by the store (PostgreSQL
+/// announces every change, whichever instance made it); a change made by
+/// another process on SQLite shows within this time.
 pub const FRESH_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// One handed-out token: its tenant, the token, when it is due for a
@@ -47,5 +51,24 @@ impl FreshCache {
     /// Drops a token that changed.
     pub fn forget(&self, id: &str) {
         self.0.lock().expect("fresh cache").remove(id);
+    }
+
+    /// Forgets what the store announces as changed, for as long as the
+    /// cache lives.
+    pub fn follow(self: &Arc<Self>, mut changes: broadcast::Receiver<Change>) {
+        let cache: Weak<Self> = Arc::downgrade(self);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
+            loop {
+                let change = changes.recv().await;
+                let Some(cache) = cache.upgrade() else { return };
+                match change {
+                    Ok(Change::Token(id)) => cache.forget(&id),
+                    // Announcements were missed: anything may have changed.
+                    Ok(Change::Unknown) | Err(RecvError::Lagged(_)) => cache.0.lock().expect("fresh cache").clear(),
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
     }
 }

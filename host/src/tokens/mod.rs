@@ -111,13 +111,17 @@ pub struct AccessToken {
 impl TokenService {
     /// `redirect_uri` is the exact callback URL registered at providers.
     pub fn new(store: Store, runtime: Runtime, redirect_uri: String) -> Self {
+        let fresh = Arc::<fresh::FreshCache>::default();
+        if let Some(changes) = store.changes() {
+            fresh.follow(changes);
+        }
         Self {
             store,
             runtime,
             redirect_uri: redirect_uri.into(),
             signing_key: None,
             flights: Arc::default(),
-            fresh: Arc::default(),
+            fresh,
             events: None,
         }
     }

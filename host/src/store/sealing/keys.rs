@@ -10,8 +10,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::StoreError;
-use super::seal::KeyRing;
+use crate::store::StoreError;
+use super::ring::KeyRing;
 
 /// The environment variable holding a master key.
 pub const MASTER_KEY_VARIABLE: &str = "FLOWAUTH_MASTER_KEY";
@@ -53,6 +53,15 @@ impl KeySource {
                 }
                 read_key_file(path)?.ring(path)
             }
+        }
+    }
+
+    /// When the key file last changed (`None` for keys given in the
+    /// environment, which cannot change under a running process).
+    pub fn version(&self) -> Option<std::time::SystemTime> {
+        match self {
+            Self::Given(_) => None,
+            Self::File(path) => std::fs::metadata(path).and_then(|m| m.modified()).ok(),
         }
     }
 

@@ -8,7 +8,7 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use rand::RngCore;
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// Format version of sealed values.
 const VERSION: u8 = 1;

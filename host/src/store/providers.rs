@@ -1,12 +1,21 @@
-//! The store's reads and writes.
+//! Providers: a tenant's OAuth clients, one per connector and display
+//! name, loaded from ThingWorx load files; their settings are sealed.
 
-use sqlx::Row;
-use sqlx::sqlite::SqliteRow;
-
+use super::sealing::columns::PROVIDER_SETTINGS;
 use super::{
     EntryError, LoadMode, LoadReport, Provider, ProviderInput, ProviderSummary, Store, StoreError, from_json, json,
     new_id, now,
 };
+
+/// A provider's row, its settings still sealed.
+#[derive(sqlx::FromRow)]
+struct ProviderRow {
+    id: String,
+    tenant_id: String,
+    connector: String,
+    display_name: String,
+    settings_sealed: Vec<u8>,
+}
 
 impl Store {
     /// Applies a validated load file in one transaction: every entry or
@@ -23,19 +32,19 @@ impl Store {
         let mut conflicts = Vec::new();
         for entry in entries {
             let label = format!("{}/{}", entry.connector, entry.display_name);
-            let existing = sqlx::query(
-                "SELECT id, settings_sealed FROM providers WHERE tenant_id = ? AND connector = ? AND display_name = ?",
+            let existing: Option<(String, Vec<u8>)> = sqlx::query_as(
+                "SELECT id, settings_sealed FROM providers WHERE tenant_id = $1 AND connector = $2 AND display_name = $3",
             )
             .bind(tenant_id)
             .bind(&entry.connector)
             .bind(&entry.display_name)
             .fetch_optional(&mut *tx)
             .await?;
-            let Some(existing) = existing else {
+            let Some((id, sealed)) = existing else {
                 let id = new_id();
                 sqlx::query(
                     "INSERT INTO providers (id, tenant_id, connector, display_name, setting_keys, settings_sealed, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(&id)
                 .bind(tenant_id)
@@ -49,8 +58,7 @@ impl Store {
                 report.created.push(label);
                 continue;
             };
-            let id: String = existing.get("id");
-            let stored = self.open_settings(tenant_id, &id, &existing.get::<Vec<u8>, _>("settings_sealed"))?;
+            let stored = self.open_settings(tenant_id, &id, &sealed)?;
             let settings = match mode {
                 LoadMode::Replace => entry.settings.clone(),
                 LoadMode::Update => merged(&stored, &entry.settings),
@@ -59,7 +67,7 @@ impl Store {
                 report.unchanged.push(label);
                 continue;
             }
-            let users: Vec<String> = sqlx::query_scalar("SELECT name FROM tokens WHERE provider_id = ? ORDER BY name")
+            let users: Vec<String> = sqlx::query_scalar("SELECT name FROM tokens WHERE provider_id = $1 ORDER BY name")
                 .bind(&id)
                 .fetch_all(&mut *tx)
                 .await?;
@@ -73,7 +81,7 @@ impl Store {
                 });
                 continue;
             }
-            sqlx::query("UPDATE providers SET setting_keys = ?, settings_sealed = ?, updated_at = ? WHERE id = ?")
+            sqlx::query("UPDATE providers SET setting_keys = $1, settings_sealed = $2, updated_at = $3 WHERE id = $4")
                 .bind(json(&setting_keys(&settings)))
                 .bind(self.seal_settings(tenant_id, &id, &settings))
                 .bind(now())
@@ -97,68 +105,70 @@ impl Store {
         connector: &str,
         display_name: &str,
     ) -> Result<Option<Provider>, StoreError> {
-        let row = sqlx::query(
+        let row: Option<ProviderRow> = sqlx::query_as(
             "SELECT id, tenant_id, connector, display_name, settings_sealed FROM providers \
-             WHERE tenant_id = ? AND connector = ? AND display_name = ?",
+             WHERE tenant_id = $1 AND connector = $2 AND display_name = $3",
         )
         .bind(tenant_id)
         .bind(connector)
         .bind(display_name)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| self.provider_row(&r)).transpose()
+        row.map(|r| self.provider_of(r)).transpose()
     }
 
     /// A provider by id.
     pub async fn provider_by_id(&self, tenant_id: &str, id: &str) -> Result<Provider, StoreError> {
-        let row = sqlx::query(
-            "SELECT id, tenant_id, connector, display_name, settings_sealed FROM providers WHERE tenant_id = ? AND id = ?",
+        let row: ProviderRow = sqlx::query_as(
+            "SELECT id, tenant_id, connector, display_name, settings_sealed FROM providers WHERE tenant_id = $1 AND id = $2",
         )
         .bind(tenant_id)
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
         .ok_or_else(|| StoreError::NotFound(format!("provider {id}")))?;
-        self.provider_row(&row)
+        self.provider_of(row)
     }
 
-    fn provider_row(&self, row: &SqliteRow) -> Result<Provider, StoreError> {
-        let (id, tenant_id): (String, String) = (row.get("id"), row.get("tenant_id"));
-        let settings = self.open_settings(&tenant_id, &id, &row.get::<Vec<u8>, _>("settings_sealed"))?;
-        Ok(Provider { id, tenant_id, connector: row.get("connector"), display_name: row.get("display_name"), settings })
+    fn provider_of(&self, row: ProviderRow) -> Result<Provider, StoreError> {
+        let settings = self.open_settings(&row.tenant_id, &row.id, &row.settings_sealed)?;
+        Ok(Provider {
+            id: row.id,
+            tenant_id: row.tenant_id,
+            connector: row.connector,
+            display_name: row.display_name,
+            settings,
+        })
     }
 
     fn seal_settings(&self, tenant_id: &str, id: &str, settings: &[(String, String)]) -> Vec<u8> {
         let map: serde_json::Map<String, serde_json::Value> =
             settings.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-        self.seal(tenant_id, "providers", id, "settings", json(&map).as_bytes())
+        self.seal(tenant_id, PROVIDER_SETTINGS, id, json(&map).as_bytes())
     }
 
     fn open_settings(&self, tenant_id: &str, id: &str, sealed: &[u8]) -> Result<Vec<(String, String)>, StoreError> {
-        let text = self.open_text(tenant_id, "providers", id, "settings", sealed)?;
-        let map: serde_json::Map<String, serde_json::Value> = from_json(&text);
+        let text = self.open_text(tenant_id, PROVIDER_SETTINGS, id, sealed)?;
+        let map: serde_json::Map<String, serde_json::Value> = from_json(&format!("settings of provider {id}"), &text)?;
         Ok(map.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned()))).collect())
     }
 
     /// The tenant's providers, without any setting value.
     pub async fn providers(&self, tenant_id: &str) -> Result<Vec<ProviderSummary>, StoreError> {
-        let rows = sqlx::query(
+        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
             "SELECT p.connector, p.display_name, p.setting_keys, \
              (SELECT COUNT(*) FROM tokens t WHERE t.provider_id = p.id) AS tokens \
-             FROM providers p WHERE p.tenant_id = ? ORDER BY p.connector, p.display_name",
+             FROM providers p WHERE p.tenant_id = $1 ORDER BY p.connector, p.display_name",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| ProviderSummary {
-                connector: r.get("connector"),
-                display_name: r.get("display_name"),
-                setting_keys: from_json(&r.get::<String, _>("setting_keys")),
-                tokens: r.get("tokens"),
+        rows.into_iter()
+            .map(|(connector, display_name, keys, tokens)| {
+                let what = format!("setting keys of provider {connector}/{display_name}");
+                Ok(ProviderSummary { setting_keys: from_json(&what, &keys)?, connector, display_name, tokens })
             })
-            .collect())
+            .collect()
     }
 
     /// Removes a provider. Refused (with the names of its tokens) while
@@ -172,69 +182,24 @@ impl Store {
     ) -> Result<Result<(), Vec<String>>, StoreError> {
         let mut tx = self.begin_write().await?;
         let id: String =
-            sqlx::query_scalar("SELECT id FROM providers WHERE tenant_id = ? AND connector = ? AND display_name = ?")
+            sqlx::query_scalar("SELECT id FROM providers WHERE tenant_id = $1 AND connector = $2 AND display_name = $3")
                 .bind(tenant_id)
                 .bind(connector)
                 .bind(display_name)
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("provider {connector}/{display_name}")))?;
-        let users: Vec<String> = sqlx::query_scalar("SELECT name FROM tokens WHERE provider_id = ? ORDER BY name")
+        let users: Vec<String> = sqlx::query_scalar("SELECT name FROM tokens WHERE provider_id = $1 ORDER BY name")
             .bind(&id)
             .fetch_all(&mut *tx)
             .await?;
         if !users.is_empty() && !force {
             return Ok(Err(users));
         }
-        sqlx::query("DELETE FROM tokens WHERE provider_id = ?").bind(&id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM providers WHERE id = ?").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM tokens WHERE provider_id = $1").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM providers WHERE id = $1").bind(&id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Ok(()))
-    }
-}
-
-impl Store {
-    /// Adds or replaces a tenant's custom connector definition.
-    pub async fn put_connector(&self, tenant_id: &str, name: &str, definition: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO custom_connectors (tenant_id, name, definition, updated_at) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (tenant_id, name) DO UPDATE SET definition = excluded.definition, updated_at = excluded.updated_at",
-        )
-        .bind(tenant_id)
-        .bind(name)
-        .bind(definition)
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Removes a tenant's custom connector; whether it existed.
-    pub async fn delete_connector(&self, tenant_id: &str, name: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM custom_connectors WHERE tenant_id = ? AND name = ?")
-            .bind(tenant_id)
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    /// A tenant's custom connector definition.
-    pub async fn connector_definition(&self, tenant_id: &str, name: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT definition FROM custom_connectors WHERE tenant_id = ? AND name = ?")
-            .bind(tenant_id)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?)
-    }
-
-    /// Every custom connector definition of a tenant, by name.
-    pub async fn connector_definitions(&self, tenant_id: &str) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT name, definition FROM custom_connectors WHERE tenant_id = ? ORDER BY name")
-            .bind(tenant_id)
-            .fetch_all(&self.pool)
-            .await?;
-        Ok(rows.iter().map(|r| (r.get("name"), r.get("definition"))).collect())
     }
 }
 

@@ -9,7 +9,7 @@ use std::fs::{File, TryLockError};
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 
-use super::{StoreError, new_id};
+use crate::store::{StoreError, new_id};
 
 /// The folder of holder files in the data directory.
 const HOLDERS_DIR: &str = "holders";

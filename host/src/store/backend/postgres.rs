@@ -1,0 +1,151 @@
+//! PostgreSQL: several flowauth instances on one database. Migrations run
+//! under sqlx's advisory lock, so instances starting together take turns.
+//! A refresh lease is an advisory lock held by an open transaction: the
+//! database gives it back when the transaction ends, when its connection
+//! drops (the instance died), or when it sits idle past the lease's TTL.
+//! A trigger announces every changed token on [`CHANNEL`].
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::postgres::PgListener;
+use sqlx::{Any, AnyPool, Transaction};
+use tokio::sync::{broadcast, oneshot};
+
+use super::{Change, ConnectOptions, redact_url};
+use crate::store::StoreError;
+
+/// The advisory lock write transactions take, so that they run one at a
+/// time as on SQLite (refresh leases use the token's hash as their key;
+/// a collision with this constant only makes one wait for the other).
+const WRITE_LOCK: i64 = 0x666c_6f77_6175_7468; // "flowauth"
+
+/// Every `(table, column)` of the schema.
+pub const SCHEMA: &str = "SELECT table_name::text, column_name::text FROM information_schema.columns \
+                          WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position";
+
+/// The channel the `tokens_changed` trigger notifies, with the token's id.
+const CHANNEL: &str = "flowauth_token_changed";
+
+/// The pool's default size: enough for a server's concurrent requests and
+/// its refreshes in flight (each holds a connection for its lease).
+const DEFAULT_POOL_SIZE: u32 = 16;
+
+/// How long to wait before listening again after the listener failed.
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
+
+/// Whether `url` names a PostgreSQL database.
+pub fn handles(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A PostgreSQL database.
+#[derive(Debug)]
+pub struct Postgres {
+    changes: broadcast::Sender<Change>,
+    /// Stops the listener when the store is dropped.
+    _stop: oneshot::Sender<()>,
+}
+
+impl Postgres {
+    /// Connects, applies the PostgreSQL migrations (one instance at a time)
+    /// and starts listening for changed tokens.
+    pub async fn connect(url: &str, options: ConnectOptions<'_>) -> Result<(AnyPool, Self), StoreError> {
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
+            .connect(url)
+            .await
+            .map_err(|e| StoreError::Connect(format!("{}: {e}", redact_url(url))))?;
+        sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(|e| StoreError::from(sqlx::Error::from(e)))?;
+        let (changes, _) = broadcast::channel(1024);
+        let (stop, stopped) = oneshot::channel();
+        tokio::spawn(listen(url.to_owned(), changes.downgrade(), stopped));
+        Ok((pool, Self { changes, _stop: stop }))
+    }
+
+    /// A new subscriber to changed tokens.
+    pub fn changes(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
+    }
+}
+
+/// Relays the trigger's notifications until the store is dropped (`stop`
+/// then closes). A lost connection is reopened after a pause.
+async fn listen(url: String, changes: broadcast::WeakSender<Change>, mut stop: oneshot::Receiver<()>) {
+    loop {
+        tokio::select! {
+            _ = &mut stop => return,
+            Err(error) = relay(&url, &changes) => {
+                tracing::warn!(%error, "listening for changed tokens failed; listening again");
+            }
+        }
+        tokio::select! {
+            _ = &mut stop => return,
+            () = tokio::time::sleep(LISTEN_RETRY) => {}
+        }
+    }
+}
+
+/// Listens to the triggers and passes every change on. Subscribers are
+/// told they may have missed changes whenever the connection was (re)opened.
+async fn relay(url: &str, changes: &broadcast::WeakSender<Change>) -> Result<Infallible, sqlx::Error> {
+    let mut listener = PgListener::connect(url).await?;
+    listener.listen(CHANNEL).await?;
+    let tell = |change| {
+        if let Some(sender) = changes.upgrade() {
+            let _ = sender.send(change);
+        }
+    };
+    tell(Change::Unknown);
+    loop {
+        let change = match listener.try_recv().await? {
+            Some(notification) => Change::Token(notification.payload().to_owned()),
+            None => Change::Unknown,
+        };
+        tell(change);
+    }
+}
+
+/// A transaction holding the write lock.
+pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+    Ok(tx)
+}
+
+/// Takes the advisory lock of a token in a new transaction that may sit
+/// idle for at most `ttl_seconds`.
+pub async fn try_lease(pool: &AnyPool, token_id: &str, ttl_seconds: i64) -> Result<Option<LockLease>, StoreError> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(&format!("SET LOCAL idle_in_transaction_session_timeout = '{}s'", ttl_seconds.max(1)))
+        .execute(&mut *tx)
+        .await?;
+    let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(token_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if !taken {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    Ok(Some(LockLease { tx, token_id: token_id.to_owned() }))
+}
+
+/// An advisory lock held by an open transaction. Dropping it rolls the
+/// transaction back, which releases the lock.
+#[derive(Debug)]
+pub struct LockLease {
+    tx: Transaction<'static, Any>,
+    token_id: String,
+}
+
+impl LockLease {
+    /// Ends the transaction now.
+    pub async fn release(self) {
+        if let Err(error) = self.tx.commit().await {
+            // The session ended (the TTL passed): the lock went with it.
+            tracing::warn!(token = %self.token_id, %error, "refresh lease ended before it was released");
+        }
+    }
+}
