@@ -17,6 +17,7 @@ use serde_json::json;
 
 pub mod discovery;
 pub mod lifecycle;
+pub mod postgres;
 pub mod providers;
 pub mod receiver;
 pub mod server;
