@@ -15,6 +15,35 @@ use base64::Engine as _;
 use flowauth::runtime::{Runtime, RuntimeConfig};
 use serde_json::json;
 
+/// One test body run once per store backend, as two tests:
+/// `NAME::sqlite` and `NAME::postgres`. The body gets the
+/// [`postgres::Backend`] (a new, empty database) as `&Backend`; without
+/// PostgreSQL to test against, `NAME::postgres` passes after the one line
+/// saying the PostgreSQL suite was skipped.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($(async fn $name:ident($backend:ident) $body:block)*) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($backend: &$crate::postgres::Backend) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                body(&$crate::postgres::Backend::sqlite()).await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(backend) = $crate::postgres::Backend::postgres().await {
+                    body(&backend).await
+                }
+            }
+        }
+    )*};
+}
+
 pub mod discovery;
 pub mod lifecycle;
 pub mod postgres;

@@ -9,6 +9,7 @@ use flowauth::store::{KeySource, LoadMode, Store, StoreConfig, StoreError, Tenan
 use flowauth::tokens::{Flow, StartRequest, TokenService};
 use serde_json::json;
 
+use crate::postgres::Backend;
 use crate::{CLIENT_ID, CLIENT_SECRET, MockIdp, test_runtime};
 
 pub const REDIRECT: &str = "https://flow.example.com/oauth/return";
@@ -28,6 +29,8 @@ pub fn load_file(idp: &MockIdp, display: &str, secret: &str) -> String {
 
 pub struct Setup {
     pub dir: tempfile::TempDir,
+    /// The store's database.
+    pub database_url: String,
     pub idp: MockIdp,
     pub runtime: Runtime,
     pub service: Arc<TokenService>,
@@ -38,19 +41,53 @@ pub async fn open(dir: &std::path::Path, keys: KeySource) -> Result<Store, Store
     Store::open(&StoreConfig { keys, ..StoreConfig::in_dir(dir) }).await
 }
 
+/// The store at `database_url`, with its key file (when `keys` names one) in `dir`.
+pub async fn open_at(dir: &std::path::Path, database_url: &str, keys: KeySource) -> Result<Store, StoreError> {
+    Store::open(&StoreConfig { keys, database_url: Some(database_url.to_owned()), ..StoreConfig::in_dir(dir) }).await
+}
+
+impl Setup {
+    /// A plain connection to the store's database, for tests that change
+    /// rows behind flowauth's back (`$1` placeholders on every backend).
+    pub async fn database(&self) -> sqlx::AnyPool {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&self.database_url).await.unwrap()
+    }
+
+    /// Another handle on the same database, as another process would open it.
+    pub async fn open_again(&self, keys: KeySource) -> Result<Store, StoreError> {
+        open_at(self.dir.path(), &self.database_url, keys).await
+    }
+}
+
 pub async fn setup() -> Setup {
     setup_with(test_runtime(None).await).await
 }
 
+/// [`setup`] on the database of `backend`.
+pub async fn setup_on(backend: &Backend) -> Setup {
+    setup_with_on(test_runtime(None).await, backend).await
+}
+
 /// [`setup`] over a runtime configured by the test.
 pub async fn setup_with(runtime: Runtime) -> Setup {
-    let idp = MockIdp::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path(), given_key(1)).await.unwrap();
+    let url = format!("sqlite://{}", dir.path().join("flowauth.db").display());
+    setup_in(runtime, dir, url).await
+}
+
+/// [`setup_with`] on the database of `backend`.
+pub async fn setup_with_on(runtime: Runtime, backend: &Backend) -> Setup {
+    setup_in(runtime, tempfile::tempdir().unwrap(), backend.url.clone()).await
+}
+
+async fn setup_in(runtime: Runtime, dir: tempfile::TempDir, database_url: String) -> Setup {
+    let idp = MockIdp::start().await;
+    let store = open_at(dir.path(), &database_url, given_key(1)).await.unwrap();
     let tenant = store.create_tenant("acme").await.unwrap();
     let service = TokenService::new(store, runtime.clone(), REDIRECT.into());
     service.load_configuration(&tenant, &load_file(&idp, "HTTP", CLIENT_SECRET), LoadMode::Replace).await.unwrap();
-    Setup { dir, idp, runtime, service: Arc::new(service), tenant }
+    Setup { dir, database_url, idp, runtime, service: Arc::new(service), tenant }
 }
 
 /// A start of a `devtools/HTTP` token named `sales-bot-<n>` (names are

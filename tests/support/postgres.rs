@@ -102,16 +102,26 @@ impl std::fmt::Display for Backend {
 /// database: SQLite always, then PostgreSQL when [`postgres_database`] has
 /// one (the skip is said once per process on stderr, not per test).
 pub async fn backends() -> Vec<Backend> {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("flowauth.db");
-    // An empty file is an empty SQLite database; creating it here makes the
-    // URL open whether or not the opener creates missing files.
-    std::fs::File::create(&file).unwrap();
-    let mut backends = vec![Backend { name: "sqlite", url: format!("sqlite://{}", file.display()), _dir: Some(dir) }];
-    if let Some(url) = postgres_database().await {
-        backends.push(Backend { name: "postgres", url, _dir: None });
-    }
+    let mut backends = vec![Backend::sqlite()];
+    backends.extend(Backend::postgres().await);
     backends
+}
+
+impl Backend {
+    /// A new SQLite database in a temporary directory.
+    pub fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("flowauth.db");
+        // An empty file is an empty SQLite database; creating it here makes the
+        // URL open whether or not the opener creates missing files.
+        std::fs::File::create(&file).unwrap();
+        Backend { name: "sqlite", url: format!("sqlite://{}", file.display()), _dir: Some(dir) }
+    }
+
+    /// A new PostgreSQL database, when there is PostgreSQL to test against.
+    pub async fn postgres() -> Option<Self> {
+        Some(Backend { name: "postgres", url: postgres_database().await?, _dir: None })
+    }
 }
 
 /// Where test databases are created.
