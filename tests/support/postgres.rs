@@ -118,6 +118,14 @@ impl Backend {
         Backend { name: "sqlite", url: format!("sqlite://{}", file.display()), _dir: Some(dir) }
     }
 
+    /// A new, empty database on the same kind of backend as `other`.
+    pub async fn fresh_like(other: &Backend) -> Self {
+        match other.name {
+            "postgres" => Self::postgres().await.expect("PostgreSQL served the other database"),
+            _ => Self::sqlite(),
+        }
+    }
+
     /// A new PostgreSQL database, when there is PostgreSQL to test against.
     pub async fn postgres() -> Option<Self> {
         Some(Backend { name: "postgres", url: postgres_database().await?, _dir: None })

@@ -34,6 +34,17 @@ impl Server {
     /// Starts `binary` on `dir` with `flags` after `serve` instead of the
     /// usual `--allow-private-network`.
     pub async fn start_with(binary: &str, dir: Arc<tempfile::TempDir>, flags: &[&str]) -> Self {
+        Self::spawn(binary, dir, flags).wait_ready().await
+    }
+
+    /// Starts one more instance of a deployment on the database at
+    /// `database_url`, sharing `dir` (and so its key file) with the others.
+    pub async fn instance(binary: &str, dir: Arc<tempfile::TempDir>, database_url: &str) -> Self {
+        Self::spawn(binary, dir, &["--allow-private-network", "--database-url", database_url]).wait_ready().await
+    }
+
+    /// Starts the process without waiting for it to answer.
+    pub fn spawn(binary: &str, dir: Arc<tempfile::TempDir>, flags: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path(dir.path())).unwrap();
@@ -49,10 +60,18 @@ impl Server {
             .stderr(log)
             .spawn()
             .unwrap();
-        let server = Self { child, base, dir };
+        Self { child, base, dir }
+    }
+
+    /// This server, once it answers.
+    pub async fn wait_ready(mut self) -> Self {
         for _ in 0..600 {
-            if reqwest::get(format!("{}/healthz", server.base)).await.is_ok_and(|r| r.status().is_success()) {
-                return server;
+            if reqwest::get(format!("{}/healthz", self.base)).await.is_ok_and(|r| r.status().is_success()) {
+                return self;
+            }
+            if let Ok(Some(exit)) = self.child.try_wait() {
+                let log = std::fs::read_to_string(log_path(self.dir.path())).unwrap_or_default();
+                panic!("the server stopped ({exit}):\n{log}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }

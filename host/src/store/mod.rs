@@ -234,4 +234,3 @@ fn json<T: serde::Serialize>(value: &T) -> String {
 fn from_json<T: serde::de::DeserializeOwned>(what: &str, text: &str) -> Result<T, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
-

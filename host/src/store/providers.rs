@@ -181,14 +181,15 @@ impl Store {
         force: bool,
     ) -> Result<Result<(), Vec<String>>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let id: String =
-            sqlx::query_scalar("SELECT id FROM providers WHERE tenant_id = $1 AND connector = $2 AND display_name = $3")
-                .bind(tenant_id)
-                .bind(connector)
-                .bind(display_name)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or_else(|| StoreError::NotFound(format!("provider {connector}/{display_name}")))?;
+        let id: String = sqlx::query_scalar(
+            "SELECT id FROM providers WHERE tenant_id = $1 AND connector = $2 AND display_name = $3",
+        )
+        .bind(tenant_id)
+        .bind(connector)
+        .bind(display_name)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("provider {connector}/{display_name}")))?;
         let users: Vec<String> = sqlx::query_scalar("SELECT name FROM tokens WHERE provider_id = $1 ORDER BY name")
             .bind(&id)
             .fetch_all(&mut *tx)

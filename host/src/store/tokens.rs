@@ -80,10 +80,8 @@ pub enum Outcome<'a> {
 impl Store {
     /// Creates a token together with its first outcome, in one transaction.
     pub async fn create_token(&self, token: &NewToken, outcome: Outcome<'_>) -> Result<(), StoreError> {
-        let client = token
-            .client
-            .as_ref()
-            .map(|c| self.seal(&token.tenant_id, TOKEN_CLIENT, &token.id, json(c).as_bytes()));
+        let client =
+            token.client.as_ref().map(|c| self.seal(&token.tenant_id, TOKEN_CLIENT, &token.id, json(c).as_bytes()));
         let (status, error) = match outcome {
             Outcome::Pending(_) => (TokenStatus::Pending, None),
             Outcome::Issued(_) => (TokenStatus::Active, None),

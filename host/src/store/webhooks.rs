@@ -133,9 +133,7 @@ impl DeliveryStatus {
             "pending" => Ok(Self::Pending),
             "delivered" => Ok(Self::Delivered),
             "failed" => Ok(Self::Failed),
-            other => {
-                Err(StoreError::Corrupt(format!("webhook_deliveries.status {other:?} is not a known status")))
-            }
+            other => Err(StoreError::Corrupt(format!("webhook_deliveries.status {other:?} is not a known status"))),
         }
     }
 }
@@ -259,11 +257,12 @@ impl Store {
 
     /// A tenant's webhook.
     pub async fn webhook(&self, tenant_id: &str) -> Result<Option<Webhook>, StoreError> {
-        let row: Option<(String, String, String, String, i64, i64)> =
-            sqlx::query_as("SELECT id, tenant_id, url, events, created_at, updated_at FROM webhooks WHERE tenant_id = $1")
-                .bind(tenant_id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<(String, String, String, String, i64, i64)> = sqlx::query_as(
+            "SELECT id, tenant_id, url, events, created_at, updated_at FROM webhooks WHERE tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_optional(&self.pool)
+        .await?;
         row.map(|(id, tenant_id, url, events, created_at, updated_at)| {
             let events = from_json(&format!("webhooks.events of {id}"), &events)?;
             Ok(Webhook { id, tenant_id, url, events, created_at, updated_at })
@@ -334,15 +333,16 @@ impl Store {
         for row in rows {
             // Conditional on the value read: of two instances claiming at
             // once, one claims and the other skips the delivery.
-            let claimed =
-                sqlx::query("UPDATE webhook_deliveries SET next_attempt_at_ms = $1 WHERE id = $2 AND next_attempt_at_ms = $3")
-                    .bind(now_ms + hold_ms)
-                    .bind(&row.id)
-                    .bind(row.next_attempt_at_ms)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected()
-                    == 1;
+            let claimed = sqlx::query(
+                "UPDATE webhook_deliveries SET next_attempt_at_ms = $1 WHERE id = $2 AND next_attempt_at_ms = $3",
+            )
+            .bind(now_ms + hold_ms)
+            .bind(&row.id)
+            .bind(row.next_attempt_at_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+                == 1;
             if claimed {
                 let secret = self.open_text(&row.tenant_id, WEBHOOK_SECRET, &row.tenant_id, &row.secret_sealed)?;
                 let DueRow { id, tenant_id, event, payload, attempts, url, .. } = row;

@@ -81,7 +81,12 @@ impl Backend {
     }
 
     /// Takes the refresh lease of a token, or `None` while another holder has it.
-    pub async fn try_lease(&self, pool: &AnyPool, token_id: &str, ttl_seconds: i64) -> Result<Option<Lease>, StoreError> {
+    pub async fn try_lease(
+        &self,
+        pool: &AnyPool,
+        token_id: &str,
+        ttl_seconds: i64,
+    ) -> Result<Option<Lease>, StoreError> {
         Ok(match self {
             Self::Sqlite(sqlite) => sqlite.try_lease(pool, token_id, ttl_seconds).await?.map(Lease::Row),
             Self::Postgres(_) => postgres::try_lease(pool, token_id, ttl_seconds).await?.map(Lease::Lock),

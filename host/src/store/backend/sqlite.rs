@@ -76,7 +76,12 @@ impl Sqlite {
 
     /// Takes the lease row of a token unless a live holder has an
     /// unexpired one; a lease whose holder is gone is taken over at once.
-    pub async fn try_lease(&self, pool: &AnyPool, token_id: &str, ttl_seconds: i64) -> Result<Option<RowLease>, StoreError> {
+    pub async fn try_lease(
+        &self,
+        pool: &AnyPool,
+        token_id: &str,
+        ttl_seconds: i64,
+    ) -> Result<Option<RowLease>, StoreError> {
         let at = now();
         let holder = &self.holder.id;
         let taken = sqlx::query(
@@ -100,16 +105,17 @@ impl Sqlite {
             let Some(current) = current.filter(|other| !self.holder.is_alive(other)) else {
                 return Ok(None);
             };
-            let took_over =
-                sqlx::query("UPDATE refresh_leases SET holder = $1, expires_at = $2 WHERE token_id = $3 AND holder = $4")
-                    .bind(holder)
-                    .bind(at + ttl_seconds)
-                    .bind(token_id)
-                    .bind(&current)
-                    .execute(pool)
-                    .await?
-                    .rows_affected()
-                    == 1;
+            let took_over = sqlx::query(
+                "UPDATE refresh_leases SET holder = $1, expires_at = $2 WHERE token_id = $3 AND holder = $4",
+            )
+            .bind(holder)
+            .bind(at + ttl_seconds)
+            .bind(token_id)
+            .bind(&current)
+            .execute(pool)
+            .await?
+            .rows_affected()
+                == 1;
             if !took_over {
                 return Ok(None);
             }
@@ -126,9 +132,13 @@ impl Sqlite {
     /// Deletes lapsed leases and those of holders that are gone, and the
     /// files of holders that are gone.
     pub async fn sweep_leases(&self, pool: &AnyPool) -> Result<(u64, usize), StoreError> {
-        let mut leases =
-            sqlx::query("DELETE FROM refresh_leases WHERE expires_at < $1").bind(now()).execute(pool).await?.rows_affected();
-        let holders: Vec<String> = sqlx::query_scalar("SELECT DISTINCT holder FROM refresh_leases").fetch_all(pool).await?;
+        let mut leases = sqlx::query("DELETE FROM refresh_leases WHERE expires_at < $1")
+            .bind(now())
+            .execute(pool)
+            .await?
+            .rows_affected();
+        let holders: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT holder FROM refresh_leases").fetch_all(pool).await?;
         for gone in holders.iter().filter(|h| !self.holder.is_alive(h)) {
             leases += sqlx::query("DELETE FROM refresh_leases WHERE holder = $1")
                 .bind(gone)

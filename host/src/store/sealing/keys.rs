@@ -10,8 +10,8 @@ use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::store::StoreError;
 use super::ring::KeyRing;
+use crate::store::StoreError;
 
 /// The environment variable holding a master key.
 pub const MASTER_KEY_VARIABLE: &str = "FLOWAUTH_MASTER_KEY";

@@ -54,7 +54,13 @@ impl Sealer {
     }
 
     /// Opens text sealed for one row of `column`.
-    pub fn open_text(&self, tenant: &str, column: SealedColumn, row: &str, sealed: &[u8]) -> Result<String, StoreError> {
+    pub fn open_text(
+        &self,
+        tenant: &str,
+        column: SealedColumn,
+        row: &str,
+        sealed: &[u8],
+    ) -> Result<String, StoreError> {
         let place = Place { tenant, table: column.table, row, column: column.name };
         let opened = self.ring.read().expect("key ring").open_text(place, sealed);
         match opened {

@@ -1,0 +1,219 @@
+//! Two real `flowauth serve` processes on one PostgreSQL database, as a
+//! deployment behind a load balancer runs them: an authorization started on
+//! one completes on the other, a refresh storm across both makes one
+//! provider call, a change on one reaches the other's cache at once, an
+//! instance killed mid-refresh leaves its lease at once, keys rotate while
+//! both serve, and `store copy` moves a SQLite deployment onto PostgreSQL.
+//! Every test passes without running anything when there is no PostgreSQL.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowauth_tests::postgres::postgres_database;
+use flowauth_tests::server::{ADMIN_KEY, Api, Server};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_flowauth")
+}
+
+/// Two instances on a new PostgreSQL database, sharing a data directory
+/// (and so a key file); `None` without PostgreSQL.
+async fn two_instances() -> Option<(Server, Server, String)> {
+    let url = postgres_database().await?;
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let one = Server::instance(binary(), dir.clone(), &url).await;
+    let two = Server::instance(binary(), dir, &url).await;
+    Some((one, two, url))
+}
+
+/// A tenant `acme` with a provider at `idp`, made through `api`; its key.
+async fn tenant(api: &Api, idp: &MockIdp) -> String {
+    let (status, tenant) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{tenant}");
+    let key = tenant["api_key"].as_str().unwrap().to_owned();
+    let file = json!({"devtools": {"HTTP": {
+        "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "BASE_URL": idp.base_url(),
+        "AUTH_URL": "/authorize", "TOKEN_URL": "/token"}}});
+    let (status, report) = api.post("/v1/tenants/acme/oauth-configurations", &key, file).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    key
+}
+
+/// Starts an authorization on `start`, and sends the user back to
+/// `callback` with the rotating family's code; returns the token id.
+async fn authorized(start: &Server, callback: &Server, key: &str) -> String {
+    let body = json!({"name": "bot", "connector": "devtools", "provider": "HTTP", "flow": "authorization_code"});
+    let (status, started) = start.api().post("/v1/tenants/acme/tokens", key, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let link = url::Url::parse(started["auth_link"].as_str().unwrap()).unwrap();
+    let state = link.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let page = reqwest::get(format!("{}/oauth/return?code=short-code&state={state}", callback.base)).await.unwrap();
+    assert!(page.text().await.unwrap().contains("Connected"), "the callback completed on the other instance");
+    started["id"].as_str().unwrap().to_owned()
+}
+
+async fn access_token(server: &Server, key: &str, id: &str) -> (StatusCode, Value) {
+    server.api().post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), key, json!({})).await
+}
+
+async fn eventually(what: &str, check: impl Fn() -> bool) {
+    for _ in 0..400 {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{what} did not happen within 10 s");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_authorization_started_on_one_instance_completes_on_the_other() {
+    let Some((one, two, _)) = two_instances().await else { return };
+    let idp = MockIdp::start().await;
+    let key = tenant(&one.api(), &idp).await;
+    let id = authorized(&one, &two, &key).await;
+    let (status, token) = two.api().get(&format!("/v1/tenants/acme/tokens/{id}"), &key).await;
+    assert_eq!((status, token["status"].as_str()), (StatusCode::OK, Some("active")), "{token}");
+    let (status, listed) = one.api().get("/v1/tenants/acme/tokens", &key).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(listed["tokens"].as_array().map(Vec::len), Some(1), "{listed}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_storm_across_two_instances_makes_one_provider_call() {
+    let Some((one, two, _)) = two_instances().await else { return };
+    let idp = MockIdp::start().await;
+    let key = tenant(&one.api(), &idp).await;
+    let id = authorized(&one, &two, &key).await;
+    idp.family(|f| f.delay = Duration::from_millis(300));
+    let (one, two) = (Arc::new(one), Arc::new(two));
+    let calls: Vec<_> = (0..40)
+        .map(|i| {
+            let server = if i % 2 == 0 { one.clone() } else { two.clone() };
+            let (key, id) = (key.clone(), id.clone());
+            tokio::spawn(async move { access_token(&server, &key, &id).await })
+        })
+        .collect();
+    for call in calls {
+        let (status, token) = call.await.unwrap();
+        assert_eq!(status, StatusCode::OK, "{token}");
+        assert_eq!(token["access_token"], "at-fam-1");
+    }
+    assert_eq!(idp.family_refreshes(), 1, "one refresh across both instances");
+    assert!(!idp.family_revoked(), "no refresh token was presented twice");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_on_one_instance_reaches_the_others_cache_at_once() {
+    let Some((one, two, _)) = two_instances().await else { return };
+    let idp = MockIdp::start().await;
+    let key = tenant(&one.api(), &idp).await;
+    let id = authorized(&one, &two, &key).await;
+    assert_eq!(access_token(&two, &key, &id).await.1["access_token"], "at-fam-1");
+    assert_eq!(access_token(&two, &key, &id).await.1["access_token"], "at-fam-1", "now cached on two");
+    let (status, refreshed) = one.api().post(&format!("/v1/tenants/acme/tokens/{id}/refresh"), &key, json!({})).await;
+    assert_eq!((status, refreshed["access_token"].as_str()), (StatusCode::OK, Some("at-fam-2")), "{refreshed}");
+    // Well within the 5 s a cache keeps a token without an announcement.
+    let mut seen = Value::Null;
+    for _ in 0..40 {
+        seen = access_token(&two, &key, &id).await.1["access_token"].clone();
+        if seen == "at-fam-2" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(seen, "at-fam-2", "two dropped its cached token when one refreshed it");
+    let (status, _) =
+        one.api().call(reqwest::Method::DELETE, &format!("/v1/tenants/acme/tokens/{id}"), &key, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(access_token(&two, &key, &id).await.0, StatusCode::NOT_FOUND, "a deleted token is gone everywhere");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_killed_mid_refresh_leaves_its_lease_to_the_other_at_once() {
+    let Some((one, two, _)) = two_instances().await else { return };
+    let idp = MockIdp::start().await;
+    let key = tenant(&one.api(), &idp).await;
+    let id = authorized(&one, &two, &key).await;
+    idp.family(|f| f.delay = Duration::from_secs(20));
+    let hung = tokio::spawn({
+        let (api, key, id) = (one.api(), key.clone(), id.clone());
+        async move { api.post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), &key, json!({})).await }
+    });
+    eventually("the refresh reaching the provider", || idp.family_refreshes() == 1).await;
+    one.kill();
+    hung.abort();
+    idp.family(|f| f.delay = Duration::ZERO);
+    // The lease's TTL is 90 s; the other instance would wait that long, and
+    // answer 503 after its own call deadline, if the lease outlived its holder.
+    let (status, token) = access_token(&two, &key, &id).await;
+    assert_eq!(status, StatusCode::OK, "{token}");
+    assert_eq!(token["access_token"], "at-fam-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instances_starting_together_on_a_new_database_take_turns_migrating() {
+    let Some(url) = postgres_database().await else { return };
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let flags = ["--allow-private-network", "--database-url", url.as_str()];
+    let starting: Vec<Server> = (0..3).map(|_| Server::spawn(binary(), dir.clone(), &flags)).collect();
+    for server in starting {
+        let server = server.wait_ready().await;
+        let (status, _) = server.api().get("/readyz", ADMIN_KEY).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_rotate_while_two_instances_serve() {
+    let Some((one, two, url)) = two_instances().await else { return };
+    let idp = MockIdp::start().await;
+    let key = tenant(&one.api(), &idp).await;
+    let id = authorized(&one, &two, &key).await;
+    assert_eq!(access_token(&two, &key, &id).await.1["access_token"], "at-fam-1");
+
+    let rotated = one.cli(binary(), &["--database-url", &url, "--json", "keys", "rotate"]);
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    let rotated: Value = serde_json::from_slice(&rotated.stdout).unwrap();
+    assert_eq!(rotated["retired"].as_array().map(Vec::len), Some(1), "{rotated}");
+
+    // Both instances still open what the rotation resealed, and what each
+    // seals from now on opens for every instance and for a new process.
+    for (server, refreshed) in [(&one, "at-fam-2"), (&two, "at-fam-3")] {
+        let path = format!("/v1/tenants/acme/tokens/{id}/refresh");
+        let (status, token) = server.api().post(&path, &key, json!({})).await;
+        assert_eq!((status, token["access_token"].as_str()), (StatusCode::OK, Some(refreshed)), "{token}");
+    }
+    let listed = one.cli(binary(), &["--database-url", &url, "--json", "token", "show", "--tenant", "acme", &id]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_copy_moves_a_sqlite_deployment_onto_postgres() {
+    let Some(url) = postgres_database().await else { return };
+    let idp = MockIdp::start().await;
+    let sqlite = Server::start(binary()).await;
+    let key = tenant(&sqlite.api(), &idp).await;
+    let id = authorized(&sqlite, &sqlite, &key).await;
+    let dir = sqlite.kill();
+
+    let copy = std::process::Command::new(binary())
+        .args(["--data-dir"])
+        .arg(dir.path())
+        .args(["--json", "store", "copy", "--to", &url])
+        .env_remove("FLOWAUTH_MASTER_KEY")
+        .env_remove("FLOWAUTH_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(copy.status.success(), "{}", String::from_utf8_lossy(&copy.stderr));
+    let copied: Value = serde_json::from_slice(&copy.stdout).unwrap();
+    assert_eq!((copied["rows"]["tokens"].as_u64(), copied["tokens_verified"].as_u64()), (Some(1), Some(1)), "{copied}");
+
+    let postgres = Server::instance(binary(), dir, &url).await;
+    let (status, token) = access_token(&postgres, &key, &id).await;
+    assert_eq!((status, token["access_token"].as_str()), (StatusCode::OK, Some("at-fam-1")), "{token}");
+}

@@ -1,0 +1,178 @@
+//! What the store promises on every backend beyond the token lifecycle:
+//! the sealed-column list covers the schema, bad stored data is an error,
+//! leases keep their contract, a key rotation by another process is
+//! followed, a change on one instance reaches another's cache at once
+//! (PostgreSQL), and `store copy` moves a whole store across backends.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use flowauth::store::{KeySource, StoreError};
+use flowauth::tokens::TokenService;
+use flowauth_tests::lifecycle::{REDIRECT, Setup, authorized, given_key, open_at, setup_on};
+use flowauth_tests::on_each_backend;
+use flowauth_tests::postgres::Backend;
+
+/// The column type of sealed values on `backend`.
+fn blob(backend: &Backend) -> &'static str {
+    if backend.name == "postgres" { "BYTEA" } else { "BLOB" }
+}
+
+/// Moves a token's expiry into the past, so the next access refreshes it.
+async fn expire(s: &Setup, id: &str) {
+    sqlx::query("UPDATE tokens SET expires_at = 1, issued_at = 0 WHERE id = $1")
+        .bind(id)
+        .execute(&s.database().await)
+        .await
+        .unwrap();
+}
+
+on_each_backend! {
+    async fn a_sealed_column_missing_from_the_list_refuses_to_open(backend) {
+        let s = setup_on(backend).await;
+        let alter = format!("ALTER TABLE tokens ADD COLUMN note_sealed {}", blob(backend));
+        sqlx::query(&alter).execute(&s.database().await).await.unwrap();
+        let refused = s.open_again(given_key(1)).await.unwrap_err();
+        assert!(matches!(refused, StoreError::Corrupt(_)), "{backend}: {refused}");
+        assert!(refused.to_string().contains("tokens.note_sealed"), "{backend}: {refused}");
+    }
+
+    async fn stored_values_flowauth_did_not_write_are_errors_not_defaults(backend) {
+        let s = setup_on(backend).await;
+        let id = authorized(&s, "good-code").await;
+        let store = s.service.store();
+        let database = s.database().await;
+        sqlx::query("UPDATE tokens SET status = 'bogus' WHERE id = $1").bind(&id).execute(&database).await.unwrap();
+        let error = store.token(&s.tenant.id, &id).await.unwrap_err();
+        assert!(matches!(error, StoreError::Corrupt(_)), "{backend}: {error}");
+        assert!(error.to_string().contains("bogus"), "{backend}: {error}");
+        sqlx::query("UPDATE tokens SET status = 'active', scopes = 'not json' WHERE id = $1")
+            .bind(&id)
+            .execute(&database)
+            .await
+            .unwrap();
+        let error = store.token(&s.tenant.id, &id).await.unwrap_err();
+        assert!(error.to_string().contains("tokens.scopes"), "{backend}: {error}");
+    }
+
+    async fn leases_are_exclusive_and_given_back_on_every_path(backend) {
+        let s = setup_on(backend).await;
+        let id = authorized(&s, "good-code").await;
+        let (one, other) = (s.service.store().clone(), s.open_again(given_key(1)).await.unwrap());
+        let lease = one.try_lease(&id, 60).await.unwrap().expect("a free lease");
+        assert!(other.try_lease(&id, 60).await.unwrap().is_none(), "{backend}: held by the first handle");
+        assert!(one.try_lease(&id, 60).await.unwrap().is_none(), "{backend}: not even its holder takes it twice");
+        lease.release().await;
+        let lease = other.try_lease(&id, 60).await.unwrap().expect("free once released");
+        drop(lease);
+        let mut taken = None;
+        for _ in 0..200 {
+            taken = one.try_lease(&id, 60).await.unwrap();
+            if taken.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(taken.is_some(), "{backend}: a dropped lease is given back");
+    }
+
+    async fn a_rotation_by_another_process_is_followed(backend) {
+        let s = setup_on(backend).await;
+        // Two handles on one key file, as two processes sharing a data directory.
+        let keys = KeySource::File(s.dir.path().join("master.key"));
+        let fresh = Backend::fresh_like(backend).await;
+        let first = open_at(s.dir.path(), &fresh.url, keys.clone()).await.unwrap();
+        let second = open_at(s.dir.path(), &fresh.url, keys.clone()).await.unwrap();
+        let tenant = first.create_tenant("acme").await.unwrap();
+        let runtime = s.runtime.clone();
+        let service = TokenService::new(first.clone(), runtime.clone(), REDIRECT.into());
+        let load = flowauth_tests::lifecycle::load_file(&s.idp, "HTTP", flowauth_tests::CLIENT_SECRET);
+        service.load_configuration(&tenant, &load, flowauth::store::LoadMode::Replace).await.unwrap();
+
+        let old = keys.load().unwrap();
+        let ring = keys.add_key().unwrap();
+        first.reseal(ring.clone()).await.unwrap();
+        keys.retire_inactive().unwrap();
+        // The second handle still holds only the old key: it reads the new
+        // one when it meets it, and seals with it from now on.
+        let provider = second.provider(&tenant.id, "devtools", "HTTP").await.unwrap().unwrap();
+        assert!(provider.settings.iter().any(|(k, _)| k == "CLIENT_SECRET"), "{backend}");
+        second.set_server_setting("probe", "x").await.unwrap();
+        let other_tenant = second.create_tenant("globex").await.unwrap();
+        let other = TokenService::new(second.clone(), runtime, REDIRECT.into());
+        other.load_configuration(&other_tenant, &load, flowauth::store::LoadMode::Replace).await.unwrap();
+        assert_ne!(ring.active(), old.active());
+        // A new process with only the new key reads everything.
+        let reopened = open_at(s.dir.path(), &fresh.url, keys).await.unwrap();
+        for tenant in [&tenant, &other_tenant] {
+            let provider = reopened.provider(&tenant.id, "devtools", "HTTP").await.unwrap();
+            assert!(provider.is_some(), "{backend}: sealed after the rotation with the new key");
+        }
+    }
+}
+
+/// On PostgreSQL, a token refreshed through one instance is never handed
+/// out stale by another: the change is announced and every cache drops it
+/// at once (on SQLite the bound is the cache's 5 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_changed_on_one_instance_leaves_every_cache_at_once_on_postgres() {
+    let Some(backend) = Backend::postgres().await else { return };
+    let s = setup_on(&backend).await;
+    let id = authorized(&s, "short-code").await;
+    let other =
+        Arc::new(TokenService::new(s.open_again(given_key(1)).await.unwrap(), s.runtime.clone(), REDIRECT.into()));
+    let first = other.access_token(&s.tenant.id, &id).await.unwrap().access_token;
+    assert_eq!(first, "at-fam-1", "the short-lived token was refreshed once");
+    assert_eq!(other.access_token(&s.tenant.id, &id).await.unwrap().access_token, first, "cached");
+    let renewed = s.service.refresh(&s.tenant.id, &id).await.unwrap().access_token;
+    assert_eq!(renewed, "at-fam-2");
+    let mut seen = String::new();
+    for _ in 0..100 {
+        seen = other.access_token(&s.tenant.id, &id).await.unwrap().access_token;
+        if seen == renewed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen, renewed, "the other instance dropped its cached token within a second");
+    s.service.delete(&s.tenant.id, &id).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(other.access_token(&s.tenant.id, &id).await.is_err(), "a deleted token is not handed out");
+}
+
+/// `store copy` moves every row from SQLite into a new PostgreSQL
+/// database; the copy's tokens open and refresh there, and a second copy
+/// into the same database is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn store_copy_moves_a_whole_store_from_sqlite_to_postgres() {
+    let Some(target) = Backend::postgres().await else { return };
+    let source = Backend::sqlite();
+    let s = setup_on(&source).await;
+    let id = authorized(&s, "short-code").await;
+    let store = s.service.store();
+    store
+        .put_webhook(&s.tenant.id, "https://hooks.example.com/in", &["token.active".into()], "whsec", true)
+        .await
+        .unwrap();
+    expire(&s, &id).await;
+
+    let copy = open_at(s.dir.path(), &target.url, given_key(1)).await.unwrap();
+    let copied = store.copy_into(&copy).await.unwrap();
+    assert_eq!(copied.tokens_verified, 1);
+    let rows = |table: &str| copied.rows.iter().find(|(t, _)| t == table).map(|(_, n)| *n);
+    assert_eq!(
+        (rows("tenants"), rows("providers"), rows("tokens"), rows("webhooks")),
+        (Some(1), Some(1), Some(1), Some(1))
+    );
+
+    let moved = TokenService::new(copy.clone(), s.runtime.clone(), REDIRECT.into());
+    let token = moved.access_token(&s.tenant.id, &id).await.unwrap();
+    assert_eq!(token.access_token, "at-fam-1", "the copied refresh token refreshes on the target");
+    let webhook = copy.subscription(&s.tenant.id).await.unwrap().expect("the webhook came along");
+    assert_eq!(webhook.events, ["token.active"]);
+
+    let again = store.copy_into(&copy).await.unwrap_err();
+    assert!(again.to_string().contains("empty database"), "{again}");
+    let wrong_keys = open_at(s.dir.path(), &target.url, given_key(9)).await.unwrap_err();
+    assert!(matches!(wrong_keys, StoreError::MissingKey(_)), "the copy stays sealed with the source's keys");
+}
