@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowauth::store::{KeySource, StoreError};
+use flowauth::store::{KeySource, NewDelivery, StoreError, new_id, now_ms};
 use flowauth::tokens::TokenService;
 use flowauth_tests::lifecycle::{REDIRECT, Setup, authorized, given_key, open_at, setup_on};
 use flowauth_tests::on_each_backend;
@@ -76,6 +76,43 @@ on_each_backend! {
         assert!(taken.is_some(), "{backend}: a dropped lease is given back");
     }
 
+    async fn instances_claiming_webhook_deliveries_at_once_never_share_one(backend) {
+        let s = setup_on(backend).await;
+        let store = s.service.store().clone();
+        let (webhook, _) =
+            store.put_webhook(&s.tenant.id, "https://hooks.example.com/in", &[], "whsec", true).await.unwrap();
+        for n in 0..60 {
+            let delivery = NewDelivery {
+                id: new_id(),
+                webhook_id: webhook.id.clone(),
+                tenant_id: s.tenant.id.clone(),
+                event: "token.active".into(),
+                payload: format!("{{\"n\":{n}}}"),
+            };
+            store.queue_delivery(&delivery).await.unwrap();
+        }
+        let mut workers = Vec::new();
+        for _ in 0..4 {
+            let handle = s.open_again(given_key(1)).await.unwrap();
+            workers.push(tokio::spawn(async move {
+                let mut claimed = Vec::new();
+                for _ in 0..10 {
+                    let due = handle.claim_deliveries(now_ms() + 1000, 5, 60_000).await.unwrap();
+                    claimed.extend(due.into_iter().map(|d| d.id));
+                }
+                claimed
+            }));
+        }
+        let mut all = Vec::new();
+        for worker in workers {
+            all.extend(worker.await.unwrap());
+        }
+        let count = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!((all.len(), count), (60, 60), "{backend}: every delivery claimed once, by one instance");
+    }
+
     async fn a_rotation_by_another_process_is_followed(backend) {
         let s = setup_on(backend).await;
         // Two handles on one key file, as two processes sharing a data directory.
@@ -138,6 +175,35 @@ async fn a_token_changed_on_one_instance_leaves_every_cache_at_once_on_postgres(
     s.service.delete(&s.tenant.id, &id).await.unwrap();
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(other.access_token(&s.tenant.id, &id).await.is_err(), "a deleted token is not handed out");
+}
+
+/// An instance whose listening connection drops forgets its whole cache
+/// when it listens again: a change announced meanwhile may be lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_that_lost_its_listener_forgets_its_cache_on_postgres() {
+    let Some(backend) = Backend::postgres().await else { return };
+    let s = setup_on(&backend).await;
+    let id = authorized(&s, "short-code").await;
+    let other = TokenService::new(s.open_again(given_key(1)).await.unwrap(), s.runtime.clone(), REDIRECT.into());
+    assert_eq!(other.access_token(&s.tenant.id, &id).await.unwrap().access_token, "at-fam-1");
+    let database = s.database().await;
+    let stopped: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .fetch_all(&database)
+    .await
+    .unwrap();
+    assert!(!stopped.is_empty(), "the instances listen");
+    let renewed = s.service.refresh(&s.tenant.id, &id).await.unwrap().access_token;
+    let mut seen = String::new();
+    for _ in 0..200 {
+        seen = other.access_token(&s.tenant.id, &id).await.unwrap().access_token;
+        if seen == renewed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(seen, renewed, "within the listener's reconnect, well before the cache's 5 s");
 }
 
 /// `store copy` moves every row from SQLite into a new PostgreSQL

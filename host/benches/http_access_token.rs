@@ -1,6 +1,9 @@
 //! The hot path of a flow step, `POST .../access-token` for a valid token,
 //! over real sockets on 127.0.0.1, beside a plain axum handler returning a
-//! constant (the ceiling). Prints requests per second and p50/p99.
+//! constant (the ceiling), on each store backend: SQLite, and PostgreSQL
+//! when there is one to test against (as the tests find it), with one
+//! instance and with two instances sharing the database and the load.
+//! Prints requests per second and p50/p99.
 //!
 //! Run with `cargo bench -p flowauth --bench http_access_token`.
 
@@ -11,6 +14,7 @@ use flowauth::api::{AppState, router};
 use flowauth::runtime::{Runtime, RuntimeConfig};
 use flowauth::store::{Issued, LoadMode, NewToken, Outcome, Store, StoreConfig, new_id, now};
 use flowauth::tokens::TokenService;
+use flowauth_tests::postgres::postgres_database;
 
 const CONNECTIONS: usize = 32;
 const DURATION: Duration = Duration::from_secs(5);
@@ -22,14 +26,14 @@ async fn serve(app: axum::Router) -> String {
     base
 }
 
-/// Keeps `CONNECTIONS` requests in flight for `DURATION`; returns the
-/// latencies, sorted, and the elapsed time.
-async fn load(url: String, key: &'static str) -> (Vec<Duration>, Duration) {
+/// Keeps `CONNECTIONS` requests in flight for `DURATION`, spread over
+/// `urls`; returns the latencies, sorted, and the elapsed time.
+async fn load(urls: &[String], key: &'static str) -> (Vec<Duration>, Duration) {
     let client = reqwest::Client::builder().pool_max_idle_per_host(CONNECTIONS).build().unwrap();
     let started = Instant::now();
     let workers: Vec<_> = (0..CONNECTIONS)
-        .map(|_| {
-            let (client, url) = (client.clone(), url.clone());
+        .map(|n| {
+            let (client, url) = (client.clone(), urls[n % urls.len()].clone());
             tokio::spawn(async move {
                 let mut latencies = Vec::new();
                 while started.elapsed() < DURATION {
@@ -64,21 +68,62 @@ fn main() {
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     rt.block_on(async {
+        let ceiling =
+            serve(axum::Router::new().route("/", axum::routing::post(|| async { "{\"access_token\":\"at\"}" }))).await;
+        println!("{CONNECTIONS} connections, {DURATION:?} each, 127.0.0.1");
+        let base = report("ceiling (constant)", &load(&[format!("{ceiling}/")], ADMIN_KEY).await);
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&StoreConfig::in_dir(dir.path())).await.unwrap();
-        store.ensure_admin_key(Some("bench-admin-key-0001")).await.unwrap();
-        let tenant = store.create_tenant("acme").await.unwrap();
+        let sqlite = Instance::start(dir.path(), None).await;
+        let token = sqlite.token().await;
+        let hot = report("sqlite: access-token", &load(&[sqlite.url(&token)], ADMIN_KEY).await);
+        println!("sqlite / ceiling: {:.2}", hot / base);
+        let Some(url) = postgres_database().await else { return };
+        let one = Instance::start(dir.path(), Some(&url)).await;
+        let token = one.token().await;
+        let hot = report("postgres: access-token", &load(&[one.url(&token)], ADMIN_KEY).await);
+        println!("postgres / ceiling: {:.2}", hot / base);
+        let two = Instance::start(dir.path(), Some(&url)).await;
+        let both = load(&[one.url(&token), two.url(&token)], ADMIN_KEY).await;
+        let hot = report("postgres, 2 instances", &both);
+        println!("postgres, 2 instances / ceiling: {:.2}", hot / base);
+    });
+}
+
+const ADMIN_KEY: &str = "bench-admin-key-0001";
+
+/// One flowauth on a store: the SQLite file in `dir`, or `database_url`.
+struct Instance {
+    base: String,
+    store: Store,
+    tenant_id: String,
+}
+
+impl Instance {
+    async fn start(dir: &std::path::Path, database_url: Option<&str>) -> Self {
+        let config = StoreConfig { database_url: database_url.map(str::to_owned), ..StoreConfig::in_dir(dir) };
+        let store = Store::open(&config).await.unwrap();
+        store.ensure_admin_key(Some(ADMIN_KEY)).await.unwrap();
+        let tenant = match store.tenant("acme").await.unwrap() {
+            Some(tenant) => tenant,
+            None => store.create_tenant("acme").await.unwrap(),
+        };
         let runtime = Runtime::new(RuntimeConfig::default()).await.unwrap();
         let service = TokenService::new(store.clone(), runtime.clone(), "http://127.0.0.1/oauth/return".into());
         let file = r#"{"devtools": {"HTTP": {"CLIENT_ID": "c", "CLIENT_SECRET": "s", "TOKEN_URL": "https://idp.example.com/token"}}}"#;
         service.load_configuration(&tenant, file, LoadMode::Replace).await.unwrap();
-        let provider = store.provider(&tenant.id, "devtools", "HTTP").await.unwrap().unwrap();
+        let base = serve(router(AppState::new(Arc::new(service), runtime))).await;
+        Self { base, store, tenant_id: tenant.id }
+    }
+
+    /// A new token valid for a day; its id.
+    async fn token(&self) -> String {
+        let provider = self.store.provider(&self.tenant_id, "devtools", "HTTP").await.unwrap().unwrap();
         let id = new_id();
         let token = NewToken {
             id: id.clone(),
-            tenant_id: tenant.id.clone(),
+            tenant_id: self.tenant_id.clone(),
             provider_id: provider.id,
-            name: "bench".into(),
+            name: format!("bench-{id}"),
             flow: "authorization_code".into(),
             scopes: vec![],
             inputs: vec![],
@@ -92,14 +137,11 @@ fn main() {
             expires_at: Some(now() + 86_400),
             extra: vec![],
         };
-        store.create_token(&token, Outcome::Issued(&issued)).await.unwrap();
+        self.store.create_token(&token, Outcome::Issued(&issued)).await.unwrap();
+        id
+    }
 
-        let flowauth = serve(router(AppState::new(Arc::new(service), runtime))).await;
-        let ceiling = serve(axum::Router::new().route("/", axum::routing::post(|| async { "{\"access_token\":\"at\"}" }))).await;
-        println!("{CONNECTIONS} connections, {DURATION:?} each, 127.0.0.1");
-        let base = report("ceiling (constant)", &load(format!("{ceiling}/"), "bench-admin-key-0001").await);
-        let url = format!("{flowauth}/v1/tenants/acme/tokens/{id}/access-token");
-        let hot = report("access-token", &load(url, "bench-admin-key-0001").await);
-        println!("access-token / ceiling: {:.2}", hot / base);
-    });
+    fn url(&self, token: &str) -> String {
+        format!("{}/v1/tenants/acme/tokens/{token}/access-token", self.base)
+    }
 }

@@ -2,7 +2,8 @@
 //! out through `access_token` (detached flight, lease, component call to a
 //! loopback mock provider, compare-and-swap write), against the floor: a
 //! plain reqwest loop sending the same token requests to the same mock.
-//! Prints refreshes per second for both and their ratio.
+//! Runs on SQLite, then on PostgreSQL when there is one to test against (as
+//! the tests find it). Prints refreshes per second for both and their ratio.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use flowauth::runtime::Runtime;
 use flowauth::store::{Issued, KeySource, LoadMode, NewToken, Outcome, Store, StoreConfig, new_id, now};
 use flowauth::tokens::TokenService;
+use flowauth_tests::postgres::postgres_database;
 use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, test_runtime_config};
 use tokio::sync::Semaphore;
 
@@ -29,16 +31,21 @@ fn main() {
     rt.block_on(async {
         let idp = MockIdp::start().await;
         println!("{TOKENS} refreshes, {CONCURRENCY} in flight, mock provider on 127.0.0.1");
+        let postgres = postgres_database().await;
         for latency in [Duration::ZERO, PROVIDER_LATENCY] {
             idp.set_latency(latency);
             let floor = floor(&idp).await;
-            let dir = tempfile::tempdir().unwrap();
-            let (service, tenant_id, ids) = tokens_past_their_margin(&idp, dir.path()).await;
-            let flowauth = through_flowauth(service, tenant_id, ids).await;
             println!("provider answering in {latency:?}:");
             report("  floor: plain reqwest token requests", floor);
-            report("  flowauth: access-token refreshes", flowauth);
-            println!("  flowauth / floor: {:.2}", floor.as_secs_f64() / flowauth.as_secs_f64());
+            let dir = tempfile::tempdir().unwrap();
+            let sqlite = format!("sqlite://{}", dir.path().join("flowauth.db").display());
+            for (name, url) in [("sqlite", Some(sqlite)), ("postgres", postgres.clone())] {
+                let Some(url) = url else { continue };
+                let (service, tenant_id, ids) = tokens_past_their_margin(&idp, dir.path(), &url).await;
+                let flowauth = through_flowauth(service, tenant_id, ids).await;
+                report(&format!("  {name}: access-token refreshes"), flowauth);
+                println!("  {name} / floor: {:.2}", floor.as_secs_f64() / flowauth.as_secs_f64());
+            }
         }
     });
 }
@@ -77,10 +84,15 @@ async fn floor(idp: &MockIdp) -> Duration {
 }
 
 /// A store with `TOKENS` tokens whose access tokens expired.
-async fn tokens_past_their_margin(idp: &MockIdp, dir: &std::path::Path) -> (TokenService, String, Vec<String>) {
+async fn tokens_past_their_margin(
+    idp: &MockIdp,
+    dir: &std::path::Path,
+    database_url: &str,
+) -> (TokenService, String, Vec<String>) {
     let keys = KeySource::Given("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=".into());
-    let store = Store::open(&StoreConfig { data_dir: dir.to_owned(), database_url: None, keys }).await.unwrap();
-    let tenant = store.create_tenant("acme").await.unwrap();
+    let config = StoreConfig { keys, database_url: Some(database_url.to_owned()), ..StoreConfig::in_dir(dir) };
+    let store = Store::open(&config).await.unwrap();
+    let tenant = store.create_tenant(&format!("acme-{}", new_id())).await.unwrap();
     let runtime = Runtime::new(test_runtime_config(None)).await.unwrap();
     let service = TokenService::new(store.clone(), runtime, "http://127.0.0.1/oauth/return".into());
     let file = flowauth_tests::lifecycle::load_file(idp, "HTTP", CLIENT_SECRET);
