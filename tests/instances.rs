@@ -2,16 +2,18 @@
 //! deployment behind a load balancer runs them: an authorization started on
 //! one completes on the other, a refresh storm across both makes one
 //! provider call, a change on one reaches the other's cache at once, an
-//! instance killed mid-refresh leaves its lease at once, keys rotate while
-//! both serve, and `store copy` moves a SQLite deployment onto PostgreSQL.
+//! instance killed mid-refresh leaves its lease at once, a component
+//! installed through one runs on the other, keys rotate while both serve,
+//! and `store copy` moves a SQLite deployment onto PostgreSQL.
 //! Every test passes without running anything when there is no PostgreSQL.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use flowauth_tests::discovery::DiscoveryIdp;
 use flowauth_tests::postgres::postgres_database;
 use flowauth_tests::server::{ADMIN_KEY, Api, Server};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, oidc_discovery_wasm};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -153,6 +155,37 @@ async fn an_instance_killed_mid_refresh_leaves_its_lease_to_the_other_at_once() 
     let (status, token) = access_token(&two, &key, &id).await;
     assert_eq!(status, StatusCode::OK, "{token}");
     assert_eq!(token["access_token"], "at-fam-1");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_component_installed_through_one_instance_runs_on_the_other() {
+    let Some((one, two, url)) = two_instances().await else { return };
+    let idp = DiscoveryIdp::start().await;
+    let (status, tenant) = one.api().post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{tenant}");
+    let key = tenant["api_key"].as_str().unwrap().to_owned();
+    let file = one.dir.path().join("oidc-discovery.wasm");
+    std::fs::write(&file, oidc_discovery_wasm()).unwrap();
+    for args in [
+        vec!["component", "install", file.to_str().unwrap()],
+        vec!["component", "enable", "oidc-discovery", "--tenant", "acme"],
+    ] {
+        let out = one.cli(binary(), &[&["--database-url", url.as_str()], args.as_slice()].concat());
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let load =
+        json!({"oidc": {"Corp": {"ISSUER": idp.issuer, "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET}}});
+    let (status, report) = two.api().post("/v1/tenants/acme/oauth-configurations", &key, load).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let start = json!({"name": "corp-bot", "connector": "oidc", "provider": "Corp", "flow": "authorization_code",
+                       "scopes": ["openid"], "use_default_keys": true});
+    let (status, started) = two.api().post("/v1/tenants/acme/tokens", &key, start).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let page = reqwest::get(started["auth_link"].as_str().unwrap()).await.unwrap().text().await.unwrap();
+    assert!(page.contains("Connected"), "{page}");
+    let id = started["id"].as_str().unwrap();
+    let (status, token) = access_token(&one, &key, id).await;
+    assert_eq!((status, token["access_token"].as_str()), (StatusCode::OK, Some("oidc-at-1")), "{token}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
