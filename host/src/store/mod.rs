@@ -72,7 +72,7 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(String),
     /// The database server could not be reached.
-    #[error("cannot connect to the database {0}")]
+    #[error("cannot connect to the database: {0}")]
     Connect(String),
     /// A stored value is not one flowauth writes (edited by hand, or
     /// written by a newer flowauth).

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::postgres::PgListener;
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 use tokio::sync::{broadcast, oneshot};
 
 use super::{Change, ConnectOptions, redact_url};
@@ -32,6 +32,9 @@ const CHANNEL: &str = "flowauth_token_changed";
 /// its refreshes in flight (each holds a connection for its lease).
 const DEFAULT_POOL_SIZE: u32 = 16;
 
+/// How long a query waits for a free connection before failing.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// How long to wait before listening again after the listener failed.
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
 
@@ -52,11 +55,16 @@ impl Postgres {
     /// Connects, applies the PostgreSQL migrations (one instance at a time)
     /// and starts listening for changed tokens.
     pub async fn connect(url: &str, options: ConnectOptions<'_>) -> Result<(AnyPool, Self), StoreError> {
+        let cannot = |e: sqlx::Error| StoreError::Connect(e.to_string().replace(url, &redact_url(url)));
+        // One connection first, so a wrong URL says why at once instead of
+        // after the pool's wait for a connection.
+        AnyConnection::connect(url).await.map_err(cannot)?.close().await.map_err(cannot)?;
         let pool = AnyPoolOptions::new()
             .max_connections(options.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await
-            .map_err(|e| StoreError::Connect(format!("{}: {e}", redact_url(url))))?;
+            .map_err(cannot)?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(|e| StoreError::from(sqlx::Error::from(e)))?;
         let (changes, _) = broadcast::channel(1024);
         let (stop, stopped) = oneshot::channel();
