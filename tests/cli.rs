@@ -102,15 +102,15 @@ async fn token_commands_for_scripts() {
 #[test]
 fn an_unreachable_database_is_named_without_its_password_and_creates_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("postgres://flowauth:sekret@127.0.0.1:{port}/flowauth");
-    let out = flowauth(&data, &["--database-url", &url, "tenant", "create", "acme"]);
+    let out = flowauth(dir.path(), &["--database-url", &url, "tenant", "create", "acme"]);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("cannot connect to the database"), "{stderr}");
     assert!(stderr.contains(&format!("postgres://flowauth:***@127.0.0.1:{port}/flowauth")), "{stderr}");
     assert!(!stderr.contains("sekret"), "{stderr}");
-    let unknown = flowauth(&data, &["--database-url", "mysql://db/flowauth", "tenant", "list"]);
+    let unknown = flowauth(dir.path(), &["--database-url", "mysql://db/flowauth", "tenant", "create", "acme"]);
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("use sqlite://FILE or postgres://"));
+    assert!(!dir.path().join("flowauth-data").exists(), "nothing was created");
 }

@@ -130,6 +130,17 @@ pub struct Store {
     sealer: Sealer,
 }
 
+/// Creates a directory readable by its owner only (0700). An existing
+/// one is left as the operator made it.
+fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(|e| StoreError::Key(format!("cannot create {}: {e}", dir.display())))
+}
+
 /// Seconds since the Unix epoch.
 pub fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or_default()
@@ -148,9 +159,10 @@ impl Store {
     /// refuses to start when sealed data needs a key it does not have or
     /// the schema has a sealed column the sealing list lacks.
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
-        backend::sqlite::private_dir(&config.data_dir)?;
         let options = ConnectOptions { data_dir: &config.data_dir, pool_size: config.pool_size };
         let (pool, backend) = Backend::connect(&config.url(), options).await?;
+        // The key file's home; created only once the database answered.
+        private_dir(&config.data_dir)?;
         let store = Self { pool, backend: Arc::new(backend), sealer: Sealer::load(&config.keys)? };
         store.check_sealed_columns().await?;
         store.check_keys().await?;

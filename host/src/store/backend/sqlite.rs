@@ -10,7 +10,7 @@ use sqlx::{AnyPool, Executor};
 
 use super::ConnectOptions;
 use super::holder::Holder;
-use crate::store::{StoreError, now};
+use crate::store::{StoreError, now, private_dir};
 
 /// The database file's name in the data directory.
 pub const DATABASE_FILE: &str = "flowauth.db";
@@ -189,17 +189,6 @@ async fn delete_lease(pool: &AnyPool, holder: &str, token_id: &str) {
     if let Err(error) = deleted {
         tracing::warn!(token = %token_id, %error, "refresh lease not released; it lapses with its TTL");
     }
-}
-
-/// Creates a directory readable by its owner only (0700). An existing
-/// one is left as the operator made it.
-pub fn private_dir(dir: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| StoreError::Key(format!("cannot create {}: {e}", dir.display())))
 }
 
 /// The database file, created (and kept) readable by its owner only
