@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use sha2::{Digest, Sha256};
-
 use wasmtime::component::InstancePre;
 
 use super::cache;
@@ -237,14 +236,16 @@ pub fn digest_of(bytes: &[u8]) -> String {
 }
 
 /// The component exports the provider of a contract version we load and
-/// imports only what we allow; returns that provider export.
+/// imports only what we allow; returns that provider export (the newest,
+/// should a component export several).
 fn check_contract(
     engine: &wasmtime::Engine,
     component: &wasmtime::component::Component,
 ) -> Result<&'static str, String> {
     let kind = component.component_type();
     let exports: Vec<String> = kind.exports(engine).map(|(name, _)| name.to_owned()).collect();
-    let Some(provider) = wit::PROVIDERS.into_iter().find(|provider| exports.iter().any(|name| name == provider)) else {
+    let exported = |provider: &&str| exports.iter().any(|name| name == provider);
+    let Some(provider) = wit::PROVIDERS.into_iter().rev().find(exported) else {
         let newest = wit::PROVIDERS[wit::PROVIDERS.len() - 1];
         let loaded = wit::PROVIDERS.join(", ");
         let family = newest.split('@').next().unwrap_or_default();
