@@ -10,7 +10,14 @@ use std::path::PathBuf;
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     let root = manifest_dir.parent().unwrap();
-    for watched in ["wit", "components/sdk", "tests/components/Cargo.toml", "tests/components/misbehave", "examples"] {
+    for watched in [
+        "wit",
+        "components/sdk",
+        "tests/components/Cargo.toml",
+        "tests/components/misbehave",
+        "tests/components/contract-v0-1",
+        "examples",
+    ] {
         println!("cargo:rerun-if-changed={}", root.join(watched).display());
     }
     let out = guest_build::build_guests(&manifest_dir.join("components"), root);

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use flowauth_tests::discovery::DiscoveryIdp;
 use flowauth_tests::server::{ADMIN_KEY, Api, Server};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, misbehave_wasm, oidc_discovery_wasm};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, contract_v0_1_wasm, misbehave_wasm, oidc_discovery_wasm};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -213,12 +213,12 @@ async fn installs_are_refused_with_a_reason() {
     let core = wasm_file(dir, "core.wasm", b"\0asm\x01\0\0\0");
     let empty = wasm_file(dir, "empty.wasm", b"\0asm\x0d\0\x01\0");
     let mut future = oidc_discovery_wasm();
-    let export = b"flowauth:oauth/provider@0.1.0";
+    let export = b"flowauth:oauth/provider@0.2.0";
     let places: Vec<usize> =
         future.windows(export.len()).enumerate().filter(|(_, w)| w == export).map(|(i, _)| i).collect();
     assert!(!places.is_empty(), "the example exports the provider");
     for at in places {
-        future[at..at + export.len()].copy_from_slice(b"flowauth:oauth/provider@0.9.0");
+        future[at..at + export.len()].copy_from_slice(b"flowauth:oauth/provider@0.3.0");
     }
     let future = wasm_file(dir, "future.wasm", &future);
     let example = wasm_file(dir, "oidc-discovery.wasm", &oidc_discovery_wasm());
@@ -226,8 +226,8 @@ async fn installs_are_refused_with_a_reason() {
     for (file, expected) in [
         (&garbage, "not a WebAssembly component"),
         (&core, "not a WebAssembly component"),
-        (&empty, "does not export flowauth:oauth/provider@0.1.0"),
-        (&future, "flowauth:oauth/provider@0.9.0, a version of the contract this flowauth does not know"),
+        (&empty, "does not export flowauth:oauth/provider (it exports nothing)"),
+        (&future, "flowauth:oauth/provider@0.3.0, a version of the contract this flowauth does not know"),
     ] {
         let (ok, refused) = answer(&flowauth(dir, &["component", "install", file, "--name", "bad"]));
         assert!(!ok, "{file}");
@@ -249,6 +249,46 @@ async fn installs_are_refused_with_a_reason() {
     let (ok, clash) =
         answer(&flowauth(dir, &["component", "install", &misbehave, "--name", "oidc-discovery", "--upgrade"]));
     assert!(ok, "no token uses oidc yet, so an upgrade may drop it: {clash}");
+}
+
+/// Listings say which contract version each component was built against
+/// and whether it takes run-time definitions, as found at install.
+#[tokio::test]
+async fn listings_show_the_contract_version_and_whether_definitions_are_taken() {
+    let server = Server::start(BINARY).await;
+    let dir = server.dir.path();
+    let legacy = wasm_file(dir, "legacy.wasm", &contract_v0_1_wasm());
+    let example = wasm_file(dir, "oidc-discovery.wasm", &oidc_discovery_wasm());
+
+    let inspected = flowauth(dir, &["inspect", &legacy]);
+    let first = String::from_utf8_lossy(&inspected.stdout).lines().next().map(str::to_owned).unwrap_or_default();
+    assert!(inspected.status.success(), "{first}");
+    let first: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first, json!({"component": "legacy", "contract": "0.1.0", "takes_definitions": true}));
+    let (ok, _) = answer(&flowauth(dir, &["component", "install", &legacy]));
+    assert!(ok);
+    let (ok, _) = answer(&flowauth(dir, &["component", "install", &example]));
+    assert!(ok);
+
+    let (_, cli) = answer(&flowauth(dir, &["component", "list"]));
+    let (_, api) = server.api().get("/v1/components", ADMIN_KEY).await;
+    for list in [&cli, &api] {
+        let of = |name: &str| {
+            let view = list["components"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap();
+            (view["contract"].clone(), view["takes_definitions"].clone())
+        };
+        assert_eq!(of("legacy"), (json!("0.1.0"), json!(true)), "{list}");
+        assert_eq!(of("oidc-discovery"), (json!("0.2.0"), json!(false)), "{list}");
+        assert_eq!(of("generic"), (json!("0.2.0"), json!(true)), "{list}");
+        assert_eq!(of("google"), (json!("0.2.0"), json!(false)), "{list}");
+    }
+    let text = String::from_utf8_lossy(
+        &Command::new(BINARY).arg("--data-dir").arg(dir).args(["component", "list"]).output().unwrap().stdout,
+    )
+    .into_owned();
+    let row = |name: &str| text.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_default().to_owned();
+    assert!(row("legacy").contains(" 0.1.0  definitions "), "{text}");
+    assert!(row("oidc-discovery").contains(" 0.2.0  -  "), "{text}");
 }
 
 #[tokio::test]

@@ -110,7 +110,7 @@ async fn every_component_exports_the_provider_interface() {
     assert_eq!(names, ["devtools", "odata", "soap", "swagger", "oslc"]);
     let test_component = runtime.install("misbehave", &misbehave_wasm(), false).await.unwrap();
     assert_eq!(test_component.connectors.len(), 4);
-    // Install verified `flowauth:oauth/provider@0.1.0`; bytes that are not a
+    // Install verified the `provider` export; bytes that are not a
     // component are refused with a reason.
     let error = runtime.install("junk", b"\0asm\x01\0\0\0", false).await.unwrap_err();
     assert!(error.to_string().contains("junk"), "{error}");

@@ -402,16 +402,25 @@ pub fn test_runtime_config(cache_dir: Option<std::path::PathBuf>) -> RuntimeConf
     config
 }
 
+/// A component tests/build.rs built into `dir`.
+fn built(dir: &str, file: &str) -> Vec<u8> {
+    let path = std::path::Path::new(dir).join(file);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The compiled test component that misbehaves on purpose.
 pub fn misbehave_wasm() -> Vec<u8> {
-    let path = std::path::Path::new(env!("FLOWAUTH_TEST_COMPONENTS")).join("flowauth_test_misbehave.wasm");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    built(env!("FLOWAUTH_TEST_COMPONENTS"), "flowauth_test_misbehave.wasm")
+}
+
+/// The test component built against the released contract 0.1.0.
+pub fn contract_v0_1_wasm() -> Vec<u8> {
+    built(env!("FLOWAUTH_TEST_COMPONENTS"), "flowauth_test_contract_v0_1.wasm")
 }
 
 /// The example third-party component (`examples/oidc-discovery`).
 pub fn oidc_discovery_wasm() -> Vec<u8> {
-    let path = std::path::Path::new(env!("FLOWAUTH_EXAMPLES")).join("oidc_discovery.wasm");
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    built(env!("FLOWAUTH_EXAMPLES"), "oidc_discovery.wasm")
 }
 
 /// Log output captured in memory, to check what never appears in it.

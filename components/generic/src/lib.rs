@@ -10,7 +10,8 @@ mod vars;
 
 use definition::Definition;
 use flowauth_sdk::{
-    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Provider, TokenSet, Validation, error,
+    AuthLink, AuthRequest, Callback, Client, Connector, Definitions, Grant, OauthError, Provider, TokenSet, Validation,
+    error,
 };
 
 /// The connector files compiled into this component, by name, so a call
@@ -27,13 +28,16 @@ const BUILT_IN: [(&str, &str); 5] = [
 /// benchmarks use to measure what the sandbox costs.
 pub struct Generic;
 
+/// An admin's own `config.json` is a run-time definition.
+impl Definitions for Generic {
+    fn describe_definition(definition: String) -> Result<Connector, OauthError> {
+        Definition::parse(&definition).map(|d| d.connector())
+    }
+}
+
 impl Provider for Generic {
     fn connectors() -> Vec<Connector> {
         BUILT_IN.iter().map(|(_, text)| built_in(text).connector()).collect()
-    }
-
-    fn describe_definition(definition: String) -> Result<Connector, OauthError> {
-        Definition::parse(&definition).map(|d| d.connector())
     }
 
     fn build_auth_url(client: Client, req: AuthRequest) -> Result<AuthLink, OauthError> {
@@ -86,6 +90,8 @@ fn built_in(text: &str) -> Definition {
 // link symbols named after WIT interfaces.
 #[cfg(target_arch = "wasm32")]
 flowauth_sdk::export!(Generic);
+#[cfg(target_arch = "wasm32")]
+flowauth_sdk::export_definitions!(Generic);
 
 #[cfg(test)]
 mod tests {

@@ -51,9 +51,6 @@ macro_rules! family {
             fn connectors() -> Vec<$crate::Connector> {
                 $crate::standard::connectors::<$family>()
             }
-            fn describe_definition(_: String) -> Result<$crate::Connector, $crate::OauthError> {
-                Err($crate::error::unsupported("this component has no run-time connector definitions"))
-            }
             fn build_auth_url(
                 client: $crate::Client,
                 req: $crate::AuthRequest,

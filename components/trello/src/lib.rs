@@ -46,10 +46,6 @@ impl Provider for Trello {
         }]
     }
 
-    fn describe_definition(_: String) -> Result<Connector, OauthError> {
-        Err(error::unsupported("this component has no run-time connector definitions"))
-    }
-
     /// Gets a request token (the callback carries the host's `state`) and
     /// sends the user to approve it.
     fn build_auth_url(client: Client, req: AuthRequest) -> Result<AuthLink, OauthError> {

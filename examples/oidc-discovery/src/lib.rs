@@ -101,10 +101,6 @@ impl Provider for OidcDiscovery {
         }]
     }
 
-    fn describe_definition(_: String) -> Result<Connector, OauthError> {
-        Err(error::unsupported("oidc-discovery takes no definitions: set ISSUER instead"))
-    }
-
     fn build_auth_url(client: Client, req: AuthRequest) -> Result<AuthLink, OauthError> {
         let metadata = discover(&client)?;
         let mut query = vec![

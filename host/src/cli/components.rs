@@ -145,6 +145,11 @@ fn list_or_none(items: &[String]) -> String {
     if items.is_empty() { "(none)".to_owned() } else { items.join(", ") }
 }
 
+/// The list's column saying whether a component takes run-time definitions.
+fn definitions_column(takes: bool) -> &'static str {
+    if takes { "definitions" } else { "-" }
+}
+
 fn print_list(views: &[ComponentView], json: bool) {
     if json {
         line(json!({"components": views}));
@@ -153,14 +158,22 @@ fn print_list(views: &[ComponentView], json: bool) {
     for view in views {
         let kind = if view.built_in { "built-in" } else { "installed" };
         line(format!(
-            "{:<14} {:<9} {}  {}",
+            "{:<14} {:<9} {}  {:<6} {:<11} {}",
             view.name,
             kind,
             &view.digest[..12.min(view.digest.len())],
+            view.contract,
+            definitions_column(view.takes_definitions),
             view.connectors.join(" ")
         ));
         for version in view.versions.iter().filter(|v| !v.current) {
-            line(format!("{:<24} older    {}", "", &version.digest[..12]));
+            line(format!(
+                "{:<24} older    {}  {:<6} {}",
+                "",
+                &version.digest[..12],
+                version.contract,
+                definitions_column(version.takes_definitions)
+            ));
         }
         for pin in &view.tenants {
             let note = if pin.newer_available { "  (a newer version is installed)" } else { "" };

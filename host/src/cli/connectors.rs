@@ -7,6 +7,7 @@ use anyhow::Context as _;
 use clap::Subcommand;
 use flowauth::runtime::{Component, Connector, Runtime};
 use flowauth::tokens::TokenService;
+use serde_json::json;
 
 use super::context::{self, Context};
 use super::output::line;
@@ -89,11 +90,22 @@ pub async fn run(ctx: &Context, command: ConnectorCommand, json: bool) -> anyhow
     Ok(())
 }
 
-/// Installs a component file (checking its contract) and lists its connectors.
+/// Installs a component file (checking its contract) and lists its
+/// connectors, after a line saying which contract version it was built
+/// against and whether it takes run-time definitions.
 pub async fn inspect(runtime: &Runtime, file: &Path, json: bool) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let name = file.file_stem().and_then(|s| s.to_str()).unwrap_or("component");
-    print(&[runtime.install(name, &bytes, false).await?], json);
+    let component = runtime.install(name, &bytes, false).await?;
+    let (contract, takes_definitions) = (component.contract_version(), component.takes_definitions());
+    if json {
+        line(json!({"component": name, "contract": contract, "takes_definitions": takes_definitions}));
+    } else {
+        let definitions =
+            if takes_definitions { "takes run-time definitions" } else { "takes no run-time definitions" };
+        line(format!("{name}: contract {contract}, {definitions}"));
+    }
+    print(&[component], json);
     Ok(())
 }
 

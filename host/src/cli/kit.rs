@@ -4,15 +4,20 @@
 
 use anyhow::bail;
 
-/// `wit/`, file by file.
+/// Where the contract version the SDK builds against lives, here and in
+/// a scaffold: only the newest version is carried, as new components are
+/// built against it.
+pub const WIT_DIR: &str = "wit/0.2.0";
+
+/// [`WIT_DIR`], file by file.
 pub const WIT: [(&str, &str); 3] = [
-    ("host.wit", include_str!("../../../wit/host.wit")),
-    ("provider.wit", include_str!("../../../wit/provider.wit")),
-    ("types.wit", include_str!("../../../wit/types.wit")),
+    ("host.wit", include_str!("../../../wit/0.2.0/host.wit")),
+    ("provider.wit", include_str!("../../../wit/0.2.0/provider.wit")),
+    ("types.wit", include_str!("../../../wit/0.2.0/types.wit")),
 ];
 
 /// `components/sdk/src/`, file by file. The SDK finds the contract at
-/// `../../wit`, which holds both here and in a scaffold
+/// `../../wit/0.2.0`, which holds both here and in a scaffold
 /// (`vendor/flowauth-sdk` beside `wit/`).
 pub const SDK_SOURCES: [(&str, &str); 15] = [
     ("lib.rs", include_str!("../../../components/sdk/src/lib.rs")),
@@ -88,7 +93,7 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
         for (dir, carried) in [
             ("components/sdk/src", super::SDK_SOURCES.map(|(name, _)| name).to_vec()),
-            ("wit", super::WIT.map(|(name, _)| name).to_vec()),
+            (super::WIT_DIR, super::WIT.map(|(name, _)| name).to_vec()),
         ] {
             let mut present: Vec<String> = std::fs::read_dir(root.join(dir))
                 .unwrap()

@@ -72,7 +72,7 @@ pub fn run(command: NewCommand) -> anyhow::Result<()> {
             write_new(&root.join("tests/component.rs"), &COMPONENT_TEST.replace("{{crate}}", &crate_name))?;
             write_new(&root.join("Cargo.lock"), kit::LOCKFILE)?;
             for (file, text) in kit::WIT {
-                write_new(&root.join("wit").join(file), text)?;
+                write_new(&root.join(kit::WIT_DIR).join(file), text)?;
             }
             let sdk = root.join("vendor/flowauth-sdk");
             write_new(&sdk.join("Cargo.toml"), &kit::sdk_manifest()?)?;
@@ -138,7 +138,7 @@ edition = "2024"
 crate-type = ["cdylib"]
 
 [dependencies]
-# The SDK and the WIT contract (wit/) as the flowauth binary that wrote
+# The SDK and the WIT contract (wit/0.2.0/) as the flowauth binary that wrote
 # this crate carries them: `flowauth new component` writes them again.
 flowauth-sdk = { path = "vendor/flowauth-sdk" }
 
@@ -190,10 +190,6 @@ impl Provider for Family {
             hosts: vec!["idp.example.com".into()],
             pkce: true,
         }]
-    }
-
-    fn describe_definition(_: String) -> Result<Connector, OauthError> {
-        Err(error::unsupported("this family takes no definitions"))
     }
 
     fn build_auth_url(client: Client, req: AuthRequest) -> Result<AuthLink, OauthError> {
@@ -251,8 +247,10 @@ profile = "minimal"
 const COMPONENT_README: &str = r#"# {{name}}
 
 A flowauth connector component: `src/lib.rs` implements the `connector`
-world of `wit/` (flowauth:oauth@0.1.0); `vendor/flowauth-sdk` is the guest
-SDK as the flowauth binary that scaffolded this crate carries it.
+world of `wit/0.2.0/` (flowauth:oauth@0.2.0); `vendor/flowauth-sdk` is the
+guest SDK as the flowauth binary that scaffolded this crate carries it. To
+take run-time connector definitions as well, implement
+`flowauth_sdk::Definitions` and add `flowauth_sdk::export_definitions!`.
 
 ```sh
 rustup target add wasm32-wasip2          # once

@@ -52,6 +52,19 @@ pub enum CallError {
         /// The connector asked for.
         connector: String,
     },
+    /// A run-time definition was given to a component that takes none: a
+    /// 0.2.0 component without the `definitions` export. Found at install,
+    /// so nothing was called.
+    #[error(
+        "component {component} takes no run-time connector definitions (contract {version}, no `definitions` \
+         export): give the definition to a component that does, such as generic"
+    )]
+    NoDefinitions {
+        /// The component's name.
+        component: String,
+        /// Its contract version.
+        version: &'static str,
+    },
     /// The guest used more CPU than one call may.
     #[error("component {component} was stopped: it used more than its CPU budget of {budget:?}")]
     CpuBudget {
@@ -110,13 +123,14 @@ impl CallError {
 
     /// Whether the component misbehaved (as opposed to answering).
     pub fn is_sandbox_fault(&self) -> bool {
-        !matches!(self, Self::OAuth(_) | Self::UnknownConnector { .. } | Self::Busy { .. })
+        !matches!(self, Self::OAuth(_) | Self::UnknownConnector { .. } | Self::NoDefinitions { .. } | Self::Busy { .. })
     }
 
     /// A stable code: the provider's OAuth code when it refused.
     pub fn code(&self) -> &str {
         match self {
             Self::Busy { .. } => "busy",
+            Self::NoDefinitions { .. } => "no_definitions",
             _ => {
                 self.oauth_code().unwrap_or(if self.is_sandbox_fault() { "component_failed" } else { "provider_error" })
             }

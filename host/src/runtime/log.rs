@@ -1,15 +1,15 @@
 //! The `log` import: component messages into `tracing`, tagged with the
 //! component's name.
 
-use super::bindings::flowauth::oauth::log::Level;
+use super::types::LogLevel;
 
 /// Writes one component message.
-pub fn write(component: &str, level: Level, message: &str) {
+pub fn write(component: &str, level: LogLevel, message: &str) {
     match level {
-        Level::Trace => tracing::trace!(target: "flowauth::component", component, "{message}"),
-        Level::Debug => tracing::debug!(target: "flowauth::component", component, "{message}"),
-        Level::Info => tracing::info!(target: "flowauth::component", component, "{message}"),
-        Level::Warn => tracing::warn!(target: "flowauth::component", component, "{message}"),
-        Level::Error => tracing::error!(target: "flowauth::component", component, "{message}"),
+        LogLevel::Trace => tracing::trace!(target: "flowauth::component", component, "{message}"),
+        LogLevel::Debug => tracing::debug!(target: "flowauth::component", component, "{message}"),
+        LogLevel::Info => tracing::info!(target: "flowauth::component", component, "{message}"),
+        LogLevel::Warn => tracing::warn!(target: "flowauth::component", component, "{message}"),
+        LogLevel::Error => tracing::error!(target: "flowauth::component", component, "{message}"),
     }
 }

@@ -23,9 +23,6 @@ mod slots;
 mod types;
 mod wit;
 
-use bindings::flowauth::oauth::types as v0_1;
-use wit::v0_1 as bindings;
-
 pub use config::{OutboundConfig, RuntimeConfig, SandboxConfig};
 pub use credentials::SigningKey;
 pub use error::{CallError, InstallError};
@@ -129,34 +126,30 @@ impl Runtime {
 
     /// Checks a run-time connector definition (a ThingWorx `config.json`
     /// for the generic component) and describes the connector it defines.
+    /// Refused without a call for a component that takes no definitions.
     pub async fn describe_definition(
         &self,
         component: &Arc<Component>,
         definition: &str,
     ) -> Result<Connector, CallError> {
+        if !component.takes_definitions() {
+            return Err(CallError::NoDefinitions {
+                component: component.name.clone(),
+                version: component.contract_version(),
+            });
+        }
         let target = Target::bare(component.clone());
-        self.inner
-            .sandbox
-            .call(&target, async |p, s| Ok(p.call_describe_definition(s, definition).await?.map(Into::into)))
-            .await
+        self.inner.sandbox.call(&target, async |g, s| g.describe_definition(s, definition).await).await
     }
 
     /// Builds the URL a user follows to authorize.
     pub async fn build_auth_url(&self, target: &Target, req: &AuthRequest) -> Result<AuthLink, CallError> {
-        let (client, req) = (v0_1::Client::from(&target.client), v0_1::AuthRequest::from(req));
-        self.inner
-            .sandbox
-            .call(target, async |p, s| Ok(p.call_build_auth_url(s, &client, &req).await?.map(Into::into)))
-            .await
+        self.inner.sandbox.call(target, async |g, s| g.build_auth_url(s, &target.client, req).await).await
     }
 
     /// Exchanges the code of a callback for tokens.
     pub async fn exchange_code(&self, target: &Target, callback: &Callback) -> Result<TokenSet, CallError> {
-        let (client, callback) = (v0_1::Client::from(&target.client), v0_1::Callback::from(callback));
-        self.inner
-            .sandbox
-            .call(target, async |p, s| Ok(p.call_exchange_code(s, &client, &callback).await?.map(Into::into)))
-            .await
+        self.inner.sandbox.call(target, async |g, s| g.exchange_code(s, &target.client, callback).await).await
     }
 
     /// Renews an access token with a refresh token.
@@ -167,12 +160,10 @@ impl Runtime {
         scopes: &[String],
         extra: &[(String, String)],
     ) -> Result<TokenSet, CallError> {
-        let client = v0_1::Client::from(&target.client);
+        let extra = extra.to_vec();
         self.inner
             .sandbox
-            .call(target, async |p, s| {
-                Ok(p.call_refresh(s, &client, refresh_token, scopes, &extra.to_vec()).await?.map(Into::into))
-            })
+            .call(target, async |g, s| g.refresh(s, &target.client, refresh_token, scopes, &extra).await)
             .await
     }
 
@@ -183,27 +174,17 @@ impl Runtime {
         grant: Grant,
         params: &[(String, String)],
     ) -> Result<TokenSet, CallError> {
-        let client = v0_1::Client::from(&target.client);
-        self.inner
-            .sandbox
-            .call(target, async |p, s| {
-                Ok(p.call_request_token(s, &client, grant.into(), &params.to_vec()).await?.map(Into::into))
-            })
-            .await
+        let params = params.to_vec();
+        self.inner.sandbox.call(target, async |g, s| g.request_token(s, &target.client, grant, &params).await).await
     }
 
     /// Asks the provider whether a token is still good.
     pub async fn validate(&self, target: &Target, token: &TokenSet) -> Result<Validation, CallError> {
-        let (client, token) = (v0_1::Client::from(&target.client), v0_1::TokenSet::from(token));
-        self.inner
-            .sandbox
-            .call(target, async |p, s| Ok(p.call_validate(s, &client, &token).await?.map(Into::into)))
-            .await
+        self.inner.sandbox.call(target, async |g, s| g.validate(s, &target.client, token).await).await
     }
 
     /// Revokes a token at the provider.
     pub async fn revoke(&self, target: &Target, token: &TokenSet) -> Result<(), CallError> {
-        let (client, token) = (v0_1::Client::from(&target.client), v0_1::TokenSet::from(token));
-        self.inner.sandbox.call(target, async |p, s| p.call_revoke(s, &client, &token).await).await
+        self.inner.sandbox.call(target, async |g, s| g.revoke(s, &target.client, token).await).await
     }
 }

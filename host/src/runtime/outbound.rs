@@ -11,9 +11,8 @@ use std::time::{Duration, Instant};
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::Url;
 
-use super::bindings::flowauth::oauth::http::{HttpError, Request, Response};
 use super::config::OutboundConfig;
-use super::types::{Client, Connector};
+use super::types::{Client, Connector, HttpError, HttpRequest, HttpResponse};
 
 /// The process-wide HTTP client and policy.
 pub struct Outbound {
@@ -179,7 +178,7 @@ impl OutboundCall {
     }
 
     /// Sends one request under the policy.
-    pub async fn send(&mut self, request: Request) -> Result<Response, HttpError> {
+    pub async fn send(&mut self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let started = Instant::now();
         let url = self.check(&request)?;
         let method = request.method.clone();
@@ -197,7 +196,7 @@ impl OutboundCall {
         result
     }
 
-    fn check(&mut self, request: &Request) -> Result<Url, HttpError> {
+    fn check(&mut self, request: &HttpRequest) -> Result<Url, HttpError> {
         let config = &self.outbound.config;
         let url = Url::parse(&request.url).map_err(|e| HttpError::Denied(format!("not a valid URL ({e})")))?;
         match url.scheme() {
@@ -230,7 +229,7 @@ impl OutboundCall {
         Ok(url)
     }
 
-    async fn exchange(&self, url: Url, request: Request) -> Result<Response, HttpError> {
+    async fn exchange(&self, url: Url, request: HttpRequest) -> Result<HttpResponse, HttpError> {
         let method = reqwest::Method::from_bytes(request.method.as_bytes())
             .map_err(|_| HttpError::Denied(format!("invalid method {:?}", request.method)))?;
         let mut builder = self.outbound.client.request(method, url);
@@ -257,7 +256,7 @@ impl OutboundCall {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(Response { status, headers, body })
+        Ok(HttpResponse { status, headers, body })
     }
 }
 

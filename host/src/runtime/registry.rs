@@ -1,23 +1,22 @@
 //! Installed components, keyed by the sha256 of their bytes. Installing
 //! verifies the contract once, off the request path: the component must
-//! export `flowauth:oauth/provider@0.1.0`, import nothing but our world
-//! and the WASI it needs, and list its connectors.
+//! export the `provider` of a contract version this host loads (0.1.0 or
+//! 0.2.0), import nothing but our world and the WASI it needs, and list its
+//! connectors. Whether it takes run-time definitions is settled then too.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 
 use sha2::{Digest, Sha256};
+use wasmtime::component::InstancePre;
 
-use super::bindings::ConnectorPre;
 use super::cache;
 use super::credentials::SigningKey;
 use super::error::{CallError, InstallError};
 use super::sandbox::{CallState, Sandbox};
 use super::types::{Client, Connector};
-
-/// The interface every component must export.
-pub const PROVIDER_EXPORT: &str = "flowauth:oauth/provider@0.1.0";
+use super::wit::{self, Exports};
 
 /// Import prefixes a component may use: our world and the WASI interfaces
 /// Rust's standard library links (no sockets, no wasi:http).
@@ -37,7 +36,8 @@ pub struct Component {
     /// The outbound hosts (`host[:port]`) the operator approved at
     /// install; `None` for built-ins, whose declarations stand.
     pub grants: Option<Vec<String>>,
-    pub(crate) pre: ConnectorPre<CallState>,
+    pub(crate) pre: InstancePre<CallState>,
+    pub(crate) exports: Exports,
 }
 
 impl std::fmt::Debug for Component {
@@ -47,6 +47,18 @@ impl std::fmt::Debug for Component {
 }
 
 impl Component {
+    /// The version of the WIT contract it was built against, e.g. `0.2.0`.
+    pub fn contract_version(&self) -> &'static str {
+        self.exports.version()
+    }
+
+    /// Whether admins can define connectors for it at run time: a 0.1.0
+    /// component always can (its `provider` holds `describe-definition`),
+    /// a 0.2.0 one when it exports `definitions`.
+    pub fn takes_definitions(&self) -> bool {
+        self.exports.takes_definitions()
+    }
+
     /// One of its connectors, by load-file name.
     pub fn connector(&self, name: &str) -> Option<&Connector> {
         self.connectors.iter().find(|c| c.name == name)
@@ -187,9 +199,9 @@ impl Registry {
         let (compiled, _) =
             compiled.map_err(|e| InstallError::Invalid { name: name.to_owned(), reason: format!("{e:#}") })?;
         let contract = |reason: String| InstallError::Contract { name: name.to_owned(), reason };
-        check_contract(&sandbox.engine, &compiled).map_err(contract)?;
-        let instance_pre = sandbox.linker.instantiate_pre(&compiled).map_err(|e| contract(format!("{e:#}")))?;
-        let pre = ConnectorPre::new(instance_pre).map_err(|e| contract(format!("{e:#}")))?;
+        let provider = check_contract(&sandbox.engine, &compiled).map_err(contract)?;
+        let pre = sandbox.linker.instantiate_pre(&compiled).map_err(|e| contract(format!("{e:#}")))?;
+        let exports = Exports::new(provider, &pre).map_err(|e| contract(format!("{e:#}")))?;
         let mut component = Arc::new(Component {
             name: name.to_owned(),
             digest: digest.clone(),
@@ -197,15 +209,23 @@ impl Registry {
             connectors: Vec::new(),
             grants: None,
             pre,
+            exports,
         });
+        // The listing call loads every export, so their types are checked
+        // here rather than at a later call.
         let connectors = sandbox
-            .call(&Target::bare(component.clone()), async |provider, store| {
-                provider.call_connectors(store).await.map(|all| Ok(all.into_iter().map(Into::into).collect()))
-            })
+            .call(&Target::bare(component.clone()), async |guest, store| guest.connectors(store).await)
             .await
             .map_err(|e| InstallError::Connectors { name: name.to_owned(), source: Box::new(e) })?;
         Arc::get_mut(&mut component).expect("not shared yet").connectors = connectors;
-        tracing::info!(component = name, %digest, connectors = component.connectors.len(), "component compiled");
+        tracing::info!(
+            component = name,
+            %digest,
+            contract = component.contract_version(),
+            takes_definitions = component.takes_definitions(),
+            connectors = component.connectors.len(),
+            "component compiled"
+        );
         Ok(Arc::into_inner(component).expect("the listing call has ended"))
     }
 }
@@ -215,23 +235,32 @@ pub fn digest_of(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// The component exports our provider and imports only what we allow.
-fn check_contract(engine: &wasmtime::Engine, component: &wasmtime::component::Component) -> Result<(), String> {
+/// The component exports the provider of a contract version we load and
+/// imports only what we allow; returns that provider export (the newest,
+/// should a component export several).
+fn check_contract(
+    engine: &wasmtime::Engine,
+    component: &wasmtime::component::Component,
+) -> Result<&'static str, String> {
     let kind = component.component_type();
     let exports: Vec<String> = kind.exports(engine).map(|(name, _)| name.to_owned()).collect();
-    if !exports.iter().any(|name| name == PROVIDER_EXPORT) {
-        let family = PROVIDER_EXPORT.split('@').next().unwrap_or_default();
+    let exported = |provider: &&str| exports.iter().any(|name| name == provider);
+    let Some(provider) = wit::PROVIDERS.into_iter().rev().find(exported) else {
+        let newest = wit::PROVIDERS[wit::PROVIDERS.len() - 1];
+        let loaded = wit::PROVIDERS.join(", ");
+        let family = newest.split('@').next().unwrap_or_default();
         if let Some(other) = exports.iter().find(|name| name.starts_with(&format!("{family}@"))) {
             return Err(format!(
-                "exports {other}, a version of the contract this flowauth does not know: it loads {PROVIDER_EXPORT}; \
-                 rebuild the component against that version or upgrade flowauth (see docs/COMPONENTS.md)"
+                "exports {other}, a version of the contract this flowauth does not know: it loads {loaded}; \
+                 rebuild the component against one of them or upgrade flowauth (see docs/COMPONENTS.md)"
             ));
         }
         return Err(format!(
-            "does not export {PROVIDER_EXPORT} (it exports {}): implement the `connector` world of wit/",
-            if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") }
+            "does not export {family} (it exports {}): implement the `connector` world of wit/{}/",
+            if exports.is_empty() { "nothing".to_owned() } else { exports.join(", ") },
+            wit::version_of(newest)
         ));
-    }
+    };
     for (name, _) in kind.imports(engine) {
         if !ALLOWED_IMPORTS.iter().any(|prefix| name.starts_with(prefix)) {
             return Err(format!(
@@ -239,5 +268,5 @@ fn check_contract(engine: &wasmtime::Engine, component: &wasmtime::component::Co
             ));
         }
     }
-    Ok(())
+    Ok(provider)
 }

@@ -7,13 +7,10 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use wasmtime::component::{HasSelf, Linker, ResourceTable};
+use wasmtime::component::{Linker, ResourceTable};
 use wasmtime::{ResourceLimiter, Store, Trap, UpdateDeadline};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
-use super::bindings::Connector as World;
-use super::bindings::exports::flowauth::oauth::provider::Guest;
-use super::bindings::flowauth::oauth::types::OauthError;
 use super::config::{RuntimeConfig, SandboxConfig};
 use super::credentials::SigningKey;
 use super::engine::EPOCH_TICK;
@@ -21,6 +18,7 @@ use super::error::{CallError, InstallError};
 use super::outbound::{AllowList, Outbound, OutboundCall};
 use super::registry::Target;
 use super::slots::Slots;
+use super::wit::{self, Answer, Guest};
 
 /// The engine, the linker with every host import, and the limits.
 pub struct Sandbox {
@@ -72,8 +70,7 @@ impl Sandbox {
     pub fn new(engine: wasmtime::Engine, config: &RuntimeConfig) -> Result<Self, InstallError> {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(|e| InstallError::Engine(format!("{e:#}")))?;
-        World::add_to_linker::<_, HasSelf<CallState>>(&mut linker, |state| state)
-            .map_err(|e| InstallError::Engine(format!("{e:#}")))?;
+        wit::add_to_linker(&mut linker).map_err(|e| InstallError::Engine(format!("{e:#}")))?;
         let outbound = Outbound::new(&config.outbound).map_err(InstallError::Engine)?;
         Ok(Self {
             engine,
@@ -93,7 +90,7 @@ impl Sandbox {
     /// slot of the pool (and of the target's tenant) is free.
     pub async fn call<R, F>(&self, target: &Target, f: F) -> Result<R, CallError>
     where
-        F: AsyncFnOnce(&Guest, &mut Store<CallState>) -> wasmtime::Result<Result<R, OauthError>>,
+        F: AsyncFnOnce(&Guest, &mut Store<CallState>) -> Answer<R>,
     {
         let _slot = self.slots.acquire(target.tenant.as_deref()).await.inspect_err(|error| {
             crate::metrics::METRICS.busy();
@@ -107,14 +104,15 @@ impl Sandbox {
         let started = Instant::now();
         let outcome = tokio::time::timeout(timeout, async {
             let instance = component.pre.instantiate_async(&mut store).await?;
-            f(instance.flowauth_oauth_provider(), &mut store).await
+            let guest = component.exports.load(&mut store, &instance)?;
+            f(&guest, &mut store).await
         })
         .await;
         let fault = matches!(outcome, Ok(Err(_)) | Err(_));
         crate::metrics::METRICS.component_call(started.elapsed(), fault);
         let error = match outcome {
             Ok(Ok(Ok(answer))) => return Ok(answer),
-            Ok(Ok(Err(oauth))) => return Err(CallError::OAuth(oauth.into())),
+            Ok(Ok(Err(oauth))) => return Err(CallError::OAuth(oauth)),
             Ok(Err(trap)) => self.classify(&component.name, trap, &store),
             Err(_) => CallError::Timeout { component: component.name.clone(), timeout },
         };

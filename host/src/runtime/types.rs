@@ -164,3 +164,50 @@ pub enum OauthError {
     /// The connector does not do this.
     Unsupported(String),
 }
+
+/// One outbound request a component asks the host to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// An absolute URL.
+    pub url: String,
+    /// Header names and values, in order.
+    pub headers: Pairs,
+    /// The body; empty for none.
+    pub body: Vec<u8>,
+}
+
+/// The provider's answer to an [`HttpRequest`], whatever its status.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// The HTTP status code.
+    pub status: u16,
+    /// Header names (lower case) and values.
+    pub headers: Pairs,
+    /// The whole body, at most the host's cap.
+    pub body: Vec<u8>,
+}
+
+/// Why the host sent no request or returned no response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HttpError {
+    /// The sandbox policy refused; the text says which rule.
+    Denied(String),
+    /// The provider did not answer in time.
+    Timeout,
+    /// The body exceeded the host's cap.
+    TooLarge,
+    /// Connection, TLS or protocol failure.
+    Transport(String),
+}
+
+/// How much a component's log message matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}

@@ -83,6 +83,10 @@ pub struct VersionView {
     pub connectors: Vec<String>,
     /// The hosts approved for it.
     pub hosts: Vec<String>,
+    /// The version of the WIT contract it was built against.
+    pub contract: &'static str,
+    /// Whether admins can define connectors for it at run time.
+    pub takes_definitions: bool,
     /// Seconds since the Unix epoch.
     pub installed_at: i64,
 }
@@ -98,6 +102,10 @@ pub struct ComponentView {
     pub digest: String,
     /// The connectors of that digest.
     pub connectors: Vec<String>,
+    /// The WIT contract version of that digest.
+    pub contract: &'static str,
+    /// Whether that digest takes run-time connector definitions.
+    pub takes_definitions: bool,
     /// Every installed version (empty for built-ins).
     pub versions: Vec<VersionView>,
     /// The tenants that enabled it, with the digest each runs.
@@ -381,6 +389,8 @@ impl TokenService {
                 built_in: true,
                 digest: c.digest.clone(),
                 connectors: connector_names(&c),
+                contract: c.contract_version(),
+                takes_definitions: c.takes_definitions(),
                 versions: Vec::new(),
                 tenants: Vec::new(),
             })
@@ -393,6 +403,8 @@ impl TokenService {
                 current: version.current,
                 connectors: connector_names(&component),
                 hosts: version.hosts.clone().unwrap_or_else(|| component.declared_hosts()),
+                contract: component.contract_version(),
+                takes_definitions: component.takes_definitions(),
                 installed_at: version.installed_at,
             };
             match views.iter_mut().find(|v| !v.built_in && v.name == version.name) {
@@ -402,6 +414,8 @@ impl TokenService {
                     built_in: false,
                     digest: String::new(),
                     connectors: Vec::new(),
+                    contract: "",
+                    takes_definitions: false,
                     versions: vec![view],
                     tenants: Vec::new(),
                 }),
@@ -411,6 +425,8 @@ impl TokenService {
             if let Some(current) = view.versions.iter().find(|v| v.current) {
                 view.digest = current.digest.clone();
                 view.connectors = current.connectors.clone();
+                view.contract = current.contract;
+                view.takes_definitions = current.takes_definitions;
             }
             view.tenants = pins.iter().filter(|p| p.name == view.name).map(|p| pin_view(p, &view.digest)).collect();
         }

@@ -28,10 +28,6 @@ impl Provider for Misbehave {
         ["spin", "hog", "rogue", "crash"].into_iter().map(connector).collect()
     }
 
-    fn describe_definition(_: String) -> Result<Connector, OauthError> {
-        Err(error::unsupported("no definitions"))
-    }
-
     fn build_auth_url(client: Client, _: AuthRequest) -> Result<AuthLink, OauthError> {
         match client.connector.as_str() {
             "spin" => {
