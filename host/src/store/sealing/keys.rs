@@ -48,8 +48,9 @@ impl KeySource {
                 if !path.exists() {
                     let mut key = [0u8; 32];
                     rand::rng().fill_bytes(&mut key);
-                    write_key_file(path, &KeyFile::single(&key))?;
-                    tracing::info!(path = %path.display(), "created a new master key file");
+                    if create_key_file(path, &KeyFile::single(&key))? {
+                        tracing::info!(path = %path.display(), "created a new master key file");
+                    }
                 }
                 read_key_file(path)?.ring(path)
             }
@@ -147,18 +148,40 @@ fn read_key_file(path: &Path) -> Result<KeyFile, StoreError> {
         .map_err(|e| StoreError::Key(format!("{}: not a flowauth key file ({e})", path.display())))
 }
 
-/// Writes the key file readable by its owner only, atomically.
+/// Writes the key file readable by its owner only, atomically: it is
+/// written whole under a name of its own, then put in place.
 fn write_key_file(path: &Path, file: &KeyFile) -> Result<(), StoreError> {
+    let temporary = written_beside(path, file)?;
+    std::fs::rename(&temporary, path).map_err(|e| StoreError::Key(format!("{}: {e}", path.display())))
+}
+
+/// Creates the first key file unless another process created one first
+/// (several instances starting together on one data directory): all of
+/// them then use the one that won. Returns whether this one won.
+fn create_key_file(path: &Path, file: &KeyFile) -> Result<bool, StoreError> {
+    let temporary = written_beside(path, file)?;
+    // A hard link is created only where no file exists, unlike a rename.
+    let linked = std::fs::hard_link(&temporary, path);
+    let _ = std::fs::remove_file(&temporary);
+    match linked {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(StoreError::Key(format!("{}: {e}", path.display()))),
+    }
+}
+
+/// `file` written whole and synced, mode 0600, under a name no other
+/// process uses; returns that name.
+fn written_beside(path: &Path, file: &KeyFile) -> Result<std::path::PathBuf, StoreError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let io = |e: std::io::Error| StoreError::Key(format!("{}: {e}", path.display()));
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(io)?;
     }
-    let temporary = path.with_extension("key.tmp");
-    let _ = std::fs::remove_file(&temporary);
+    let temporary = path.with_extension(format!("key.{}.tmp", crate::store::new_id()));
     let mut out = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary).map_err(io)?;
     out.write_all(serde_json::to_string_pretty(file).expect("key file serializes").as_bytes()).map_err(io)?;
     out.sync_all().map_err(io)?;
-    std::fs::rename(&temporary, path).map_err(io)
+    Ok(temporary)
 }
