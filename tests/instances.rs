@@ -13,7 +13,7 @@ use std::time::Duration;
 use flowauth_tests::discovery::DiscoveryIdp;
 use flowauth_tests::postgres::postgres_database;
 use flowauth_tests::server::{ADMIN_KEY, Api, Server};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, oidc_discovery_wasm};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, eventually, oidc_discovery_wasm};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -59,16 +59,6 @@ async fn authorized(start: &Server, callback: &Server, key: &str) -> String {
 
 async fn access_token(server: &Server, key: &str, id: &str) -> (StatusCode, Value) {
     server.api().post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), key, json!({})).await
-}
-
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..400 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{what} did not happen within 10 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,7 +136,7 @@ async fn an_instance_killed_mid_refresh_leaves_its_lease_to_the_other_at_once() 
         let (api, key, id) = (one.api(), key.clone(), id.clone());
         async move { api.post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), &key, json!({})).await }
     });
-    eventually("the refresh reaching the provider", || idp.family_refreshes() == 1).await;
+    eventually("the refresh reaching the provider", async || idp.family_refreshes() == 1).await;
     one.kill();
     hung.abort();
     idp.family(|f| f.delay = Duration::ZERO);

@@ -10,7 +10,7 @@ use flowauth::runtime::{CallError, Runtime};
 use flowauth::store::{LoadMode, TokenStatus};
 use flowauth::tokens::{Flow, LoadError, StartRequest, TokenError, TokenService};
 use flowauth_tests::lifecycle::{REDIRECT, Setup, authorized, query, setup_on, setup_with_on, start_request, state_of};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, on_each_backend, test_runtime_config};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, eventually, on_each_backend, test_runtime_config};
 use serde_json::json;
 
 fn unix_now() -> i64 {
@@ -43,16 +43,6 @@ async fn concurrent_access(s: &Setup, id: &str, calls: usize) -> Vec<Result<Stri
         answers.push(call.await.unwrap());
     }
     answers
-}
-
-async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..400 {
-        if check().await {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{what} did not happen within 10 s");
 }
 
 on_each_backend! {

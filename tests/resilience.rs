@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use flowauth_tests::server::{ADMIN_KEY, Api, Server};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, eventually};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -41,16 +41,6 @@ async fn authorized(server: &Server, api: &Api, key: &str) -> String {
     started["id"].as_str().unwrap().to_owned()
 }
 
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    for _ in 0..400 {
-        if check() {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("{what} did not happen within 10 s");
-}
-
 #[tokio::test]
 async fn a_process_killed_mid_refresh_does_not_stall_the_next_one() {
     let idp = MockIdp::start().await;
@@ -65,7 +55,7 @@ async fn a_process_killed_mid_refresh_does_not_stall_the_next_one() {
         let (api, key, path) = (server.api(), key.clone(), path.clone());
         async move { api.post(&path, &key, json!({})).await }
     });
-    eventually("the refresh reaching the provider", || idp.family_refreshes() == 1).await;
+    eventually("the refresh reaching the provider", async || idp.family_refreshes() == 1).await;
     let dir = server.kill();
     hung.abort();
 

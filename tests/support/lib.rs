@@ -44,6 +44,17 @@ macro_rules! on_each_backend {
     )*};
 }
 
+/// Waits until `check` holds, for at most 10 s; panics naming `what` otherwise.
+pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
+    for _ in 0..400 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("{what} did not happen within 10 s");
+}
+
 pub mod discovery;
 pub mod lifecycle;
 pub mod postgres;

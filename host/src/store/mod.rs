@@ -34,9 +34,9 @@ pub use backend::{Change, Lease};
 pub use components::{ComponentPin, ComponentVersion};
 pub use copy::Copied;
 pub use records::*;
+use sealing::Sealer;
 pub use sealing::keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};
 pub use sealing::ring::KeyRing;
-use sealing::{SealedColumn, Sealer};
 pub use sweep::Swept;
 pub use tokens::{Outcome, TokenFilter};
 pub use webhooks::{
@@ -216,24 +216,6 @@ impl Store {
     /// A write transaction, opened the way the backend needs.
     async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
         self.backend.begin_write(&self.pool).await
-    }
-
-    fn seal(&self, tenant: &str, column: SealedColumn, row: &str, plaintext: &[u8]) -> Vec<u8> {
-        self.sealer.seal(tenant, column, row, plaintext)
-    }
-
-    fn open_text(&self, tenant: &str, column: SealedColumn, row: &str, sealed: &[u8]) -> Result<String, StoreError> {
-        self.sealer.open_text(tenant, column, row, sealed)
-    }
-
-    fn open_optional(
-        &self,
-        tenant: &str,
-        column: SealedColumn,
-        row: &str,
-        sealed: Option<&[u8]>,
-    ) -> Result<Option<String>, StoreError> {
-        self.sealer.open_optional(tenant, column, row, sealed)
     }
 }
 

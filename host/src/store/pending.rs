@@ -30,7 +30,8 @@ impl Store {
         conn: &mut AnyConnection,
         pending: &PendingAuthorization,
     ) -> Result<(), StoreError> {
-        let seal = |column, value: &str| self.seal(&pending.tenant_id, column, &pending.state_hash, value.as_bytes());
+        let seal =
+            |column, value: &str| self.sealer.seal(&pending.tenant_id, column, &pending.state_hash, value.as_bytes());
         sqlx::query(
             "INSERT INTO pending_authorizations (state_hash, tenant_id, token_id, redirect_uri, verifier_sealed, pending_sealed, \
              expires_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
@@ -76,7 +77,7 @@ impl Store {
             return Ok(Taken::Replayed);
         }
         let open = |column, sealed: &Option<Vec<u8>>| {
-            self.open_optional(&row.tenant_id, column, state_hash, sealed.as_deref())
+            self.sealer.open_optional(&row.tenant_id, column, state_hash, sealed.as_deref())
         };
         Ok(Taken::Fresh(PendingAuthorization {
             state_hash: state_hash.to_owned(),

@@ -144,11 +144,11 @@ impl Store {
     fn seal_settings(&self, tenant_id: &str, id: &str, settings: &[(String, String)]) -> Vec<u8> {
         let map: serde_json::Map<String, serde_json::Value> =
             settings.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-        self.seal(tenant_id, PROVIDER_SETTINGS, id, json(&map).as_bytes())
+        self.sealer.seal(tenant_id, PROVIDER_SETTINGS, id, json(&map).as_bytes())
     }
 
     fn open_settings(&self, tenant_id: &str, id: &str, sealed: &[u8]) -> Result<Vec<(String, String)>, StoreError> {
-        let text = self.open_text(tenant_id, PROVIDER_SETTINGS, id, sealed)?;
+        let text = self.sealer.open_text(tenant_id, PROVIDER_SETTINGS, id, sealed)?;
         let map: serde_json::Map<String, serde_json::Value> = from_json(&format!("settings of provider {id}"), &text)?;
         Ok(map.into_iter().filter_map(|(k, v)| v.as_str().map(|v| (k, v.to_owned()))).collect())
     }

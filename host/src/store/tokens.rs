@@ -80,8 +80,10 @@ pub enum Outcome<'a> {
 impl Store {
     /// Creates a token together with its first outcome, in one transaction.
     pub async fn create_token(&self, token: &NewToken, outcome: Outcome<'_>) -> Result<(), StoreError> {
-        let client =
-            token.client.as_ref().map(|c| self.seal(&token.tenant_id, TOKEN_CLIENT, &token.id, json(c).as_bytes()));
+        let client = token
+            .client
+            .as_ref()
+            .map(|c| self.sealer.seal(&token.tenant_id, TOKEN_CLIENT, &token.id, json(c).as_bytes()));
         let (status, error) = match outcome {
             Outcome::Pending(_) => (TokenStatus::Pending, None),
             Outcome::Issued(_) => (TokenStatus::Active, None),
@@ -193,7 +195,7 @@ impl Store {
 
     fn token_record(&self, row: TokenRow) -> Result<TokenRecord, StoreError> {
         let (tenant, id) = (&row.tenant_id, &row.id);
-        let open = |column, sealed: &Option<Vec<u8>>| self.open_optional(tenant, column, id, sealed.as_deref());
+        let open = |column, sealed: &Option<Vec<u8>>| self.sealer.open_optional(tenant, column, id, sealed.as_deref());
         let refresh_failure = match (row.refresh_failed_generation, row.refresh_retry_at) {
             (Some(generation), Some(retry_at)) => Some(RefreshFailure {
                 generation,
@@ -261,7 +263,7 @@ impl Store {
         issued: &Issued,
         expected_generation: Option<i64>,
     ) -> Result<Option<i64>, StoreError> {
-        let seal = |column, value: &str| self.seal(tenant_id, column, id, value.as_bytes());
+        let seal = |column, value: &str| self.sealer.seal(tenant_id, column, id, value.as_bytes());
         let at = now();
         Ok(sqlx::query_scalar(
             "UPDATE tokens SET status = 'active', error_code = NULL, error_message = NULL, token_type = $1, expires_at = $2, \

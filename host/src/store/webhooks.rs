@@ -211,7 +211,7 @@ impl Store {
         secret: &str,
         replace_secret: bool,
     ) -> Result<(Webhook, bool), StoreError> {
-        let sealed = self.seal(tenant_id, WEBHOOK_SECRET, tenant_id, secret.as_bytes());
+        let sealed = self.sealer.seal(tenant_id, WEBHOOK_SECRET, tenant_id, secret.as_bytes());
         let at = now();
         let mut tx = self.begin_write().await?;
         let existing: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE tenant_id = $1")
@@ -344,7 +344,8 @@ impl Store {
             .rows_affected()
                 == 1;
             if claimed {
-                let secret = self.open_text(&row.tenant_id, WEBHOOK_SECRET, &row.tenant_id, &row.secret_sealed)?;
+                let secret =
+                    self.sealer.open_text(&row.tenant_id, WEBHOOK_SECRET, &row.tenant_id, &row.secret_sealed)?;
                 let DueRow { id, tenant_id, event, payload, attempts, url, .. } = row;
                 due.push(DueDelivery { id, tenant_id, event, payload, attempts, url, secret });
             }
