@@ -20,7 +20,7 @@ struct Cli {
     /// `sqlite://FILE`, or `postgres://USER:PASSWORD@HOST/DATABASE` for
     /// several instances on one database (docs/SCALING.md). The key file
     /// and the cache stay in the data directory.
-    #[arg(long, global = true, env = "FLOWAUTH_DATABASE_URL")]
+    #[arg(long, global = true, env = "FLOWAUTH_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The most connections to the database (default: 8 for SQLite, 16
     /// for PostgreSQL). Each refresh in flight on PostgreSQL holds one.

@@ -29,6 +29,10 @@ use sqlx::{Connection as _, Executor as _, PgConnection};
 /// to create databases.
 pub const URL_VARIABLE: &str = "FLOWAUTH_TEST_POSTGRES_URL";
 
+/// Set (as CI does) to fail instead of skipping the PostgreSQL suite when
+/// there is no PostgreSQL to test against.
+pub const REQUIRE_VARIABLE: &str = "FLOWAUTH_TEST_REQUIRE_POSTGRES";
+
 /// The prefix of every database the harness creates; the rest of the name
 /// is `<unix seconds>_<pid>_<random>_<counter>`.
 const PREFIX: &str = "flowauth_test_";
@@ -163,6 +167,9 @@ fn server() -> &'static Result<Option<Server>, String> {
             return external_server(&url).map(Some);
         }
         let Some(bin) = server_binaries() else {
+            if std::env::var_os(REQUIRE_VARIABLE).is_some() {
+                return Err(format!("{REQUIRE_VARIABLE} is set, but there are no PostgreSQL server binaries (initdb, pg_ctl) and {URL_VARIABLE} is unset"));
+            }
             // Straight to stderr: libtest captures `eprintln!` in tests and
             // shows it only for failures.
             let _ = writeln!(

@@ -49,8 +49,9 @@ pub enum OauthCommand {
 #[derive(Subcommand)]
 pub enum KeysCommand {
     /// Adds a new master key, reseals every secret with it and retires the
-    /// old one. Servers may keep running: they read the key file again
-    /// when it changes (they must share it; see docs/SCALING.md).
+    /// old one once a pass 12 s later finds nothing left to reseal. Servers
+    /// may keep running: they read the key file again when it changes
+    /// (they must share it; see docs/SCALING.md).
     Rotate,
 }
 
@@ -136,9 +137,24 @@ pub async fn keys(ctx: &Context, command: KeysCommand, json: bool) -> anyhow::Re
     let active = ring.active().to_owned();
     let mut count = store.reseal(ring.clone()).await?;
     // A write that sealed with the old key just before the new one was
-    // written commits after the first pass; the second reseals it.
-    tokio::time::sleep(ROTATION_SETTLE).await;
-    count += store.reseal(ring).await?;
+    // written (or that a pass left alone because it changed meanwhile)
+    // commits after a pass: passes go on until one finds nothing left, and
+    // only then is the old key retired.
+    let mut settled = false;
+    for _ in 0..ROTATION_PASSES {
+        tokio::time::sleep(ROTATION_SETTLE).await;
+        let resealed = store.reseal(ring.clone()).await?;
+        count += resealed;
+        if resealed == 0 {
+            settled = true;
+            break;
+        }
+    }
+    if !settled {
+        bail!(
+            "active key {active}; {count} secrets resealed, but writes kept sealing with the old key:              the old key was not retired; run `flowauth keys rotate` again when the servers are quieter"
+        );
+    }
     let retired = keys.retire_inactive()?;
     match json {
         true => line(json!({"active": active, "resealed": count, "retired": retired})),
@@ -147,8 +163,12 @@ pub async fn keys(ctx: &Context, command: KeysCommand, json: bool) -> anyhow::Re
     Ok(())
 }
 
-/// How long a rotation waits before its second pass.
-const ROTATION_SETTLE: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a rotation waits before each further pass: longer than a write
+/// can take between sealing a value and committing it (it may wait up to
+/// 10 s for a database connection or SQLite's write lock).
+const ROTATION_SETTLE: std::time::Duration = std::time::Duration::from_secs(12);
+/// The most further passes before a rotation gives up retiring the old key.
+const ROTATION_PASSES: usize = 5;
 
 pub async fn store(ctx: &Context, command: StoreCommand, json: bool) -> anyhow::Result<()> {
     let StoreCommand::Copy { from, to } = command;

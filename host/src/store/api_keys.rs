@@ -53,12 +53,16 @@ impl Store {
                     "the admin key must have at least {MIN_ADMIN_KEY_LENGTH} characters; leave FLOWAUTH_ADMIN_KEY unset to have one generated"
                 )));
             }
-            sqlx::query("DELETE FROM admin_keys").execute(&self.pool).await?;
-            sqlx::query("INSERT INTO admin_keys (id, key_hash, created_at) VALUES ('admin', $1, $2)")
-                .bind(key_hash(key))
-                .bind(now())
-                .execute(&self.pool)
-                .await?;
+            // One statement: instances starting together with the same key
+            // never see a moment without one.
+            sqlx::query(
+                "INSERT INTO admin_keys (id, key_hash, created_at) VALUES ('admin', $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET key_hash = excluded.key_hash, created_at = excluded.created_at",
+            )
+            .bind(key_hash(key))
+            .bind(now())
+            .execute(&self.pool)
+            .await?;
             return Ok(None);
         }
         let key = new_key();

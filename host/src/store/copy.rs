@@ -138,7 +138,8 @@ const NOT_COPIED: [&str; 2] = ["refresh_leases", "_sqlx_migrations"];
 /// What a copy moved.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Copied {
-    /// Rows copied, per table, in copy order.
+    /// Rows copied, per table, in copy order (a key record the target had
+    /// already is not counted).
     pub rows: Vec<(String, u64)>,
     /// Tokens read back on the target with every secret opened.
     pub tokens_verified: usize,
@@ -167,6 +168,7 @@ impl Store {
                 placeholders.join(", ")
             );
             let rows = sqlx::query(&select).fetch_all(&self.pool).await?;
+            let mut inserted = 0;
             for row in &rows {
                 let mut query = sqlx::query(&insert);
                 for (i, (_, kind)) in columns.iter().enumerate() {
@@ -176,9 +178,16 @@ impl Store {
                         Bytes => query.bind(row.try_get::<Option<Vec<u8>>, _>(i)?),
                     };
                 }
-                query.execute(&mut *tx).await?;
+                let added = query.execute(&mut *tx).await?.rows_affected();
+                // The target's own key record may be there already.
+                if added == 0 && table != "seal_keys" {
+                    return Err(StoreError::Invalid(format!(
+                        "the target store has {table} rows already: copy into a new, empty database"
+                    )));
+                }
+                inserted += added;
             }
-            copied.rows.push((table.to_owned(), rows.len() as u64));
+            copied.rows.push((table.to_owned(), inserted));
         }
         tx.commit().await?;
         for tenant in target.tenants().await? {

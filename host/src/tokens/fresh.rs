@@ -1,6 +1,7 @@
 //! Access tokens handed out recently, so the hot path can skip the store.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -28,20 +29,36 @@ struct Entry {
 
 /// Access tokens handed out recently, by token id.
 #[derive(Default)]
-pub struct FreshCache(Mutex<HashMap<String, Entry>>);
+pub struct FreshCache {
+    entries: Mutex<HashMap<String, Entry>>,
+    /// Counts what was forgotten, so that a token read from the store
+    /// before a change was announced is not cached after it.
+    forgotten: AtomicU64,
+}
 
 impl FreshCache {
     /// The cached token, while it is neither stale here nor due.
     pub fn get(&self, tenant_id: &str, id: &str) -> Option<AccessToken> {
-        let map = self.0.lock().expect("fresh cache");
+        let map = self.entries.lock().expect("fresh cache");
         let entry = map.get(id)?;
         let fresh = entry.cached.elapsed() < FRESH_CACHE_TTL && entry.refresh_due.is_none_or(|due| now() < due);
         (entry.tenant_id == tenant_id && fresh).then(|| entry.token.clone())
     }
 
-    /// Remembers a token handed out, due for a refresh at `refresh_due`.
-    pub fn put(&self, tenant_id: &str, id: &str, token: &AccessToken, refresh_due: Option<i64>) {
-        let mut map = self.0.lock().expect("fresh cache");
+    /// Where forgetting stands: taken before reading a token from the
+    /// store, and given back to [`put`](Self::put).
+    pub fn epoch(&self) -> u64 {
+        self.forgotten.load(Ordering::SeqCst)
+    }
+
+    /// Remembers a token handed out, due for a refresh at `refresh_due`,
+    /// unless something was forgotten since `epoch` (the token may be
+    /// what that change replaced).
+    pub fn put(&self, epoch: u64, tenant_id: &str, id: &str, token: &AccessToken, refresh_due: Option<i64>) {
+        let mut map = self.entries.lock().expect("fresh cache");
+        if self.epoch() != epoch {
+            return;
+        }
         map.retain(|_, entry| entry.cached.elapsed() < FRESH_CACHE_TTL);
         let entry =
             Entry { tenant_id: tenant_id.to_owned(), token: token.clone(), refresh_due, cached: Instant::now() };
@@ -50,7 +67,16 @@ impl FreshCache {
 
     /// Drops a token that changed.
     pub fn forget(&self, id: &str) {
-        self.0.lock().expect("fresh cache").remove(id);
+        let mut map = self.entries.lock().expect("fresh cache");
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
+        map.remove(id);
+    }
+
+    /// Drops every token: changes may have been missed.
+    fn forget_all(&self) {
+        let mut map = self.entries.lock().expect("fresh cache");
+        self.forgotten.fetch_add(1, Ordering::SeqCst);
+        map.clear();
     }
 
     /// Forgets what the store announces as changed, for as long as the
@@ -65,7 +91,7 @@ impl FreshCache {
                 match change {
                     Ok(Change::Token(id)) => cache.forget(&id),
                     // Announcements were missed: anything may have changed.
-                    Ok(Change::Unknown) | Err(RecvError::Lagged(_)) => cache.0.lock().expect("fresh cache").clear(),
+                    Ok(Change::Unknown) | Err(RecvError::Lagged(_)) => cache.forget_all(),
                     Err(RecvError::Closed) => return,
                 }
             }

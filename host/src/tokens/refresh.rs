@@ -62,6 +62,7 @@ impl TokenService {
         if let Some(cached) = self.fresh.get(tenant_id, id) {
             return Ok(cached);
         }
+        let epoch = self.fresh.epoch();
         let token = self.token(tenant_id, id).await?;
         let outcome = match settled(&token, Want::Fresh) {
             Some(outcome) => outcome,
@@ -71,7 +72,7 @@ impl TokenService {
             Err(error) if error.is_passing() => return self.still_valid(tenant_id, id, error).await,
             other => other?,
         };
-        self.fresh.put(tenant_id, id, &handout.token, handout.refresh_due);
+        self.fresh.put(epoch, tenant_id, id, &handout.token, handout.refresh_due);
         Ok(handout.token)
     }
 
@@ -79,12 +80,13 @@ impl TokenService {
     /// expiry. Concurrent calls share one refresh.
     pub async fn refresh(&self, tenant_id: &str, id: &str) -> Result<AccessToken, TokenError> {
         self.fresh.forget(id);
+        let epoch = self.fresh.epoch();
         let before = self.token(tenant_id, id).await?;
         if before.status != TokenStatus::Active {
             return Err(not_usable(&before));
         }
         let handout = self.shared_refresh(tenant_id, id, Want::NewerThan(before.generation)).await?;
-        self.fresh.put(tenant_id, id, &handout.token, handout.refresh_due);
+        self.fresh.put(epoch, tenant_id, id, &handout.token, handout.refresh_due);
         Ok(handout.token)
     }
 

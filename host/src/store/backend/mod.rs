@@ -89,7 +89,7 @@ impl Backend {
     ) -> Result<Option<Lease>, StoreError> {
         Ok(match self {
             Self::Sqlite(sqlite) => sqlite.try_lease(pool, token_id, ttl_seconds).await?.map(Lease::Row),
-            Self::Postgres(_) => postgres::try_lease(pool, token_id, ttl_seconds).await?.map(Lease::Lock),
+            Self::Postgres(postgres) => postgres.try_lease(token_id, ttl_seconds).await?.map(Lease::Lock),
         })
     }
 
@@ -147,13 +147,37 @@ impl Lease {
     }
 }
 
-/// `url` without its password, for messages and logs.
+/// `url` without its password (in its user part or a `password`
+/// parameter), for messages and logs; a URL that does not parse is not
+/// shown at all.
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else { return "<the database URL given>".into() };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
+    }
+    if parsed.query_pairs().any(|(key, _)| key.eq_ignore_ascii_case("password")) {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| {
+                let value = if key.eq_ignore_ascii_case("password") { "***".into() } else { value.into_owned() };
+                (key.into_owned(), value)
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_url;
+
+    #[test]
+    fn passwords_never_show() {
+        assert_eq!(redact_url("postgres://u:secret@db/flowauth"), "postgres://u:***@db/flowauth");
+        let shown = redact_url("postgres://db/flowauth?user=u&password=secret&sslmode=disable");
+        assert!(!shown.contains("secret") && shown.contains("sslmode=disable"), "{shown}");
+        assert!(!redact_url("postgres://u:sec ret@[db/x").contains("sec"));
+        assert_eq!(redact_url("sqlite:///data/flowauth.db"), "sqlite:///data/flowauth.db");
     }
 }

@@ -47,6 +47,8 @@ pub fn handles(url: &str) -> bool {
 #[derive(Debug)]
 pub struct Postgres {
     changes: broadcast::Sender<Change>,
+    /// The connections refresh leases hold.
+    leases: AnyPool,
     /// Stops the listener when the store is dropped.
     _stop: oneshot::Sender<()>,
 }
@@ -59,17 +61,44 @@ impl Postgres {
         // One connection first, so a wrong URL says why at once instead of
         // after the pool's wait for a connection.
         AnyConnection::connect(url).await.map_err(cannot)?.close().await.map_err(cannot)?;
+        let size = options.pool_size.unwrap_or(DEFAULT_POOL_SIZE);
         let pool = AnyPoolOptions::new()
-            .max_connections(options.pool_size.unwrap_or(DEFAULT_POOL_SIZE))
+            .max_connections(size)
             .acquire_timeout(ACQUIRE_TIMEOUT)
             .connect(url)
             .await
+            .map_err(cannot)?;
+        // Leases hold their connection for the whole refresh, which needs
+        // others meanwhile: they get a pool of their own, so that refreshes
+        // can never take every connection their own queries wait for.
+        let leases = AnyPoolOptions::new()
+            .max_connections(size)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_lazy(url)
             .map_err(cannot)?;
         sqlx::migrate!("./migrations/postgres").run(&pool).await.map_err(|e| StoreError::from(sqlx::Error::from(e)))?;
         let (changes, _) = broadcast::channel(1024);
         let (stop, stopped) = oneshot::channel();
         tokio::spawn(listen(url.to_owned(), changes.downgrade(), stopped));
-        Ok((pool, Self { changes, _stop: stop }))
+        Ok((pool, Self { changes, leases, _stop: stop }))
+    }
+
+    /// Takes the advisory lock of a token in a new transaction that may sit
+    /// idle for at most `ttl_seconds`.
+    pub async fn try_lease(&self, token_id: &str, ttl_seconds: i64) -> Result<Option<LockLease>, StoreError> {
+        let mut tx = self.leases.begin().await?;
+        sqlx::query(&format!("SET LOCAL idle_in_transaction_session_timeout = '{}s'", ttl_seconds.max(1)))
+            .execute(&mut *tx)
+            .await?;
+        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
+            .bind(token_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if !taken {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        Ok(Some(LockLease { tx, token_id: token_id.to_owned() }))
     }
 
     /// A new subscriber to changed tokens.
@@ -120,24 +149,6 @@ pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, St
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
     Ok(tx)
-}
-
-/// Takes the advisory lock of a token in a new transaction that may sit
-/// idle for at most `ttl_seconds`.
-pub async fn try_lease(pool: &AnyPool, token_id: &str, ttl_seconds: i64) -> Result<Option<LockLease>, StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(&format!("SET LOCAL idle_in_transaction_session_timeout = '{}s'", ttl_seconds.max(1)))
-        .execute(&mut *tx)
-        .await?;
-    let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(token_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if !taken {
-        tx.rollback().await?;
-        return Ok(None);
-    }
-    Ok(Some(LockLease { tx, token_id: token_id.to_owned() }))
 }
 
 /// An advisory lock held by an open transaction. Dropping it rolls the

@@ -52,8 +52,17 @@ impl KeySource {
                         tracing::info!(path = %path.display(), "created a new master key file");
                     }
                 }
-                read_key_file(path)?.ring(path)
+                self.read()
             }
+        }
+    }
+
+    /// Reads the keys again, creating nothing: a key file gone missing
+    /// under a running process is an error, not a reason for a new key.
+    pub fn read(&self) -> Result<KeyRing, StoreError> {
+        match self {
+            Self::Given(_) => self.load(),
+            Self::File(path) => read_key_file(path)?.ring(path),
         }
     }
 

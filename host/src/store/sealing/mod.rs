@@ -90,7 +90,7 @@ impl Sealer {
         if version == *read {
             return;
         }
-        match self.source.load() {
+        match self.source.read() {
             Ok(ring) => {
                 tracing::info!(active = %ring.active(), "read the master keys again: the key file changed");
                 self.replace(ring);
@@ -103,7 +103,7 @@ impl Sealer {
     /// Reads the keys again because a value names key `id`; fails when
     /// the source does not hold it either.
     fn reload_for(&self, id: &str) -> Result<(), StoreError> {
-        let ring = self.source.load()?;
+        let ring = self.source.read()?;
         if !ring.has(id) {
             return Err(StoreError::MissingKey(id.to_owned()));
         }
