@@ -39,11 +39,16 @@ fn main() {
             report("  floor: plain reqwest token requests", floor);
             let dir = tempfile::tempdir().unwrap();
             let sqlite = format!("sqlite://{}", dir.path().join("flowauth.db").display());
-            for (name, url) in [("sqlite", Some(sqlite)), ("postgres", postgres.clone())] {
+            let runs = [
+                ("sqlite", Some(sqlite), None),
+                ("postgres", postgres.clone(), None),
+                ("postgres, pools of 32", postgres.clone(), Some(32)),
+            ];
+            for (name, url, pool_size) in runs {
                 let Some(url) = url else { continue };
-                let (service, tenant_id, ids) = tokens_past_their_margin(&idp, dir.path(), &url).await;
+                let (service, tenant_id, ids) = tokens_past_their_margin(&idp, dir.path(), &url, pool_size).await;
                 let flowauth = through_flowauth(service, tenant_id, ids).await;
-                report(&format!("  {name}: access-token refreshes"), flowauth);
+                report(&format!("  {name}: refreshes"), flowauth);
                 println!("  {name} / floor: {:.2}", floor.as_secs_f64() / flowauth.as_secs_f64());
             }
         }
@@ -88,9 +93,11 @@ async fn tokens_past_their_margin(
     idp: &MockIdp,
     dir: &std::path::Path,
     database_url: &str,
+    pool_size: Option<u32>,
 ) -> (TokenService, String, Vec<String>) {
     let keys = KeySource::Given("AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=".into());
-    let config = StoreConfig { keys, database_url: Some(database_url.to_owned()), ..StoreConfig::in_dir(dir) };
+    let config =
+        StoreConfig { keys, database_url: Some(database_url.to_owned()), pool_size, ..StoreConfig::in_dir(dir) };
     let store = Store::open(&config).await.unwrap();
     let tenant = store.create_tenant(&format!("acme-{}", new_id())).await.unwrap();
     let runtime = Runtime::new(test_runtime_config(None)).await.unwrap();

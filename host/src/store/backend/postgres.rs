@@ -87,13 +87,16 @@ impl Postgres {
     /// idle for at most `ttl_seconds`.
     pub async fn try_lease(&self, token_id: &str, ttl_seconds: i64) -> Result<Option<LockLease>, StoreError> {
         let mut tx = self.leases.begin().await?;
-        sqlx::query(&format!("SET LOCAL idle_in_transaction_session_timeout = '{}s'", ttl_seconds.max(1)))
-            .execute(&mut *tx)
-            .await?;
-        let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0))")
-            .bind(token_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        // One round trip: the TTL (the database ends the session, and with
+        // it the lock, once the transaction idles past it) and the lock.
+        let taken: bool = sqlx::query_scalar(
+            "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) \
+             FROM set_config('idle_in_transaction_session_timeout', $2, true)",
+        )
+        .bind(token_id)
+        .bind(format!("{}s", ttl_seconds.max(1)))
+        .fetch_one(&mut *tx)
+        .await?;
         if !taken {
             tx.rollback().await?;
             return Ok(None);
