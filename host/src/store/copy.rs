@@ -199,9 +199,7 @@ impl Store {
     /// Refuses to copy from a schema with a table or column the copy
     /// would leave behind.
     async fn check_copy_covers_schema(&self) -> Result<(), StoreError> {
-        let missing: Vec<String> = self
-            .backend
-            .schema(&self.pool)
+        let missing: Vec<String> = super::backend::schema(self.backend.as_ref(), &self.pool)
             .await?
             .into_iter()
             .filter(|(table, _)| !NOT_COPIED.contains(&table.as_str()))

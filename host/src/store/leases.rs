@@ -1,10 +1,5 @@
 //! Refresh leases: one refresh per token at a time, across processes and
-//! instances.
-//!
-//! The contract, the same on every backend: a lease is taken without
-//! waiting or not at all; it is released on every path (explicitly, or by
-//! [`Lease`]'s drop); it lapses after its TTL even if its holder hangs; and
-//! a lease whose holder is gone is taken over at once, not after the TTL.
+//! instances, under the contract [`Lease`] states.
 
 use super::{Lease, Store, StoreError};
 

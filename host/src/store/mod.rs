@@ -126,7 +126,7 @@ impl StoreConfig {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
-    backend: Arc<Backend>,
+    backend: Arc<dyn Backend>,
     sealer: Sealer,
 }
 
@@ -160,10 +160,10 @@ impl Store {
     /// the schema has a sealed column the sealing list lacks.
     pub async fn open(config: &StoreConfig) -> Result<Self, StoreError> {
         let options = ConnectOptions { data_dir: &config.data_dir, pool_size: config.pool_size };
-        let (pool, backend) = Backend::connect(&config.url(), options).await?;
+        let (pool, backend) = backend::connect(&config.url(), options).await?;
         // The key file's home; created only once the database answered.
         private_dir(&config.data_dir)?;
-        let store = Self { pool, backend: Arc::new(backend), sealer: Sealer::load(&config.keys)? };
+        let store = Self { pool, backend, sealer: Sealer::load(&config.keys)? };
         store.check_sealed_columns().await?;
         store.check_keys().await?;
         Ok(store)
@@ -186,7 +186,7 @@ impl Store {
 
     /// Refuses a schema with a sealed column that rotation would skip.
     async fn check_sealed_columns(&self) -> Result<(), StoreError> {
-        let unregistered = sealing::columns::unregistered(&self.backend.schema(&self.pool).await?);
+        let unregistered = sealing::columns::unregistered(&backend::schema(self.backend.as_ref(), &self.pool).await?);
         if unregistered.is_empty() {
             return Ok(());
         }

@@ -17,6 +17,8 @@ pub mod postgres;
 pub mod sqlite;
 
 use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use sqlx::{Any, AnyPool, Transaction};
 use tokio::sync::broadcast;
@@ -32,14 +34,34 @@ pub enum Change {
     Unknown,
 }
 
-/// The database under the store.
-#[derive(Debug)]
-pub enum Backend {
-    /// One SQLite file.
-    Sqlite(sqlite::Sqlite),
-    /// A PostgreSQL database shared by several instances.
-    Postgres(postgres::Postgres),
+/// A database under the store: what it does beyond the shared SQL. One
+/// implementation per module ([`sqlite::Sqlite`], [`postgres::Postgres`]);
+/// the store holds it as `Arc<dyn Backend>` and never asks which it is.
+pub trait Backend: Send + Sync + std::fmt::Debug {
+    /// Its name, for messages: `sqlite` or `postgres`.
+    fn name(&self) -> &'static str;
+
+    /// A write transaction. Write transactions run one at a time on every
+    /// backend (they are short: no provider call happens inside one), so
+    /// a transaction that reads then writes sees no other write in between.
+    fn begin_write<'a>(&'a self, pool: &'a AnyPool) -> Pending<'a, Transaction<'static, Any>>;
+
+    /// Takes the refresh lease of a token, or `None` while another holder
+    /// has it; see [`Lease`] for the contract.
+    fn try_lease<'a>(&'a self, pool: &'a AnyPool, token_id: &'a str, ttl_seconds: i64) -> Pending<'a, Option<Lease>>;
+
+    /// Removes what leases leave behind: `(leases, holders)` removed.
+    fn sweep_leases<'a>(&'a self, pool: &'a AnyPool) -> Pending<'a, (u64, usize)>;
+
+    /// Announcements of changed tokens, on backends that make them.
+    fn changes(&self) -> Option<broadcast::Receiver<Change>>;
+
+    /// The query listing every `(table, column)` of the schema.
+    fn schema_query(&self) -> &'static str;
 }
+
+/// What a backend's asynchronous methods return.
+pub type Pending<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// How to connect.
 #[derive(Debug, Clone, Copy)]
@@ -50,100 +72,52 @@ pub struct ConnectOptions<'a> {
     pub pool_size: Option<u32>,
 }
 
-impl Backend {
-    /// Connects to `url` (`sqlite://...` or `postgres://...`) and brings
-    /// its schema up to date.
-    pub async fn connect(url: &str, options: ConnectOptions<'_>) -> Result<(AnyPool, Self), StoreError> {
-        sqlx::any::install_default_drivers();
-        if postgres::handles(url) {
-            let (pool, backend) = postgres::Postgres::connect(url, options).await?;
-            Ok((pool, Self::Postgres(backend)))
-        } else if sqlite::handles(url) {
-            let (pool, backend) = sqlite::Sqlite::connect(url, options).await?;
-            Ok((pool, Self::Sqlite(backend)))
-        } else {
-            Err(StoreError::Invalid(format!(
-                "database URL {:?} is not one flowauth knows: use sqlite://FILE or postgres://USER@HOST/DATABASE",
-                redact_url(url)
-            )))
-        }
-    }
-
-    /// A write transaction. Write transactions run one at a time on
-    /// every backend (they are short: no provider call happens inside
-    /// one), so a transaction that reads then writes sees no other write
-    /// in between.
-    pub async fn begin_write(&self, pool: &AnyPool) -> Result<Transaction<'static, Any>, StoreError> {
-        match self {
-            Self::Sqlite(_) => Ok(pool.begin_with(sqlite::BEGIN_WRITE).await?),
-            Self::Postgres(_) => postgres::begin_write(pool).await,
-        }
-    }
-
-    /// Takes the refresh lease of a token, or `None` while another holder has it.
-    pub async fn try_lease(
-        &self,
-        pool: &AnyPool,
-        token_id: &str,
-        ttl_seconds: i64,
-    ) -> Result<Option<Lease>, StoreError> {
-        Ok(match self {
-            Self::Sqlite(sqlite) => sqlite.try_lease(pool, token_id, ttl_seconds).await?.map(Lease::Row),
-            Self::Postgres(postgres) => postgres.try_lease(token_id, ttl_seconds).await?.map(Lease::Lock),
-        })
-    }
-
-    /// Removes what leases leave behind: `(leases, holders)` removed.
-    pub async fn sweep_leases(&self, pool: &AnyPool) -> Result<(u64, usize), StoreError> {
-        match self {
-            Self::Sqlite(sqlite) => sqlite.sweep_leases(pool).await,
-            Self::Postgres(_) => Ok((0, 0)),
-        }
-    }
-
-    /// Announcements of changed tokens, on backends that make them.
-    pub fn changes(&self) -> Option<broadcast::Receiver<Change>> {
-        match self {
-            Self::Sqlite(_) => None,
-            Self::Postgres(postgres) => Some(postgres.changes()),
-        }
-    }
-
-    /// Every `(table, column)` of the schema.
-    pub async fn schema(&self, pool: &AnyPool) -> Result<Vec<(String, String)>, StoreError> {
-        let query = match self {
-            Self::Sqlite(_) => sqlite::SCHEMA,
-            Self::Postgres(_) => postgres::SCHEMA,
-        };
-        Ok(sqlx::query_as(query).fetch_all(pool).await?)
-    }
-
-    /// The backend's name, for messages.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Self::Sqlite(_) => "sqlite",
-            Self::Postgres(_) => "postgres",
-        }
+/// Connects to `url` (`sqlite://...` or `postgres://...`) and brings its
+/// schema up to date.
+pub async fn connect(url: &str, options: ConnectOptions<'_>) -> Result<(AnyPool, Arc<dyn Backend>), StoreError> {
+    sqlx::any::install_default_drivers();
+    if postgres::handles(url) {
+        let (pool, backend) = postgres::Postgres::connect(url, options).await?;
+        Ok((pool, Arc::new(backend)))
+    } else if sqlite::handles(url) {
+        let (pool, backend) = sqlite::Sqlite::connect(url, options).await?;
+        Ok((pool, Arc::new(backend)))
+    } else {
+        Err(StoreError::Invalid(format!(
+            "database URL {:?} is not one flowauth knows: use sqlite://FILE or postgres://USER@HOST/DATABASE",
+            redact_url(url)
+        )))
     }
 }
 
-/// A refresh lease on one token; given back by [`Lease::release`], or
-/// when dropped on any other path (an error, a panic, a cancelled task).
+/// Every `(table, column)` of the schema.
+pub async fn schema(backend: &dyn Backend, pool: &AnyPool) -> Result<Vec<(String, String)>, StoreError> {
+    Ok(sqlx::query_as(backend.schema_query()).fetch_all(pool).await?)
+}
+
+/// A refresh lease on one token. The contract, the same on every backend:
+/// it is taken without waiting or not at all; it is released on every
+/// path ([`Lease::release`], or dropping it: an error, a panic, a
+/// cancelled task); it lapses after its TTL even if its holder hangs; and a
+/// lease whose holder is gone is taken over at once, not after the TTL.
 #[derive(Debug)]
-pub enum Lease {
-    /// A lease row (SQLite).
-    Row(sqlite::RowLease),
-    /// An advisory lock held by an open transaction (PostgreSQL).
-    Lock(postgres::LockLease),
+pub struct Lease(Box<dyn Held>);
+
+/// What a backend's lease holds until it is given back.
+pub trait Held: Send + std::fmt::Debug {
+    /// Gives the lease back now.
+    fn release(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>>;
 }
 
 impl Lease {
+    /// A lease holding `held`.
+    pub fn new(held: impl Held + 'static) -> Self {
+        Self(Box::new(held))
+    }
+
     /// Gives the lease back now.
     pub async fn release(self) {
-        match self {
-            Self::Row(lease) => lease.release().await,
-            Self::Lock(lease) => lease.release().await,
-        }
+        self.0.release().await
     }
 }
 

@@ -6,6 +6,7 @@
 //! A trigger announces every changed token on [`CHANNEL`].
 
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
@@ -13,7 +14,7 @@ use sqlx::postgres::PgListener;
 use sqlx::{Any, AnyConnection, AnyPool, Connection, Transaction};
 use tokio::sync::{broadcast, oneshot};
 
-use super::{Change, ConnectOptions, redact_url};
+use super::{Backend, Change, ConnectOptions, Held, Lease, Pending, redact_url};
 use crate::store::StoreError;
 
 /// The advisory lock write transactions take, so that they run one at a
@@ -22,7 +23,7 @@ use crate::store::StoreError;
 const WRITE_LOCK: i64 = 0x666c_6f77_6175_7468; // "flowauth"
 
 /// Every `(table, column)` of the schema.
-pub const SCHEMA: &str = "SELECT table_name::text, column_name::text FROM information_schema.columns \
+const SCHEMA: &str = "SELECT table_name::text, column_name::text FROM information_schema.columns \
                           WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position";
 
 /// The channel the `tokens_changed` trigger notifies, with the token's id.
@@ -85,7 +86,7 @@ impl Postgres {
 
     /// Takes the advisory lock of a token in a new transaction that may sit
     /// idle for at most `ttl_seconds`.
-    pub async fn try_lease(&self, token_id: &str, ttl_seconds: i64) -> Result<Option<LockLease>, StoreError> {
+    async fn take_lease(&self, token_id: &str, ttl_seconds: i64) -> Result<Option<LockLease>, StoreError> {
         let mut tx = self.leases.begin().await?;
         // One round trip: the TTL (the database ends the session, and with
         // it the lock, once the transaction idles past it) and the lock.
@@ -103,10 +104,37 @@ impl Postgres {
         }
         Ok(Some(LockLease { tx, token_id: token_id.to_owned() }))
     }
+}
 
-    /// A new subscriber to changed tokens.
-    pub fn changes(&self) -> broadcast::Receiver<Change> {
-        self.changes.subscribe()
+impl Backend for Postgres {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn begin_write<'a>(&'a self, pool: &'a AnyPool) -> Pending<'a, Transaction<'static, Any>> {
+        Box::pin(async move {
+            let mut tx = pool.begin().await?;
+            sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
+            Ok(tx)
+        })
+    }
+
+    /// Leases use their own pool, not `_pool`.
+    fn try_lease<'a>(&'a self, _pool: &'a AnyPool, token_id: &'a str, ttl_seconds: i64) -> Pending<'a, Option<Lease>> {
+        Box::pin(async move { Ok(self.take_lease(token_id, ttl_seconds).await?.map(Lease::new)) })
+    }
+
+    /// Nothing: a lease ends with its transaction.
+    fn sweep_leases<'a>(&'a self, _pool: &'a AnyPool) -> Pending<'a, (u64, usize)> {
+        Box::pin(async { Ok((0, 0)) })
+    }
+
+    fn changes(&self) -> Option<broadcast::Receiver<Change>> {
+        Some(self.changes.subscribe())
+    }
+
+    fn schema_query(&self) -> &'static str {
+        SCHEMA
     }
 }
 
@@ -147,13 +175,6 @@ async fn relay(url: &str, changes: &broadcast::WeakSender<Change>) -> Result<Inf
     }
 }
 
-/// A transaction holding the write lock.
-pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)").bind(WRITE_LOCK).execute(&mut *tx).await?;
-    Ok(tx)
-}
-
 /// An advisory lock held by an open transaction. Dropping it rolls the
 /// transaction back, which releases the lock.
 #[derive(Debug)]
@@ -162,12 +183,15 @@ pub struct LockLease {
     token_id: String,
 }
 
-impl LockLease {
+impl Held for LockLease {
     /// Ends the transaction now.
-    pub async fn release(self) {
-        if let Err(error) = self.tx.commit().await {
-            // The session ended (the TTL passed): the lock went with it.
-            tracing::warn!(token = %self.token_id, %error, "refresh lease ended before it was released");
-        }
+    fn release(self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+        let LockLease { tx, token_id } = *self;
+        Box::pin(async move {
+            if let Err(error) = tx.commit().await {
+                // The session ended (the TTL passed): the lock went with it.
+                tracing::warn!(token = %token_id, %error, "refresh lease ended before it was released");
+            }
+        })
     }
 }

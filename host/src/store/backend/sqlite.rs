@@ -5,11 +5,14 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use sqlx::any::AnyPoolOptions;
-use sqlx::{AnyPool, Executor};
+use std::pin::Pin;
 
-use super::ConnectOptions;
+use sqlx::any::AnyPoolOptions;
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::broadcast;
+
 use super::holder::Holder;
+use super::{Backend, Change, ConnectOptions, Held, Lease, Pending};
 use crate::store::{StoreError, now, private_dir};
 
 /// The database file's name in the data directory.
@@ -18,10 +21,10 @@ pub const DATABASE_FILE: &str = "flowauth.db";
 /// Takes SQLite's write lock at once, so a transaction that reads then
 /// writes never fails half-way with "database is locked": it waits its
 /// turn under the busy timeout instead.
-pub const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 
 /// Every `(table, column)` of the schema.
-pub const SCHEMA: &str = "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+const SCHEMA: &str = "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
                           WHERE m.type = 'table' ORDER BY m.name, p.cid";
 
 /// Set on every connection: foreign keys on, and a writer waits up to
@@ -76,7 +79,7 @@ impl Sqlite {
 
     /// Takes the lease row of a token unless a live holder has an
     /// unexpired one; a lease whose holder is gone is taken over at once.
-    pub async fn try_lease(
+    async fn take_lease(
         &self,
         pool: &AnyPool,
         token_id: &str,
@@ -131,7 +134,7 @@ impl Sqlite {
 
     /// Deletes lapsed leases and those of holders that are gone, and the
     /// files of holders that are gone.
-    pub async fn sweep_leases(&self, pool: &AnyPool) -> Result<(u64, usize), StoreError> {
+    async fn sweep(&self, pool: &AnyPool) -> Result<(u64, usize), StoreError> {
         let mut leases = sqlx::query("DELETE FROM refresh_leases WHERE expires_at < $1")
             .bind(now())
             .execute(pool)
@@ -159,11 +162,38 @@ pub struct RowLease {
     released: bool,
 }
 
-impl RowLease {
+impl Backend for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn begin_write<'a>(&'a self, pool: &'a AnyPool) -> Pending<'a, Transaction<'static, Any>> {
+        Box::pin(async move { Ok(pool.begin_with(BEGIN_WRITE).await?) })
+    }
+
+    fn try_lease<'a>(&'a self, pool: &'a AnyPool, token_id: &'a str, ttl_seconds: i64) -> Pending<'a, Option<Lease>> {
+        Box::pin(async move { Ok(self.take_lease(pool, token_id, ttl_seconds).await?.map(Lease::new)) })
+    }
+
+    fn sweep_leases<'a>(&'a self, pool: &'a AnyPool) -> Pending<'a, (u64, usize)> {
+        Box::pin(self.sweep(pool))
+    }
+
+    /// None: other processes' changes show within the cache's own bound.
+    fn changes(&self) -> Option<broadcast::Receiver<Change>> {
+        None
+    }
+
+    fn schema_query(&self) -> &'static str {
+        SCHEMA
+    }
+}
+
+impl Held for RowLease {
     /// Deletes the row now.
-    pub async fn release(mut self) {
+    fn release(mut self: Box<Self>) -> Pin<Box<dyn Future<Output = ()> + Send>> {
         self.released = true;
-        delete_lease(&self.pool, &self.holder.id, &self.token_id).await;
+        Box::pin(async move { delete_lease(&self.pool, &self.holder.id, &self.token_id).await })
     }
 }
 
