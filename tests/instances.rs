@@ -179,6 +179,41 @@ async fn a_component_installed_through_one_instance_runs_on_the_other() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_whose_database_stops_answering_is_not_ready_and_recovers() {
+    let Some((one, two, url)) = two_instances().await else { return };
+    let idp = MockIdp::start().await;
+    let key = tenant(&one.api(), &idp).await;
+    let id = authorized(&one, &two, &key).await;
+    let mut server = url::Url::parse(&url).unwrap();
+    let name = server.path().trim_start_matches('/').to_owned();
+    server.set_path("/postgres");
+    sqlx::any::install_default_drivers();
+    let server = sqlx::AnyPool::connect(server.as_str()).await.unwrap();
+    let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
+    sqlx::query(&allow(false)).execute(&server).await.unwrap();
+    sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")
+        .bind(&name)
+        .execute(&server)
+        .await
+        .unwrap();
+    let (status, body) = one.api().get("/readyz", ADMIN_KEY).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    let (status, body) = one.api().get("/v1/tenants/acme/tokens", &key).await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (StatusCode::SERVICE_UNAVAILABLE, Some("database_unavailable"))
+    );
+    let (status, _) = one.api().get("/healthz", ADMIN_KEY).await;
+    assert_eq!(status, StatusCode::OK, "the process lives on");
+
+    sqlx::query(&allow(true)).execute(&server).await.unwrap();
+    let (status, _) = one.api().get("/readyz", ADMIN_KEY).await;
+    assert_eq!(status, StatusCode::OK, "ready again once the database answers");
+    let (status, token) = access_token(&two, &key, &id).await;
+    assert_eq!((status, token["access_token"].as_str()), (StatusCode::OK, Some("at-fam-1")), "{token}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn instances_starting_together_on_a_new_database_take_turns_migrating() {
     let Some(url) = postgres_database().await else { return };
     let dir = Arc::new(tempfile::tempdir().unwrap());

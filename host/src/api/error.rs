@@ -52,6 +52,11 @@ impl IntoResponse for ApiError {
 
 impl From<TokenError> for ApiError {
     fn from(error: TokenError) -> Self {
+        if let TokenError::Store(store) = &error
+            && store.is_unavailable()
+        {
+            return database_unavailable(store);
+        }
         let status = match &error {
             TokenError::NotFound(_) => StatusCode::NOT_FOUND,
             TokenError::Invalid(_) | TokenError::State(_) => StatusCode::BAD_REQUEST,
@@ -85,6 +90,13 @@ impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> Self {
         TokenError::Store(error).into()
     }
+}
+
+/// What a caller hears while the database does not answer: 503, try again.
+fn database_unavailable(error: &StoreError) -> ApiError {
+    tracing::warn!(%error, "the database does not answer");
+    let message = "the database does not answer: try again shortly".to_owned();
+    ApiError { retry_after: Some(1), ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "database_unavailable", message) }
 }
 
 impl From<LoadError> for ApiError {

@@ -80,6 +80,25 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the database did not answer (it is down, restarting, out of
+    /// connections, or unreachable): trying again later may succeed.
+    pub fn is_unavailable(&self) -> bool {
+        let Self::Database(error) = self else { return matches!(self, Self::Connect(_)) };
+        match error.as_ref() {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) | sqlx::Error::WorkerCrashed => {
+                true
+            }
+            // PostgreSQL: connection exceptions (08), shutdown or not yet
+            // accepting connections (57P), connections not allowed (55000).
+            sqlx::Error::Database(e) => {
+                e.code().is_some_and(|code| code.starts_with("08") || code.starts_with("57P") || code == "55000")
+            }
+            _ => false,
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(error: sqlx::Error) -> Self {
         Self::Database(Arc::new(error))
