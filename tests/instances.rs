@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use flowauth_tests::discovery::DiscoveryIdp;
-use flowauth_tests::postgres::postgres_database;
+use flowauth_tests::postgres::{outside, postgres_database};
 use flowauth_tests::server::{ADMIN_KEY, Api, Server};
 use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, eventually, oidc_discovery_wasm};
 use reqwest::StatusCode;
@@ -184,11 +184,7 @@ async fn an_instance_whose_database_stops_answering_is_not_ready_and_recovers() 
     let idp = MockIdp::start().await;
     let key = tenant(&one.api(), &idp).await;
     let id = authorized(&one, &two, &key).await;
-    let mut server = url::Url::parse(&url).unwrap();
-    let name = server.path().trim_start_matches('/').to_owned();
-    server.set_path("/postgres");
-    sqlx::any::install_default_drivers();
-    let server = sqlx::AnyPool::connect(server.as_str()).await.unwrap();
+    let (server, name) = outside(&url).await;
     let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
     sqlx::query(&allow(false)).execute(&server).await.unwrap();
     sqlx::query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1")

@@ -10,7 +10,7 @@ use std::time::Duration;
 use flowauth::store::{KeySource, NewDelivery, StoreError, new_id, now_ms};
 use flowauth::tokens::TokenService;
 use flowauth_tests::lifecycle::{REDIRECT, Setup, authorized, given_key, open_at, setup_on};
-use flowauth_tests::postgres::Backend;
+use flowauth_tests::postgres::{Backend, outside};
 use flowauth_tests::{eventually, on_each_backend};
 
 /// The column type of sealed values on `backend`.
@@ -194,10 +194,7 @@ async fn an_instance_that_lost_its_listener_forgets_its_cache_on_postgres() {
     // The listeners cannot reconnect while the token changes: its
     // announcement is lost for good, and only forgetting everything on
     // reconnecting keeps the other instance from handing out the old token.
-    let mut server = url::Url::parse(&s.database_url).unwrap();
-    let name = server.path().trim_start_matches('/').to_owned();
-    server.set_path("/postgres");
-    let server = sqlx::AnyPool::connect(server.as_str()).await.unwrap();
+    let (server, name) = outside(&s.database_url).await;
     let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
     sqlx::query(&allow(false)).execute(&server).await.unwrap();
     let stopped: Vec<bool> = sqlx::query_scalar(

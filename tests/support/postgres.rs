@@ -136,6 +136,18 @@ impl Backend {
     }
 }
 
+/// A connection to the server of `database_url` from outside that
+/// database (its `postgres` database), and the database's name: for tests
+/// that cut a database off (`ALTER DATABASE ... ALLOW_CONNECTIONS`,
+/// `pg_terminate_backend`), which cannot be done from inside it.
+pub async fn outside(database_url: &str) -> (sqlx::AnyPool, String) {
+    let mut url = url::Url::parse(database_url).unwrap();
+    let name = url.path().trim_start_matches('/').to_owned();
+    url.set_path("/postgres");
+    sqlx::any::install_default_drivers();
+    (sqlx::AnyPool::connect(url.as_str()).await.unwrap(), name)
+}
+
 /// Where test databases are created.
 struct Server {
     /// The URL test databases' URLs are made from (path replaced).
