@@ -23,7 +23,8 @@ struct Cli {
     #[arg(long, global = true, env = "FLOWAUTH_DATABASE_URL", hide_env_values = true)]
     database_url: Option<String>,
     /// The most connections to the database (default: 8 for SQLite, 16
-    /// for PostgreSQL). Each refresh in flight on PostgreSQL holds one.
+    /// for PostgreSQL). On PostgreSQL refresh leases have a second pool of
+    /// this size, so refreshes never take the connections queries need.
     #[arg(long, global = true, env = "FLOWAUTH_DATABASE_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..))]
     database_pool_size: Option<u32>,
     /// Lets components reach loopback and private addresses, over plain
