@@ -97,6 +97,10 @@ async fn the_example_runs_end_to_end_for_the_tenant_that_enabled_it_only() {
     assert!(ok, "{installed}");
     assert_eq!(installed["name"], "oidc-discovery");
     assert_eq!(installed["connectors"], json!(["oidc"]));
+    assert_eq!(
+        (installed["contract"].as_str(), installed["takes_definitions"].as_bool()),
+        (Some("0.2.0"), Some(false))
+    );
     let (ok, enabled) = answer(&flowauth(dir, &["component", "enable", "oidc-discovery", "--tenant", "acme"]));
     assert!(ok, "{enabled}");
     assert_eq!(enabled["digest"], installed["digest"]);

@@ -91,10 +91,12 @@ pub async fn run(ctx: &Context, command: ComponentCommand, json: bool) -> anyhow
                     (None, _) => "installed",
                 };
                 line(format!(
-                    "{verb} {} {} serving {}",
+                    "{verb} {} {} serving {} (contract {}{})",
                     installed.name,
                     installed.digest,
-                    installed.connectors.join(", ")
+                    installed.connectors.join(", "),
+                    installed.contract,
+                    if installed.takes_definitions { ", takes run-time definitions" } else { "" }
                 ));
                 line(format!("declared hosts: {}", list_or_none(&installed.declared_hosts)));
                 line(format!("approved hosts: {}", list_or_none(&installed.approved_hosts)));

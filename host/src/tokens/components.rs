@@ -40,6 +40,10 @@ pub struct Installed {
     pub digest: String,
     /// The connectors it serves.
     pub connectors: Vec<String>,
+    /// The version of the WIT contract it was built against.
+    pub contract: String,
+    /// Whether admins can define connectors for it at run time.
+    pub takes_definitions: bool,
     /// The hosts its connectors declare.
     pub declared_hosts: Vec<String>,
     /// The hosts approved for it: declared plus `--allow-host`.
@@ -197,6 +201,8 @@ impl TokenService {
                 name: name.to_owned(),
                 digest,
                 connectors: connector_names(&component),
+                contract: component.contract_version().to_owned(),
+                takes_definitions: component.takes_definitions(),
                 declared_hosts: declared,
                 approved_hosts: approved,
                 upgraded_from: None,
@@ -239,6 +245,8 @@ impl TokenService {
             name: name.to_owned(),
             digest,
             connectors: connector_names(&component),
+            contract: component.contract_version().to_owned(),
+            takes_definitions: component.takes_definitions(),
             declared_hosts: declared,
             approved_hosts: approved,
             upgraded_from: current,
