@@ -1,13 +1,14 @@
 //! What the store promises on every backend beyond the token lifecycle:
 //! the sealed-column list covers the schema, bad stored data is an error,
 //! leases keep their contract, a key rotation by another process is
-//! followed, a change on one instance reaches another's cache at once
-//! (PostgreSQL), and `store copy` moves a whole store across backends.
+//! followed and never undoes a concurrent refresh, a change on one instance
+//! reaches another's cache at once (PostgreSQL), and `store copy` moves a
+//! whole store across backends.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowauth::store::{KeySource, NewDelivery, StoreError, new_id, now_ms};
+use flowauth::store::{Issued, KeySource, LoadMode, NewDelivery, NewToken, Outcome, StoreError, new_id, now_ms};
 use flowauth::tokens::TokenService;
 use flowauth_tests::lifecycle::{REDIRECT, Setup, authorized, given_key, open_at, setup_on};
 use flowauth_tests::postgres::{Backend, outside};
@@ -124,7 +125,7 @@ on_each_backend! {
         let runtime = s.runtime.clone();
         let service = TokenService::new(first.clone(), runtime.clone(), REDIRECT.into());
         let load = flowauth_tests::lifecycle::load_file(&s.idp, "HTTP", flowauth_tests::CLIENT_SECRET);
-        service.load_configuration(&tenant, &load, flowauth::store::LoadMode::Replace).await.unwrap();
+        service.load_configuration(&tenant, &load, LoadMode::Replace).await.unwrap();
 
         let old = keys.load().unwrap();
         let ring = keys.add_key().unwrap();
@@ -135,7 +136,7 @@ on_each_backend! {
         // it sees the key file changed and seals with the new key...
         let other_tenant = second.create_tenant("globex").await.unwrap();
         let other = TokenService::new(second.clone(), runtime, REDIRECT.into());
-        other.load_configuration(&other_tenant, &load, flowauth::store::LoadMode::Replace).await.unwrap();
+        other.load_configuration(&other_tenant, &load, LoadMode::Replace).await.unwrap();
         // ...and it opens what the rotation resealed.
         let provider = second.provider(&tenant.id, "devtools", "HTTP").await.unwrap().unwrap();
         assert!(provider.settings.iter().any(|(k, _)| k == "CLIENT_SECRET"), "{backend}");
@@ -248,4 +249,79 @@ async fn store_copy_moves_a_whole_store_from_sqlite_to_postgres() {
     assert!(again.to_string().contains("empty database"), "{again}");
     let wrong_keys = open_at(s.dir.path(), &target.url, given_key(9)).await.unwrap_err();
     assert!(matches!(wrong_keys, StoreError::MissingKey(_)), "the copy stays sealed with the source's keys");
+}
+
+/// A refresh that stores a new token set while a key rotation reseals the
+/// same row keeps its token set: the rotation's write is a compare-and-swap
+/// on the value it read. (On SQLite the rotation's transaction holds the
+/// one write lock, so the two cannot interleave.) Made deterministic with a
+/// row lock: the rotation reads the old value, then waits on the row while
+/// the "refresh" commits its new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_during_a_key_rotation_keeps_its_token_set_on_postgres() {
+    let Some(backend) = Backend::postgres().await else { return };
+    let scratch = Backend::sqlite();
+    let s = setup_on(&scratch).await;
+    let keys = KeySource::File(s.dir.path().join("master.key"));
+    let store = open_at(s.dir.path(), &backend.url, keys.clone()).await.unwrap();
+    let tenant = store.create_tenant("acme").await.unwrap();
+    let service = TokenService::new(store.clone(), s.runtime.clone(), REDIRECT.into());
+    let load = flowauth_tests::lifecycle::load_file(&s.idp, "HTTP", flowauth_tests::CLIENT_SECRET);
+    service.load_configuration(&tenant, &load, LoadMode::Replace).await.unwrap();
+    let provider = store.provider(&tenant.id, "devtools", "HTTP").await.unwrap().unwrap();
+    let token = NewToken {
+        id: new_id(),
+        tenant_id: tenant.id.clone(),
+        provider_id: provider.id,
+        name: "bot".into(),
+        flow: "authorization_code".into(),
+        scopes: vec![],
+        inputs: vec![],
+        client: None,
+    };
+    let issued = |access: &str| Issued {
+        access_token: access.into(),
+        token_type: "Bearer".into(),
+        refresh_token: Some(format!("rt-{access}")),
+        id_token: None,
+        expires_at: Some(4_000_000_000),
+        extra: vec![],
+    };
+    let database = {
+        sqlx::any::install_default_drivers();
+        sqlx::AnyPool::connect(&backend.url).await.unwrap()
+    };
+    let sealed = async || -> Vec<u8> {
+        sqlx::query_scalar("SELECT access_token_sealed FROM tokens WHERE id = $1")
+            .bind(&token.id)
+            .fetch_one(&database)
+            .await
+            .unwrap()
+    };
+    // The refresh's new value, sealed for this row; then the old one back.
+    store.create_token(&token, Outcome::Issued(&issued("at-new"))).await.unwrap();
+    let newer = sealed().await;
+    store.store_issued(&tenant.id, &token.id, &issued("at-old"), None).await.unwrap();
+
+    let mut refresh = database.begin().await.unwrap();
+    sqlx::query("UPDATE tokens SET access_token_sealed = $1 WHERE id = $2")
+        .bind(&newer)
+        .bind(&token.id)
+        .execute(&mut *refresh)
+        .await
+        .unwrap();
+    let ring = keys.add_key().unwrap();
+    let rotation = tokio::spawn({
+        let (store, ring) = (store.clone(), ring.clone());
+        async move { store.reseal(ring).await.unwrap() }
+    });
+    // The rotation has read the old value and waits on the row.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(!rotation.is_finished(), "the rotation waits for the row");
+    refresh.commit().await.unwrap();
+    rotation.await.unwrap();
+
+    let kept = store.token(&tenant.id, &token.id).await.unwrap().unwrap();
+    assert_eq!(kept.access_token.as_deref(), Some("at-new"), "the rotation did not undo the refresh");
+    assert_eq!(store.reseal(ring).await.unwrap(), 1, "a second pass reseals what the refresh wrote");
 }
