@@ -54,6 +54,23 @@ pub struct Installed {
     pub unchanged: bool,
 }
 
+impl Installed {
+    /// `component` installed under `name`, neither an upgrade nor a repeat.
+    fn of(name: &str, digest: String, component: &Component, declared: Vec<String>, approved: Vec<String>) -> Self {
+        Self {
+            name: name.to_owned(),
+            digest,
+            connectors: connector_names(component),
+            contract: component.contract_version().to_owned(),
+            takes_definitions: component.takes_definitions(),
+            declared_hosts: declared,
+            approved_hosts: approved,
+            upgraded_from: None,
+            unchanged: false,
+        }
+    }
+}
+
 /// What an uninstall did.
 #[derive(Debug, Clone, Serialize)]
 pub struct Uninstalled {
@@ -197,17 +214,8 @@ impl TokenService {
                 self.loaded_component(&digest).await?;
                 tracing::info!(component = name, %digest, hosts = ?approved, "component hosts approved");
             }
-            return Ok(Installed {
-                name: name.to_owned(),
-                digest,
-                connectors: connector_names(&component),
-                contract: component.contract_version().to_owned(),
-                takes_definitions: component.takes_definitions(),
-                declared_hosts: declared,
-                approved_hosts: approved,
-                upgraded_from: None,
-                unchanged,
-            });
+            let installed = Installed::of(name, digest, &component, declared, approved);
+            return Ok(Installed { unchanged, ..installed });
         }
         let current = self.store.component_digest(name).await?;
         if let Some(current) = &current
@@ -241,17 +249,7 @@ impl TokenService {
         self.store.put_component_version(name, &digest, wasm, &approved).await?;
         let component = self.runtime.register(compiled, Some(approved.clone()));
         tracing::info!(component = name, %digest, hosts = ?approved, "component installed");
-        Ok(Installed {
-            name: name.to_owned(),
-            digest,
-            connectors: connector_names(&component),
-            contract: component.contract_version().to_owned(),
-            takes_definitions: component.takes_definitions(),
-            declared_hosts: declared,
-            approved_hosts: approved,
-            upgraded_from: current,
-            unchanged: false,
-        })
+        Ok(Installed { upgraded_from: current, ..Installed::of(name, digest, &component, declared, approved) })
     }
 
     /// A connector name means one connector for every tenant: a new
