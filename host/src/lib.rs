@@ -9,6 +9,7 @@ pub mod api;
 pub mod events;
 pub mod metrics;
 pub mod pkce;
+mod private;
 pub mod runtime;
 pub mod store;
 pub mod tokens;

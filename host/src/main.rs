@@ -43,6 +43,10 @@ enum Command {
     /// Runs the HTTP API (on the SQLite file in the data directory, or the
     /// database of --database-url).
     Serve(cli::ServeArgs),
+    /// Creates the store (the data directory, its database and master key,
+    /// or the schema in --database-url's database) without serving. Only
+    /// `serve` and `init` create a store: every other command needs one.
+    Init,
     /// Manages tenants.
     #[command(subcommand)]
     Tenant(cli::TenantCommand),

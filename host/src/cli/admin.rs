@@ -85,7 +85,7 @@ pub async fn tenant(ctx: &Context, command: TenantCommand, json: bool) -> anyhow
             }
         }
         TenantCommand::List => {
-            for tenant in ctx.existing_store().await?.tenants().await? {
+            for tenant in ctx.store().await?.tenants().await? {
                 match json {
                     true => line(json!({"name": tenant.name})),
                     false => line(&tenant.name),
@@ -131,7 +131,7 @@ pub async fn oauth(ctx: &Context, command: OauthCommand, json: bool) -> anyhow::
 
 pub async fn keys(ctx: &Context, command: KeysCommand, json: bool) -> anyhow::Result<()> {
     let KeysCommand::Rotate = command;
-    let store = ctx.existing_store().await?;
+    let store = ctx.store().await?;
     let keys = KeySource::from_env(&ctx.data_dir);
     let ring = keys.add_key().with_context(|| format!("adding a key to {}", ctx.data_dir.join(KEY_FILE).display()))?;
     let active = ring.active().to_owned();

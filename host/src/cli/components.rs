@@ -70,10 +70,7 @@ pub enum ComponentCommand {
 
 /// Runs one command (a failure is printed by `main`, as JSON under `--json`).
 pub async fn run(ctx: &Context, command: ComponentCommand, json: bool) -> anyhow::Result<()> {
-    let store = match command {
-        ComponentCommand::List => ctx.existing_store().await?,
-        _ => ctx.store().await?,
-    };
+    let store = ctx.store().await?;
     let service = TokenService::new(store.clone(), ctx.runtime().await?, String::new());
     match command {
         ComponentCommand::Install { file, name, upgrade, allow_hosts, allow_broad_hosts } => {

@@ -47,13 +47,13 @@ pub async fn list(ctx: &Context, tenant: Option<String>, json: bool) -> anyhow::
         None => {
             let runtime = ctx.runtime().await?;
             if ctx.store_exists() {
-                let store = ctx.existing_store().await?;
+                let store = ctx.store().await?;
                 TokenService::new(store, runtime.clone(), String::new()).load_components().await?;
             }
             print(&runtime.components(), json);
         }
         Some(name) => {
-            let store = ctx.existing_store().await?;
+            let store = ctx.store().await?;
             let tenant = context::tenant(&store, &name).await?;
             let service = ctx.service(&store, None).await?;
             service.connectors(&tenant).await?.iter().for_each(|(component, k)| print_one(component, k, json));
@@ -78,7 +78,7 @@ pub async fn run(ctx: &Context, command: ConnectorCommand, json: bool) -> anyhow
         }
         ConnectorCommand::List { tenant } => list(ctx, Some(tenant), json).await?,
         ConnectorCommand::Remove { name, tenant } => {
-            let store = ctx.existing_store().await?;
+            let store = ctx.store().await?;
             let tenant = context::tenant(&store, &tenant).await?;
             ctx.service(&store, None).await?.remove_connector(&tenant, &name).await?;
             match json {

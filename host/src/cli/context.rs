@@ -1,5 +1,7 @@
 //! What every command shares: where the store is, how to reach it, and
-//! the component runtime. Commands that only read refuse to create a store.
+//! the component runtime. Only `serve` and `init` create a store; every
+//! other command refuses to run where there is none, and each says on
+//! stderr which store it used.
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +30,8 @@ pub struct Context {
     pub database_pool_size: Option<u32>,
     /// Components may reach private addresses (development and tests).
     pub allow_private_network: bool,
+    /// This command may create the store (`serve` and `init`).
+    pub creates_store: bool,
 }
 
 impl Context {
@@ -40,26 +44,39 @@ impl Context {
         }
     }
 
-    /// The store, created on first use (commands that write).
+    /// The store, after a line on stderr saying which it is. Only a
+    /// command that [creates stores](Self::creates_store) makes one where
+    /// there is none: any other, run in the wrong directory, says so and
+    /// creates nothing.
     pub async fn store(&self) -> anyhow::Result<Store> {
-        open(&self.store_config(None)).await
+        let config = self.store_config(None);
+        if let Some(file) = config.missing_file().filter(|_| !self.creates_store) {
+            bail!(
+                "no flowauth store at {}: run the command where `flowauth serve` runs, or point it at that \
+                 store with --data-dir DIR (or FLOWAUTH_DATA_DIR) or --database-url; `flowauth init` creates a new \
+                 store here",
+                absolute(&file).display()
+            );
+        }
+        let store = open(&config).await?;
+        eprintln!("{}", self.describe(&config, &store));
+        Ok(store)
+    }
+
+    /// Which store a command uses, for people: the data directory for
+    /// the SQLite file in it, else the database URL without its password.
+    pub fn describe(&self, config: &StoreConfig, store: &Store) -> String {
+        let data_dir = absolute(&self.data_dir);
+        let kind = if store.backend_name() == "postgres" { "PostgreSQL" } else { "SQLite" };
+        match &config.database_url {
+            None => format!("using the store in {} ({kind})", data_dir.display()),
+            Some(_) => format!("using the store at {} ({kind}), data directory {}", config.display(), data_dir.display()),
+        }
     }
 
     /// Whether the store exists (or is a database server's).
     pub fn store_exists(&self) -> bool {
         self.store_config(None).missing_file().is_none()
-    }
-
-    /// The store, which must exist already (commands that only read): a
-    /// command run in the wrong directory says so and creates nothing.
-    pub async fn existing_store(&self) -> anyhow::Result<Store> {
-        if let Some(file) = self.store_config(None).missing_file() {
-            bail!(
-                "no flowauth store at {}: pass --data-dir (or set FLOWAUTH_DATA_DIR) or --database-url to the store `flowauth serve` uses",
-                absolute(&file).display()
-            );
-        }
-        self.store().await
     }
 
     /// The component runtime, its compiled code cached in the data

@@ -7,6 +7,7 @@ mod call;
 mod components;
 mod connectors;
 mod context;
+mod init;
 mod kit;
 mod new;
 mod output;
@@ -37,10 +38,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         database_url: cli.database_url,
         database_pool_size: cli.database_pool_size,
         allow_private_network: cli.allow_private_network,
+        // Only these make a store where there is none: any other command
+        // run in the wrong directory would start a second, empty one.
+        creates_store: matches!(cli.command, Command::Serve(_) | Command::Init),
     };
     let json = cli.json;
     match cli.command {
         Command::Serve(args) => serve::run(&ctx, args).await?,
+        Command::Init => init::run(&ctx, json).await?,
         Command::Connectors { tenant } => connectors::list(&ctx, tenant, json).await?,
         Command::Connector(command) => connectors::run(&ctx, command, json).await?,
         Command::Inspect { file } => connectors::inspect(&ctx.runtime().await?, &file, json).await?,

@@ -35,7 +35,7 @@ pub enum ProviderCommand {
 pub async fn run(ctx: &Context, command: ProviderCommand, json: bool) -> anyhow::Result<()> {
     match command {
         ProviderCommand::List { tenant } => {
-            let store = ctx.existing_store().await?;
+            let store = ctx.store().await?;
             let tenant = context::tenant(&store, &tenant).await?;
             for p in store.providers(&tenant.id).await? {
                 match json {
@@ -52,7 +52,7 @@ pub async fn run(ctx: &Context, command: ProviderCommand, json: bool) -> anyhow:
             }
         }
         ProviderCommand::Remove { tenant, connector, display_name, force } => {
-            let store = ctx.existing_store().await?;
+            let store = ctx.store().await?;
             let tenant = context::tenant(&store, &tenant).await?;
             if let Err(tokens) = store.delete_provider(&tenant.id, &connector, &display_name, force).await? {
                 anyhow::bail!(

@@ -3,11 +3,11 @@
 //! authorization still needs the server. A token is named by its id or
 //! its name.
 
-use anyhow::bail;
+use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use flowauth::api::{access_view, json as view_json, started_view, token_view};
 use flowauth::store::{TokenFilter, TokenRecord, TokenStatus};
-use flowauth::tokens::{AccessToken, Flow, StartRequest, Started, TokenService};
+use flowauth::tokens::{AccessToken, Flow, Revocation, StartRequest, Started, TokenService};
 use serde_json::json;
 
 use super::context::{self, Context};
@@ -76,8 +76,17 @@ pub enum TokenCommand {
         #[arg(long)]
         cursor: Option<String>,
     },
-    /// Deletes a token, revoking it at the provider where it can.
-    Delete(TokenRef),
+    /// Deletes a token, revoking it at the provider first where the
+    /// connector offers revocation. When the provider cannot be reached or
+    /// refuses, the token is kept and the command fails (exit 1).
+    Delete {
+        #[command(flatten)]
+        token: TokenRef,
+        /// Delete without revoking at the provider (the grant lives on
+        /// there until it expires or the user ends it).
+        #[arg(long)]
+        no_revoke: bool,
+    },
 }
 
 /// A tenant's token, by id or name.
@@ -188,7 +197,7 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
             started(&service.reset(&tenant_id, &id, scopes, asked.resource, asked.inputs).await?, json)
         }
         TokenCommand::Retry { token, force, public_url } => {
-            let store = ctx.existing_store().await?;
+            let store = ctx.store().await?;
             let tenant = context::tenant(&store, &token.tenant).await?;
             let service = ctx.service(&store, public_url.as_deref()).await?;
             let id = service.token_id(&tenant.id, &token.token).await?;
@@ -214,7 +223,7 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
             Ok(())
         }
         TokenCommand::List { tenant, status, connector, provider, limit, cursor } => {
-            let store = ctx.existing_store().await?;
+            let store = ctx.store().await?;
             let tenant = context::tenant(&store, &tenant).await?;
             let status = match status.as_deref() {
                 Some(name) => Some(TokenStatus::from_name(name).ok_or_else(|| {
@@ -231,21 +240,41 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
             }
             Ok(())
         }
-        TokenCommand::Delete(token) => {
+        TokenCommand::Delete { token, no_revoke } => {
             let (service, tenant_id, id) = open(ctx, &token).await?;
-            service.delete(&tenant_id, &id).await?;
+            let revocation = match no_revoke {
+                true => None,
+                false => Some(service.revoke(&tenant_id, &id).await.with_context(|| {
+                    format!(
+                        "token {} not deleted: revoking it at the provider failed (try again, or pass --no-revoke \
+                         to delete it without revoking)",
+                        token.token
+                    )
+                })?),
+            };
+            service.forget(&tenant_id, &id).await?;
             match json {
-                true => line(json!({"deleted": id})),
-                false => line(format!("deleted {id}")),
+                true => line(json!({"deleted": id, "revocation": revocation.map_or("skipped", Revocation::as_str)})),
+                false => line(format!("deleted {id} ({})", revocation_words(revocation))),
             }
             Ok(())
         }
     }
 }
 
+/// What `token delete` did at the provider, in words.
+fn revocation_words(revocation: Option<Revocation>) -> &'static str {
+    match revocation {
+        Some(Revocation::Revoked) => "revoked at the provider",
+        Some(Revocation::NotOffered) => "not revoked: the connector offers no revocation",
+        Some(Revocation::NothingHeld) => "it held no grant to revoke",
+        None => "not revoked: --no-revoke",
+    }
+}
+
 /// The service, the tenant's id and the token's id, for a token that must exist.
 async fn open(ctx: &Context, token: &TokenRef) -> anyhow::Result<(TokenService, String, String)> {
-    let store = ctx.existing_store().await?;
+    let store = ctx.store().await?;
     let tenant = context::tenant(&store, &token.tenant).await?;
     let service = ctx.service(&store, None).await?;
     let id = service.token_id(&tenant.id, &token.token).await?;

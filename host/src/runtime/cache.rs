@@ -4,6 +4,7 @@
 //! foreign bytes is unsafe.
 
 use std::hash::{DefaultHasher, Hash, Hasher};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -43,17 +44,18 @@ fn entry(engine: &wasmtime::Engine, dir: &Path, digest: &str) -> PathBuf {
     dir.join(format!("{digest}-{:016x}.cwasm", hasher.finish()))
 }
 
-/// Writes atomically (temporary file, then rename) so a crash never leaves
+/// Writes atomically (temporary file, then rename), readable by the owner
+/// only (0600, in a 0700 folder), so a crash never leaves
 /// a truncated entry behind. The temporary name is unique per call: two
 /// runtimes of one process (tests, a CLI beside a server) may store the
 /// same entry at once, and must not write into each other's file.
 fn store(component: &Component, dir: &Path, path: &Path) -> anyhow::Result<()> {
     static WRITES: AtomicU64 = AtomicU64::new(0);
-    std::fs::create_dir_all(dir)?;
+    crate::private::create_dir(dir)?;
     let code = component.serialize()?;
     let write = WRITES.fetch_add(1, Ordering::Relaxed);
     let temporary = path.with_extension(format!("tmp{}-{write}", std::process::id()));
-    std::fs::write(&temporary, code)?;
+    crate::private::create_file(&temporary)?.write_all(&code)?;
     std::fs::rename(&temporary, path)?;
     Ok(())
 }

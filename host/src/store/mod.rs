@@ -150,14 +150,21 @@ pub struct Store {
 }
 
 /// Creates a directory readable by its owner only (0700). An existing
-/// one is left as the operator made it.
+/// one keeps its mode (see [`warn_if_open`]).
 fn private_dir(dir: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(|e| StoreError::Key(format!("cannot create {}: {e}", dir.display())))
+    crate::private::create_dir(dir).map_err(|e| StoreError::Key(format!("cannot create {}: {e}", dir.display())))
+}
+
+/// Warns when other users of the machine may enter the data directory,
+/// which holds the master key and compiled code, and says how to close it.
+fn warn_if_open(dir: &Path) {
+    if let Some(mode) = crate::private::shared_bits(dir) {
+        tracing::warn!(
+            "the data directory {dir} (mode {mode:o}) is open to other users of this machine: \
+             close it with `chmod 700 {dir}`",
+            dir = dir.display()
+        );
+    }
 }
 
 /// Seconds since the Unix epoch.
@@ -182,6 +189,7 @@ impl Store {
         let (pool, backend) = backend::connect(&config.url(), options).await?;
         // The key file's home; created only once the database answered.
         private_dir(&config.data_dir)?;
+        warn_if_open(&config.data_dir);
         let store = Self { pool, backend, sealer: Sealer::load(&config.keys)? };
         store.check_sealed_columns().await?;
         store.check_keys().await?;

@@ -3,7 +3,7 @@
 
 use crate::events::EventKind;
 use crate::pkce;
-use crate::runtime::{AuthRequest, CallError, Callback, Grant, Target, Validation};
+use crate::runtime::{AuthRequest, CallError, Callback, Grant, OauthError, Target, Validation};
 use crate::store::{NewToken, Outcome, PendingAuthorization, Taken, Tenant, TokenRecord, TokenStatus, new_id, now};
 
 use super::{
@@ -357,7 +357,8 @@ impl TokenService {
         Ok(self.store.rename_token(tenant_id, id, name).await?)
     }
 
-    /// Deletes a token, revoking it at the provider where it can.
+    /// Deletes a token, revoking it at the provider where it can; a token
+    /// the provider could not revoke is deleted all the same (logged).
     pub async fn delete(&self, tenant_id: &str, id: &str) -> Result<(), TokenError> {
         self.fresh.forget(id);
         let token = self.token(tenant_id, id).await?;
@@ -365,6 +366,24 @@ impl TokenService {
             let target = self.target_of(&token).await?;
             self.revoke_quietly(&target, &token).await;
         }
+        self.forget(tenant_id, id).await
+    }
+
+    /// Revokes a token's grant at the provider, keeping the token; fails
+    /// when the provider could not be reached or refused, so the caller
+    /// can decide whether to delete it anyway.
+    pub async fn revoke(&self, tenant_id: &str, id: &str) -> Result<Revocation, TokenError> {
+        let token = self.token(tenant_id, id).await?;
+        if token.access_token.is_none() && token.refresh_token.is_none() {
+            return Ok(Revocation::NothingHeld);
+        }
+        let target = self.target_of(&token).await?;
+        Ok(self.revoke_at(&target, &token).await?)
+    }
+
+    /// Deletes a token without asking the provider.
+    pub async fn forget(&self, tenant_id: &str, id: &str) -> Result<(), TokenError> {
+        self.fresh.forget(id);
         self.store.delete_token(tenant_id, id).await?;
         self.fresh.forget(id);
         Ok(())
@@ -384,10 +403,41 @@ impl TokenService {
         if token.access_token.is_none() && token.refresh_token.is_none() {
             return;
         }
-        let call = self.runtime.revoke(target, &token_set(token)).await;
-        let secrets = [token.access_token.as_deref(), token.refresh_token.as_deref()];
-        if let Err(error) = call.map_err(|e| redacted(e, target, &secrets)) {
+        if let Err(error) = self.revoke_at(target, token).await {
             tracing::info!(token = %token.id, %error, "token not revoked at the provider");
+        }
+    }
+
+    /// Asks the provider to revoke `token`; its error carries no secret of the token.
+    async fn revoke_at(&self, target: &Target, token: &TokenRecord) -> Result<Revocation, CallError> {
+        let secrets = [token.access_token.as_deref(), token.refresh_token.as_deref()];
+        match self.runtime.revoke(target, &token_set(token)).await.map_err(|e| redacted(e, target, &secrets)) {
+            Ok(()) => Ok(Revocation::Revoked),
+            Err(CallError::OAuth(OauthError::Unsupported(_))) => Ok(Revocation::NotOffered),
+            Err(error) => Err(error),
+        }
+    }
+}
+
+/// What a revocation at the provider came to, when it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// The provider revoked the grant.
+    Revoked,
+    /// The connector offers no revocation: the grant lives on at the
+    /// provider until it expires or the user ends it there.
+    NotOffered,
+    /// The token held nothing to revoke (never authorized).
+    NothingHeld,
+}
+
+impl Revocation {
+    /// Its name in JSON output: `revoked`, `not_offered`, `nothing_held`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Revoked => "revoked",
+            Self::NotOffered => "not_offered",
+            Self::NothingHeld => "nothing_held",
         }
     }
 }

@@ -22,7 +22,7 @@ use sha2::{Digest, Sha256};
 
 pub use components::{ComponentView, InstallOptions, Installed, PinView, UNINSTALLED_CODE, Uninstalled, VersionView};
 pub use error::TokenError;
-pub use flow::{Finished, Flow};
+pub use flow::{Finished, Flow, Revocation};
 pub use fresh::FRESH_CACHE_TTL;
 pub use load::{LoadError, MAX_LOAD_FILE_BYTES};
 

@@ -27,14 +27,15 @@ pub struct Holder {
 impl Holder {
     /// Registers a new holder beside the database file (every process on
     /// that database looks there). The file is locked before it takes its
-    /// name, so no one ever sees it unlocked while its holder lives.
+    /// name, so no one ever sees it unlocked while its holder lives. The
+    /// folder is 0700 and the file 0600.
     pub fn register(database_dir: &Path) -> Result<Self, StoreError> {
         let dir = database_dir.join(HOLDERS_DIR);
         let cannot = |e: std::io::Error| StoreError::Key(format!("cannot register in {}: {e}", dir.display()));
-        std::fs::create_dir_all(&dir).map_err(cannot)?;
+        crate::private::create_dir(&dir).map_err(cannot)?;
         let id = new_id();
         let claiming = dir.join(format!("{id}.claim"));
-        let file = File::create(&claiming).map_err(cannot)?;
+        let file = crate::private::create_file(&claiming).map_err(cannot)?;
         file.try_lock().map_err(|e| cannot(e.into()))?;
         std::fs::rename(&claiming, dir.join(format!("{id}.lock"))).map_err(cannot)?;
         Ok(Self { id, dir, file: Some(file) })

@@ -152,6 +152,10 @@ mod tests {
         let shown = redact_url("postgres://db/flowauth?user=u&password=secret&sslmode=disable");
         assert!(!shown.contains("secret") && shown.contains("sslmode=disable"), "{shown}");
         assert!(!redact_url("postgres://u:sec ret@[db/x").contains("sec"));
+        for key in ["Password", "PASSWORD", "%50assword", "pass%77ord"] {
+            let shown = redact_url(&format!("postgres://u@db/x?{key}=secret&user=u"));
+            assert!(!shown.contains("secret") && shown.contains("user=u"), "{key}: {shown}");
+        }
         assert_eq!(redact_url("sqlite:///data/flowauth.db"), "sqlite:///data/flowauth.db");
     }
 }

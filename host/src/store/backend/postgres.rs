@@ -39,6 +39,61 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long to wait before listening again after the listener failed.
 const LISTEN_RETRY: Duration = Duration::from_secs(1);
 
+/// The parameters sqlx takes from a URL's query (sqlx-postgres 0.8,
+/// `options/parse.rs`), besides `options[NAME]`.
+const PARAMETERS: &[&str] = &[
+    "sslmode",
+    "ssl-mode",
+    "sslrootcert",
+    "ssl-root-cert",
+    "ssl-ca",
+    "sslcert",
+    "ssl-cert",
+    "sslkey",
+    "ssl-key",
+    "statement-cache-capacity",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "application_name",
+    "options",
+];
+
+/// `url` as the driver gets it: parameter names in the driver's case
+/// (`Password=` is `password=`), and parameters the driver does not take
+/// dropped with a warning that names them. The driver would ignore them
+/// itself, but its warning prints their values, which may be secrets.
+fn driver_url(url: &str) -> String {
+    let Ok(mut parsed) = url::Url::parse(url) else { return url.to_owned() };
+    if parsed.query().is_none() {
+        return url.to_owned();
+    }
+    let pairs: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter_map(|(key, value)| {
+            if key.starts_with("options[") {
+                return Some((key.into_owned(), value.into_owned()));
+            }
+            let known = PARAMETERS.iter().find(|known| known.eq_ignore_ascii_case(&key));
+            if known.is_none() {
+                tracing::warn!(
+                    parameter = %key,
+                    "ignoring a parameter of the database URL that PostgreSQL connections do not take (its value is not shown)"
+                );
+            }
+            known.map(|known| ((*known).to_owned(), value.into_owned()))
+        })
+        .collect();
+    match pairs.is_empty() {
+        true => parsed.set_query(None),
+        false => drop(parsed.query_pairs_mut().clear().extend_pairs(pairs)),
+    }
+    parsed.to_string()
+}
+
 /// Whether `url` names a PostgreSQL database.
 pub fn handles(url: &str) -> bool {
     url.starts_with("postgres://") || url.starts_with("postgresql://")
@@ -58,6 +113,7 @@ impl Postgres {
     /// Connects, applies the PostgreSQL migrations (one instance at a time)
     /// and starts listening for changed tokens.
     pub async fn connect(url: &str, options: ConnectOptions<'_>) -> Result<(AnyPool, Self), StoreError> {
+        let url = &driver_url(url);
         let cannot = |e: sqlx::Error| StoreError::Connect(e.to_string().replace(url, &redact_url(url)));
         // One connection first, so a wrong URL says why at once instead of
         // after the pool's wait for a connection.
@@ -193,5 +249,18 @@ impl Held for LockLease {
                 tracing::warn!(token = %token_id, %error, "refresh lease ended before it was released");
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::driver_url;
+
+    #[test]
+    fn the_driver_gets_parameter_names_it_knows_and_nothing_else() {
+        let url = driver_url("postgres://u@db/x?Password=a&SSLMODE=disable&%70assword=b&secret_thing=c&options[search_path]=s");
+        assert_eq!(url, "postgres://u@db/x?password=a&sslmode=disable&password=b&options%5Bsearch_path%5D=s");
+        assert_eq!(driver_url("postgres://u@db/x?Passwort=a"), "postgres://u@db/x");
+        assert_eq!(driver_url("postgres://u:p@db/x"), "postgres://u:p@db/x");
     }
 }

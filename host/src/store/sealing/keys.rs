@@ -179,17 +179,16 @@ fn create_key_file(path: &Path, file: &KeyFile) -> Result<bool, StoreError> {
     }
 }
 
-/// `file` written whole and synced, mode 0600, under a name no other
+/// `file` written whole and synced, mode 0600 (in a 0700 folder), under a name no other
 /// process uses; returns that name.
 fn written_beside(path: &Path, file: &KeyFile) -> Result<std::path::PathBuf, StoreError> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
     let io = |e: std::io::Error| StoreError::Key(format!("{}: {e}", path.display()));
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(io)?;
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        crate::private::create_dir(dir).map_err(io)?;
     }
     let temporary = path.with_extension(format!("key.{}.tmp", crate::store::new_id()));
-    let mut out = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&temporary).map_err(io)?;
+    let mut out = crate::private::create_file(&temporary).map_err(io)?;
     out.write_all(serde_json::to_string_pretty(file).expect("key file serializes").as_bytes()).map_err(io)?;
     out.sync_all().map_err(io)?;
     Ok(temporary)
