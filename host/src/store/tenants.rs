@@ -3,7 +3,7 @@
 use super::{Store, StoreError, Tenant, new_id, now};
 
 /// The longest tenant name.
-const MAX_TENANT_NAME: usize = 63;
+pub(crate) const MAX_TENANT_NAME: usize = 63;
 
 /// Whether `name` can name a tenant: 1 to 63 letters, digits, `.`, `_` and
 /// `-`, starting with a letter or a digit. Names are unique whatever

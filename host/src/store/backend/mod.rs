@@ -14,6 +14,7 @@
 
 mod holder;
 pub mod postgres;
+mod repair;
 pub mod sqlite;
 
 use std::path::Path;

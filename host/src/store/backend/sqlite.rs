@@ -71,6 +71,7 @@ impl Sqlite {
             .connect(&url)
             .await?;
         pool.execute("PRAGMA journal_mode = WAL").await?;
+        super::repair::before_migrations(&pool).await?;
         sqlx::migrate!("./migrations/sqlite").run(&pool).await.map_err(|e| StoreError::from(sqlx::Error::from(e)))?;
         let holders_home = file.as_deref().and_then(Path::parent).filter(|d| !d.as_os_str().is_empty());
         let holder = Holder::register(holders_home.unwrap_or(options.data_dir))?;
