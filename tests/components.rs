@@ -213,6 +213,7 @@ async fn uninstall_is_refused_while_used_and_forced_marks_tokens_failed() {
 async fn installs_are_refused_with_a_reason() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
+    assert!(answer(&flowauth(dir, &["init"])).0);
     let garbage = wasm_file(dir, "garbage.wasm", b"not wasm at all");
     let core = wasm_file(dir, "core.wasm", b"\0asm\x01\0\0\0");
     let empty = wasm_file(dir, "empty.wasm", b"\0asm\x0d\0\x01\0");

@@ -271,8 +271,7 @@ async fn a_server_on_a_network_is_hardened() {
     let read = slow.read_to_end(&mut rest);
     assert!(read.is_ok(), "the server closed a connection that never finished its head: {read:?}");
 
-    let fresh =
-        Command::new(binary()).arg("--data-dir").arg(&data).args(["tenant", "create", "solo"]).output().unwrap();
+    let fresh = Command::new(binary()).arg("--data-dir").arg(&data).arg("init").output().unwrap();
     assert!(fresh.status.success());
     assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700, "the data directory is private");
 }

@@ -435,6 +435,7 @@ async fn key_rotation_reseals_the_signing_secret() {
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice::<Value>(&out.stdout).unwrap()
     };
+    run(&["--json", "init"]);
     run(&["--json", "tenant", "create", "acme"]);
     let set =
         run(&["--allow-private-network", "--json", "webhook", "set", "--tenant", "acme", "--url", &receiver.url()]);
