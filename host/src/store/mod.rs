@@ -159,6 +159,7 @@ fn private_dir(dir: &Path) -> Result<(), StoreError> {
 /// which holds the master key and compiled code, and says how to close it.
 fn warn_if_open(dir: &Path) {
     if let Some(mode) = crate::private::shared_bits(dir) {
+        let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
         tracing::warn!(
             "the data directory {dir} (mode {mode:o}) is open to other users of this machine: \
              close it with `chmod 700 {dir}`",

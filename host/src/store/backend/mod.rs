@@ -122,20 +122,25 @@ impl Lease {
     }
 }
 
-/// `url` without its password (in its user part or a `password`
-/// parameter), for messages and logs; a URL that does not parse is not
-/// shown at all.
+/// The URL parameters whose values messages show: none of them secret.
+/// Any other parameter's value is hidden, as a password given under a
+/// name in another case or misspelt may be.
+const SHOWN_PARAMETERS: &[&str] = &["sslmode", "ssl-mode", "host", "hostaddr", "port", "dbname", "user", "application_name", "mode"];
+
+/// `url` without its password (in its user part) nor the values of its
+/// parameters but the harmless ones, for messages and logs; a URL that
+/// does not parse is not shown at all.
 pub fn redact_url(url: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else { return "<the database URL given>".into() };
     if parsed.password().is_some() {
         let _ = parsed.set_password(Some("***"));
     }
-    if parsed.query_pairs().any(|(key, _)| key.eq_ignore_ascii_case("password")) {
+    if parsed.query().is_some() {
         let pairs: Vec<(String, String)> = parsed
             .query_pairs()
             .map(|(key, value)| {
-                let value = if key.eq_ignore_ascii_case("password") { "***".into() } else { value.into_owned() };
-                (key.into_owned(), value)
+                let shown = SHOWN_PARAMETERS.iter().any(|shown| shown.eq_ignore_ascii_case(&key));
+                (key.into_owned(), if shown { value.into_owned() } else { "***".into() })
             })
             .collect();
         parsed.query_pairs_mut().clear().extend_pairs(pairs);
@@ -153,7 +158,7 @@ mod tests {
         let shown = redact_url("postgres://db/flowauth?user=u&password=secret&sslmode=disable");
         assert!(!shown.contains("secret") && shown.contains("sslmode=disable"), "{shown}");
         assert!(!redact_url("postgres://u:sec ret@[db/x").contains("sec"));
-        for key in ["Password", "PASSWORD", "%50assword", "pass%77ord"] {
+        for key in ["Password", "PASSWORD", "%50assword", "pass%77ord", "passwrd"] {
             let shown = redact_url(&format!("postgres://u@db/x?{key}=secret&user=u"));
             assert!(!shown.contains("secret") && shown.contains("user=u"), "{key}: {shown}");
         }
