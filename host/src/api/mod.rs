@@ -6,6 +6,7 @@ mod auth;
 mod callback;
 mod components;
 mod error;
+mod fields;
 mod log;
 mod openapi;
 mod pace;
