@@ -164,6 +164,7 @@ async fn heads_too_large_or_malformed_are_refused_in_json() {
     let answer = exchange(&addr, huge);
     assert_eq!((answer.status, code(&answer)), (431, "headers_too_large"), "{answer:?}");
     assert!(answer.body["error"]["message"].as_str().unwrap().contains("64 KiB"), "{answer:?}");
+    assert!(answer.closed, "{answer:?}");
 
     let answer = exchange(&addr, b"GET /a b c\r\n\r\n".to_vec());
     assert_eq!((answer.status, code(&answer)), (400, "invalid_request"), "{answer:?}");

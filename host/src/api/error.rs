@@ -2,8 +2,8 @@
 
 use super::views::{EntryErrorView, ErrorBody, ErrorView};
 use axum::Json;
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::extract::rejection::JsonRejection;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 

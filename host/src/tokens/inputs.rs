@@ -15,8 +15,11 @@ pub(super) fn check_required(target: &Target, inputs: &[(String, String)]) -> Re
     let given = |key: &str| {
         inputs.iter().chain(&target.client.settings).any(|(k, v)| k.eq_ignore_ascii_case(key) && !v.is_empty())
     };
-    let missing: Vec<&Setting> =
-        connector.inputs.iter().filter(|input| input.required && input.default.is_none() && !given(&input.key)).collect();
+    let missing: Vec<&Setting> = connector
+        .inputs
+        .iter()
+        .filter(|input| input.required && input.default.is_none() && !given(&input.key))
+        .collect();
     let Some(first) = missing.first() else { return Ok(()) };
     let named: Vec<String> = missing.iter().map(|input| format!("{:?} ({})", input.key, input.description)).collect();
     Err(TokenError::Invalid(format!(
