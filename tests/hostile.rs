@@ -234,6 +234,8 @@ async fn a_page_size_outside_1_to_500_is_refused() {
         let (status, body) = server.api().get(&format!("/v1/tenants/acme/tokens?limit={limit}"), &key).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
+    let listed = server.cli(binary(), &["token", "list", "--tenant", "acme", "--limit", "0"]);
+    assert!(!listed.status.success() && String::from_utf8_lossy(&listed.stderr).contains("--limit"));
 }
 
 #[tokio::test]
@@ -266,4 +268,37 @@ async fn a_token_missing_a_required_input_is_refused_and_nothing_is_stored() {
     let (status, started) = api.post("/v1/tenants/acme/tokens", &key, given).await;
     assert_eq!((status, started["status"].as_str()), (StatusCode::CREATED, Some("pending")), "{started}");
     assert!(started["auth_link"].as_str().unwrap().starts_with("https://acme.zendesk.com/"), "{started}");
+}
+
+#[tokio::test]
+async fn a_reset_missing_a_required_input_is_refused_and_changes_nothing() {
+    let idp = MockIdp::start().await;
+    let server = Server::start(binary()).await;
+    let api = server.api();
+    let key = tenant(&api, &idp, "acme").await;
+    let config = json!({
+        "name": "acme_erp", "title": "Acme ERP", "oauth_type": "OAuth2", "base_url": idp.base_url(),
+        "oauth2_auth_url": "/authorize", "oauth2_token_url": "/token",
+        "oauth2_token_data": ["{\"client_id\":\"{client_id}\"}", "{\"client_secret\":\"{client_secret}\"}"],
+        "oauth2_required": [{"id": "account", "title": "The ERP account"}]
+    });
+    let (status, added) = api.post("/v1/tenants/acme/connectors", &key, config).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let load = json!({"acme_erp": {"ERP": {"CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET}}});
+    let (status, report) = api.post("/v1/tenants/acme/oauth-configurations", &key, load).await;
+    assert_eq!(status, StatusCode::OK, "{report}");
+    let start = json!({"name": "erp", "connector": "acme_erp", "provider": "ERP", "flow": "client_credentials",
+                       "additional": {"account": "a1"}});
+    let (status, started) = api.post("/v1/tenants/acme/tokens", &key, start).await;
+    assert_eq!((status, started["status"].as_str()), (StatusCode::CREATED, Some("active")), "{started}");
+
+    let (status, body) = api.post("/v1/tenants/acme/tokens/erp/reset", &key, json!({"additional": {}})).await;
+    assert_eq!((status, body["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")));
+    assert!(body["error"]["message"].as_str().unwrap().contains("needs the input \"account\""), "{body}");
+    let (_, token) = api.get("/v1/tenants/acme/tokens/erp", &key).await;
+    assert_eq!((token["status"].as_str(), &token["inputs"]), (Some("active"), &json!({"account": "a1"})), "{token}");
+
+    let (status, reset) =
+        api.post("/v1/tenants/acme/tokens/erp/reset", &key, json!({"additional": {"account": "a2"}})).await;
+    assert_eq!((status, reset["status"].as_str()), (StatusCode::OK, Some("active")), "{reset}");
 }

@@ -93,13 +93,13 @@ pub async fn serve(listener: TcpListener, app: Router, limits: Limits, shutdown:
 /// connection closes.
 async fn paced(app: Router, pace: BodyPace, request: Request<Incoming>) -> Result<Response, Infallible> {
     let too_slow = TooSlow::default();
-    let path = request.uri().path().to_owned();
+    let uri = request.uri().clone();
     let request = request.map(|body| Body::new(PacedBody::new(body, pace, too_slow.clone())));
     let response = app.oneshot(request).await?;
     if !too_slow.happened() {
         return Ok(response);
     }
-    tracing::info!(%path, "request body too slow: answered 408, connection closed");
+    tracing::info!(path = uri.path(), "request body too slow: answered 408, connection closed");
     let message = format!(
         "the request body came too slowly: send it whole within {} s, at {} bytes a second or more",
         pace.timeout.as_secs(),
