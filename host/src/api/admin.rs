@@ -12,6 +12,7 @@ use super::{ApiError, AppState, body, text};
 use crate::store::LoadMode;
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewTenant {
     name: String,
 }

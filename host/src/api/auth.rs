@@ -40,6 +40,10 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // Found once per request (the tenant's share counts it first).
+        if let Some(owner) = parts.extensions.get::<KeyOwner>() {
+            return Ok(Self(owner.clone()));
+        }
         let key = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)
@@ -47,11 +51,15 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(bearer)
             .ok_or_else(ApiError::unauthorized)?;
         let hash = key_hash(key);
-        if let Some(owner) = cached(&state.keys.owners, &hash) {
-            return Ok(Self(owner));
-        }
-        let owner = state.service.store().key_owner(key).await?.ok_or_else(ApiError::unauthorized)?;
-        remember(&state.keys.owners, hash, owner.clone());
+        let owner = match cached(&state.keys.owners, &hash) {
+            Some(owner) => owner,
+            None => {
+                let owner = state.service.store().key_owner(key).await?.ok_or_else(ApiError::unauthorized)?;
+                remember(&state.keys.owners, hash, owner.clone());
+                owner
+            }
+        };
+        parts.extensions.insert(owner.clone());
         Ok(Self(owner))
     }
 }

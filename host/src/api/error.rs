@@ -2,8 +2,10 @@
 
 use super::views::{EntryErrorView, ErrorBody, ErrorView};
 use axum::Json;
+use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
 
 use crate::runtime::CallError;
 use crate::store::{EntryError, StoreError};
@@ -112,9 +114,16 @@ impl From<LoadError> for ApiError {
 }
 
 /// A JSON body, or an error that says what is wrong with it (413 when it
-/// is larger than the route accepts).
-pub fn body<T>(body: Result<axum::Json<T>, axum::extract::rejection::JsonRejection>) -> Result<T, ApiError> {
-    body.map(|axum::Json(b)| b).map_err(|e| rejected(e.status(), e.body_text()))
+/// is larger than the route accepts; an unknown field named, with the
+/// close one and the fields the body takes).
+pub fn body<T: DeserializeOwned>(body: Result<axum::Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|axum::Json(b)| b).map_err(|e| match &e {
+        JsonRejection::JsonDataError(data) => match super::fields::unknown_field::<T>(&data.body_text()) {
+            Some(message) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message),
+            None => rejected(e.status(), e.body_text()),
+        },
+        _ => rejected(e.status(), e.body_text()),
+    })
 }
 
 /// A text body, or an error that says what is wrong with it.

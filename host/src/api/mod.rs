@@ -6,9 +6,13 @@ mod auth;
 mod callback;
 mod components;
 mod error;
+mod fields;
 mod log;
 mod openapi;
+mod pace;
+mod parse_errors;
 mod server;
+mod share;
 mod tokens;
 mod views;
 mod webhooks;
@@ -23,7 +27,9 @@ use axum::routing::{delete, get, post, put};
 
 pub use admin::connector_json;
 pub use error::{ApiError, body, text};
+pub use pace::BodyPace;
 pub use server::{Limits, serve};
+pub use share::OpenRequests;
 pub use views::{access_view, json, started_view, token_view};
 
 use crate::events::{DeliveryConfig, Events};
@@ -41,13 +47,22 @@ pub struct AppState {
     pub keys: Arc<auth::KeyCache>,
     /// Webhooks and their deliveries.
     pub events: Events,
+    /// Each tenant's requests open now, against its share.
+    pub open_requests: Arc<OpenRequests>,
 }
 
 impl AppState {
     /// The state of a server over this service and runtime.
     pub fn new(service: Arc<TokenService>, runtime: Runtime) -> Self {
         let events = Events::new(service.store().clone(), DeliveryConfig::default());
-        Self { service, runtime, keys: Arc::default(), events }
+        let open_requests = Arc::new(OpenRequests::new(DEFAULT_REQUESTS_PER_TENANT));
+        Self { service, runtime, keys: Arc::default(), events, open_requests }
+    }
+
+    /// Lets each tenant have at most `cap` requests open at once.
+    pub fn with_requests_per_tenant(mut self, cap: usize) -> Self {
+        self.open_requests = Arc::new(OpenRequests::new(cap));
+        self
     }
 
     /// Uses `events` (the server's, with its delivery policy) for webhooks.
@@ -56,6 +71,9 @@ impl AppState {
         self
     }
 }
+
+/// Requests one tenant may have open at once unless the server says otherwise.
+const DEFAULT_REQUESTS_PER_TENANT: usize = 1024;
 
 /// The largest body of an ordinary JSON request.
 const MAX_BODY_BYTES: usize = 64 << 10;
@@ -96,6 +114,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn(error::as_json))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), share::limit))
         .layer(axum::middleware::from_fn(log::requests))
         .with_state(state)
 }

@@ -20,6 +20,7 @@ fn default_true() -> bool {
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct StartBody {
     name: String,
     connector: String,
@@ -105,7 +106,13 @@ pub async fn list(
         })?),
     };
     let filter = TokenFilter { status, connector: query.connector, provider: query.provider, name: query.name };
-    let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+    let limit = match query.limit.unwrap_or(DEFAULT_PAGE) {
+        limit @ 1..=MAX_PAGE => limit,
+        other => {
+            let message = format!("limit {other}: give 1 to {MAX_PAGE} tokens a page (default {DEFAULT_PAGE})");
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message));
+        }
+    };
     let (tokens, next) = state.service.store().token_page(&tenant.id, &filter, limit, query.cursor.as_deref()).await?;
     Ok(Json(TokenPage { tokens: tokens.iter().map(token_view).collect(), next_cursor: next }))
 }
@@ -170,6 +177,7 @@ pub async fn refresh(
 }
 
 #[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
 pub struct ResetBody {
     scopes: Option<Vec<String>>,
     resource: Option<String>,
@@ -225,6 +233,7 @@ pub async fn validate(
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct RenameBody {
     name: String,
 }

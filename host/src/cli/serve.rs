@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Args;
-use flowauth::api::{AppState, Limits, router, serve};
+use flowauth::api::{AppState, BodyPace, Limits, router, serve};
 use flowauth::events::{DeliveryConfig, Events};
 use flowauth::runtime::Runtime;
 use flowauth::store::Store;
@@ -40,6 +40,22 @@ pub struct ServeArgs {
     /// Seconds a client has to send a request's head; slower ones are cut off.
     #[arg(long, env = "FLOWAUTH_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
     header_timeout_seconds: u64,
+    /// Seconds a client has to send a request's whole body once its head is
+    /// in; a slower one is answered 408 and cut off.
+    #[arg(long, env = "FLOWAUTH_BODY_TIMEOUT_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    body_timeout_seconds: u64,
+    /// Bytes a second a request body must average once the grace period is
+    /// over (0: no minimum); a slower one is answered 408 and cut off.
+    #[arg(long, env = "FLOWAUTH_BODY_MIN_RATE", default_value_t = 1024)]
+    body_min_rate: u64,
+    /// Seconds a request body may take before the minimum rate counts.
+    #[arg(long, env = "FLOWAUTH_BODY_GRACE_SECONDS", default_value_t = 5)]
+    body_grace_seconds: u64,
+    /// Requests one tenant may have open at once (default: a quarter of
+    /// --max-connections), so that its slow clients cannot hold every
+    /// connection; further ones are answered 429 with Retry-After.
+    #[arg(long, env = "FLOWAUTH_MAX_REQUESTS_PER_TENANT", value_parser = clap::value_parser!(u64).range(1..))]
+    max_requests_per_tenant: Option<u64>,
     /// Seconds a call waits for a free instance before the API answers 503
     /// with Retry-After.
     #[arg(long, env = "FLOWAUTH_SLOT_WAIT_SECONDS", default_value_t = 5)]
@@ -77,13 +93,19 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let service = Arc::new(service);
     let (finishing, runtime_limit) = (service.clone(), runtime.longest_call());
     service.load_components().await.context("loading installed components")?;
-    let app = router(AppState::new(service, runtime).with_events(events));
+    let per_tenant = args.max_requests_per_tenant.map_or(args.max_connections / 4, |n| n as usize);
+    let app = router(AppState::new(service, runtime).with_events(events).with_requests_per_tenant(per_tenant));
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("flowauth listening on http://{} (redirect URI {redirect_uri})", listener.local_addr()?);
     let limits = Limits {
         max_connections: args.max_connections,
         header_read_timeout: Duration::from_secs(args.header_timeout_seconds),
+        body: BodyPace {
+            timeout: Duration::from_secs(args.body_timeout_seconds),
+            grace: Duration::from_secs(args.body_grace_seconds),
+            min_rate: args.body_min_rate,
+        },
     };
     serve(listener, app, limits, shutdown()).await;
     // A refresh that reached its provider is stored before the process ends.

@@ -70,7 +70,7 @@ pub enum TokenCommand {
         #[arg(long)]
         provider: Option<String>,
         /// At most this many (with the cursor of the next page under --json).
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
         limit: Option<u32>,
         /// The cursor a previous page gave.
         #[arg(long)]

@@ -108,6 +108,7 @@ impl TokenService {
         let mut inputs: Vec<(String, String)> =
             request.resource.iter().map(|r| ("resource".to_owned(), r.clone())).collect();
         inputs.extend(request.additional.iter().cloned());
+        super::inputs::check_required(&target, &inputs)?;
         let token = NewToken {
             id: new_id(),
             tenant_id: tenant.id.clone(),
@@ -308,6 +309,7 @@ impl TokenService {
             ));
         }
         let target = self.target_of(&token).await?;
+        super::inputs::check_required(&target, &token.inputs)?;
         let (url, pending) = match self.link(&target, tenant_id, id, &token.scopes, &token.inputs).await {
             Ok(link) => link,
             Err(error) if active || matches!(error, CallError::Busy { .. }) => return Err(error.into()),
@@ -340,10 +342,11 @@ impl TokenService {
             )));
         }
         let target = self.target_of(&token).await?;
-        self.revoke_quietly(&target, &token).await;
         let scopes = scopes.unwrap_or_else(|| token.scopes.clone());
         let mut inputs: Vec<(String, String)> = resource.map(|r| ("resource".to_owned(), r)).into_iter().collect();
         inputs.extend(additional);
+        super::inputs::check_required(&target, &inputs)?;
+        self.revoke_quietly(&target, &token).await;
         self.store.set_token_request(tenant_id, id, &scopes, &inputs).await?;
         let token = self.token(tenant_id, id).await?;
         let started = self.request(&token, &target).await;

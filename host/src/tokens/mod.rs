@@ -9,6 +9,7 @@ mod error;
 mod flights;
 mod flow;
 mod fresh;
+mod inputs;
 mod load;
 mod refresh;
 mod suggest;
@@ -25,6 +26,7 @@ pub use error::TokenError;
 pub use flow::{Finished, Flow, Revocation};
 pub use fresh::FRESH_CACHE_TTL;
 pub use load::{LoadError, MAX_LOAD_FILE_BYTES};
+pub use suggest::did_you_mean;
 
 use crate::events::{Event, EventKind, Events};
 use crate::runtime::{CallError, Client, Runtime, SigningKey, Target, TokenSet};
