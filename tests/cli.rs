@@ -97,7 +97,9 @@ async fn token_commands_for_scripts() {
     assert_eq!(reset["status"], "active");
     let list = run(args("token list --tenant acme")).await.unwrap();
     assert!(list.contains("nightly") && !list.contains(flowauth_tests::CLIENT_SECRET), "{list}");
-    run(args(&format!("token delete --tenant acme {id}"))).await.unwrap();
+    let deleted: serde_json::Value =
+        serde_json::from_str(&run(args(&format!("token delete --tenant acme {id}"))).await.unwrap()).unwrap();
+    assert_eq!(deleted["revocation"], "not_offered", "{deleted}");
     assert_eq!(run(args("token list --tenant acme")).await.unwrap(), "");
 }
 
@@ -222,6 +224,7 @@ fn commands_other_than_serve_and_init_create_no_store_and_say_which_they_use() {
     assert!(String::from_utf8_lossy(&created.stderr).contains(&store_line));
     let created: serde_json::Value = serde_json::from_slice(&created.stdout).expect("stdout holds the JSON only");
     assert_eq!(created["name"], "acme");
+    assert!(flowauth(&here, &["init"]).status.success(), "init on a store changes nothing");
 
     let elsewhere = here.join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();

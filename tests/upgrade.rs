@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use flowauth::store::{Issued, KeyOwner, LoadMode, NewToken, Outcome, ProviderInput, Store, Tenant, new_id};
+use flowauth_tests::CapturedLogs;
 use flowauth_tests::lifecycle::{given_key, open_at};
 use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
@@ -71,7 +72,8 @@ async fn source(dir: &Path, file: &Path) -> Vec<Held> {
 /// The migrations in `dir`, up to `version` only.
 async fn migrations_up_to(dir: &str, version: i64) -> Migrator {
     let mut migrator = Migrator::new(Path::new(dir)).await.unwrap();
-    migrator.migrations = migrator.migrations.iter().filter(|m| m.version <= version).cloned().collect::<Vec<_>>().into();
+    migrator.migrations =
+        migrator.migrations.iter().filter(|m| m.version <= version).cloned().collect::<Vec<_>>().into();
     migrator
 }
 
@@ -114,7 +116,8 @@ async fn fixture(dir: &Path, source: &Path, version: i64) -> (String, Vec<(&'sta
     let mut held = Vec::new();
     for table in TABLES {
         let theirs = columns(&pool, "source", table).await;
-        let kept: Vec<String> = columns(&pool, "main", table).await.into_iter().filter(|c| theirs.contains(c)).collect();
+        let kept: Vec<String> =
+            columns(&pool, "main", table).await.into_iter().filter(|c| theirs.contains(c)).collect();
         let list = kept.join(", ");
         sqlx::query(&format!("INSERT INTO main.{table} ({list}) SELECT {list} FROM source.{table}"))
             .execute(&pool)
@@ -142,12 +145,19 @@ async fn sqlite_stores_of_every_earlier_version_upgrade_with_nothing_lost() {
     assert!(earlier.contains(&(FOLDED_NAMES - 1)), "{all:?}");
     for &version in earlier {
         let (url, held) = fixture(dir.path(), &source_file, version).await;
-        let store: Store = open_at(dir.path(), &url, given_key(1))
-            .await
-            .unwrap_or_else(|e| panic!("a store of version {version} does not open: {e}"));
+        let logs = CapturedLogs::default();
+        let opened = {
+            let _logging = tracing::subscriber::set_default(logs.subscriber());
+            open_at(dir.path(), &url, given_key(1)).await
+        };
+        let store: Store = opened.unwrap_or_else(|e| panic!("a store of version {version} does not open: {e}"));
 
         let later = &source[1].tenant;
         let later_name = if version < FOLDED_NAMES { format!("ACME-{}", &later.id[..8]) } else { later.name.clone() };
+        if version < FOLDED_NAMES {
+            let warned = format!("tenant \"ACME\" is now \"{later_name}\"");
+            assert!(logs.text().contains(&warned) && logs.text().contains("\"acme\" had the name"), "{}", logs.text());
+        }
         let pool = connection(&url).await;
         for (table, before, columns) in &held {
             let mut expected = before.clone();

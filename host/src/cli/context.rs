@@ -65,12 +65,14 @@ impl Context {
 
     /// Which store a command uses, for people: the data directory for
     /// the SQLite file in it, else the database URL without its password.
-    pub fn describe(&self, config: &StoreConfig, store: &Store) -> String {
+    fn describe(&self, config: &StoreConfig, store: &Store) -> String {
         let data_dir = absolute(&self.data_dir);
         let kind = if store.backend_name() == "postgres" { "PostgreSQL" } else { "SQLite" };
         match &config.database_url {
             None => format!("using the store in {} ({kind})", data_dir.display()),
-            Some(_) => format!("using the store at {} ({kind}), data directory {}", config.display(), data_dir.display()),
+            Some(_) => {
+                format!("using the store at {} ({kind}), data directory {}", config.display(), data_dir.display())
+            }
         }
     }
 

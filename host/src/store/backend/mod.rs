@@ -127,7 +127,8 @@ impl Lease {
 /// The URL parameters whose values messages show: none of them secret.
 /// Any other parameter's value is hidden, as a password given under a
 /// name in another case or misspelt may be.
-const SHOWN_PARAMETERS: &[&str] = &["sslmode", "ssl-mode", "host", "hostaddr", "port", "dbname", "user", "application_name", "mode"];
+const SHOWN_PARAMETERS: &[&str] =
+    &["sslmode", "ssl-mode", "host", "hostaddr", "port", "dbname", "user", "application_name", "mode"];
 
 /// `url` without its password (in its user part) nor the values of its
 /// parameters but the harmless ones, for messages and logs; a URL that

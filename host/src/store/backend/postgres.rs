@@ -264,7 +264,9 @@ mod tests {
 
     #[test]
     fn the_driver_gets_parameter_names_it_knows_and_nothing_else() {
-        let url = driver_url("postgres://u@db/x?Password=a&SSLMODE=disable&%70assword=b&secret_thing=c&options[search_path]=s");
+        let url = driver_url(
+            "postgres://u@db/x?Password=a&SSLMODE=disable&%70assword=b&secret_thing=c&options[search_path]=s",
+        );
         assert_eq!(url, "postgres://u@db/x?password=a&sslmode=disable&password=b&options%5Bsearch_path%5D=s");
         assert_eq!(driver_url("postgres://u@db/x?Passwort=a"), "postgres://u@db/x");
         assert_eq!(driver_url("postgres://u:p@db/x"), "postgres://u:p@db/x");
