@@ -164,8 +164,8 @@ struct Steps {
     served: AtomicU64,
     /// 503 from flowauth: the provider failed while the token had expired.
     unavailable: AtomicU64,
-    /// Another answer: a token flowauth could not hand out for good.
-    refused: AtomicU64,
+    /// Other answers, by status: a token flowauth could not hand out for good.
+    refused: std::sync::Mutex<std::collections::BTreeMap<u16, u64>>,
     /// No instance answered (the one asked was being killed).
     unreachable: AtomicU64,
     /// Ticks that found every step slot busy.
@@ -190,7 +190,7 @@ async fn step(client: &reqwest::Client, deployment: &Deployment, token: &str, n:
                 steps.latencies_us.lock().unwrap().push(started.elapsed().as_micros() as u64);
             }
             StatusCode::SERVICE_UNAVAILABLE => _ = steps.unavailable.fetch_add(1, Ordering::Relaxed),
-            _ => _ = steps.refused.fetch_add(1, Ordering::Relaxed),
+            other => *steps.refused.lock().unwrap().entry(other.as_u16()).or_default() += 1,
         }
         return;
     }
@@ -302,10 +302,10 @@ async fn soak(args: Args) -> bool {
             drop(slot);
         });
     }
+    let driven = started.elapsed();
     let (pg_b, kills) = killer.await.unwrap();
     // Steps still running end within the client's timeout.
     let _ = tokio::time::timeout(Duration::from_secs(70), slots.acquire_many(IN_FLIGHT as u32)).await;
-    let elapsed = started.elapsed();
     let rss_end = [rss_mib(pg_a.pid()), rss_mib(pg_b.pid()), rss_mib(sqlite.pid())];
 
     let (mut lost, mut refused_then_lost) = (0, 0);
@@ -340,13 +340,13 @@ async fn soak(args: Args) -> bool {
     };
     let per_renewal = |calls: u64| if renewals == 0 { 0.0 } else { calls as f64 / renewals as f64 };
     println!(
-        "flow steps served: {} of {n} in {:.0} s ({:.1}/s); 503 (provider down, token expired): {}; \
-         other errors: {}; no instance answered: {}; ticks skipped (all {IN_FLIGHT} slots busy): {}",
+        "flow steps served: {} of {n} sent in {:.0} s ({:.1}/s); 503 (provider down, token expired): {}; \
+         other answers: {:?}; no instance answered: {}; ticks skipped (all {IN_FLIGHT} slots busy): {}",
         load(&steps.served),
-        elapsed.as_secs_f64(),
-        load(&steps.served) as f64 / elapsed.as_secs_f64(),
+        driven.as_secs_f64(),
+        load(&steps.served) as f64 / driven.as_secs_f64(),
         load(&steps.unavailable),
-        load(&steps.refused),
+        steps.refused.lock().unwrap(),
         load(&steps.unreachable),
         load(&steps.skipped)
     );

@@ -42,7 +42,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::test_runner::Config { cases: 256, failure_persistence: None, ..Default::default() })]
+        #![proptest_config(proptest::test_runner::Config { failure_persistence: None, ..Default::default() })]
 
         #[test]
         fn any_pairs_round_trip(pairs in proptest::collection::vec((".{0,12}", ".{0,12}"), 0..6)) {

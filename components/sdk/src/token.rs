@@ -214,7 +214,7 @@ mod tests {
         }
 
         proptest! {
-            #![proptest_config(ProptestConfig { cases: 256, failure_persistence: None, ..ProptestConfig::default() })]
+            #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
             #[test]
             fn any_answer_parses_or_is_an_error((status, content_type, body) in answer()) {
