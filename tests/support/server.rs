@@ -90,6 +90,11 @@ impl Server {
             .unwrap()
     }
 
+    /// The process id (for its memory, in benchmarks).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// A client of this server.
     pub fn api(&self) -> Api {
         Api { http: reqwest::Client::new(), base: self.base.clone() }

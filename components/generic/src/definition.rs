@@ -104,7 +104,7 @@ impl Reader<'_> {
         if let Some(kind) = self.string("oauth_type")?
             && !kind.eq_ignore_ascii_case("oauth2")
         {
-            return Err(error::unsupported(format!(
+            return Err(error::config(format!(
                 "$.oauth_type is {kind:?}: the generic component serves OAuth2 definitions only"
             )));
         }
@@ -386,5 +386,65 @@ fn message(error: &OauthError) -> String {
             m.clone()
         }
         OauthError::Rejected(e) => e.code.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// The bundled `devtools.json` with up to four fields replaced by JSON
+    /// of any shape (escaped objects included), or any text at all.
+    fn definition_text() -> impl Strategy<Value = String> {
+        let base: Value = serde_json::from_str(include_str!("../connectors/devtools.json")).unwrap();
+        let mut fields: Vec<String> = base.as_object().unwrap().keys().cloned().collect();
+        fields
+            .extend(["oauth2_required", "flowauth_grants", "flowauth_hosts", "flowauth_client_auth"].map(String::from));
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            r#"[a-z0-9{}\\":_ .-]{0,16}"#.prop_map(Value::from),
+        ];
+        let value = leaf.prop_recursive(3, 16, 4, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                prop::collection::vec(("[a-z_]{1,8}", inner), 0..4)
+                    .prop_map(|p| Value::Object(p.into_iter().collect())),
+                ("[a-z_{}]{0,8}", "[a-z_{}\"]{0,8}")
+                    .prop_map(|(k, v)| Value::from(serde_json::json!({k: v}).to_string())),
+            ]
+        });
+        let changes = prop::collection::vec((proptest::sample::select(fields), value), 0..4);
+        prop_oneof![
+            5 => changes.prop_map(move |changes| {
+                let mut definition = base.clone();
+                for (field, value) in changes {
+                    definition[field] = value;
+                }
+                definition.to_string()
+            }),
+            1 => any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+        #[test]
+        fn any_config_json_parses_or_names_the_path_at_fault(text in definition_text()) {
+            match Definition::parse(&text) {
+                Ok(definition) => {
+                    let connector = definition.connector();
+                    prop_assert!(!connector.name.is_empty());
+                }
+                Err(OauthError::Config(m) | OauthError::Unsupported(m)) => {
+                    prop_assert!(m.starts_with('$') || m.starts_with("the connector definition is not JSON"), "{m}");
+                }
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
     }
 }

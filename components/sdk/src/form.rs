@@ -41,6 +41,20 @@ mod tests {
         assert_eq!(decode(encode(&pairs).as_bytes()), pairs);
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::test_runner::Config { failure_persistence: None, ..Default::default() })]
+
+        #[test]
+        fn any_pairs_round_trip(pairs in proptest::collection::vec((".{0,12}", ".{0,12}"), 0..6)) {
+            proptest::prop_assert_eq!(decode(encode(&pairs).as_bytes()), pairs);
+        }
+
+        #[test]
+        fn any_bytes_decode(input in proptest::collection::vec(proptest::num::u8::ANY, 0..64)) {
+            let _ = decode(&input);
+        }
+    }
+
     #[test]
     fn appends_to_existing_query() {
         assert_eq!(append_query("https://a/x?p=1", &[p("q", "2")]), "https://a/x?p=1&q=2");

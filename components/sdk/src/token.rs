@@ -14,7 +14,7 @@ pub fn parse_token_response(response: &Response) -> Result<TokenSet, OauthError>
         Some(fields) => fields,
         None => return Err(parse_error(response)),
     };
-    if let Some(code) = fields.get("error").and_then(Value::as_str) {
+    if let Some(code) = error_code(&fields) {
         return Err(rejected(response.status(), code, &fields));
     }
     if !response.is_success() {
@@ -29,7 +29,7 @@ pub fn parse_token_response(response: &Response) -> Result<TokenSet, OauthError>
 pub fn parse_error(response: &Response) -> OauthError {
     let status = response.status();
     if let Some(fields) = fields(response)
-        && let Some(code) = fields.get("error").and_then(Value::as_str)
+        && let Some(code) = error_code(&fields)
     {
         return rejected(status, code, &fields);
     }
@@ -57,6 +57,12 @@ fn fields(response: &Response) -> Option<Map<String, Value>> {
     let pairs = form::decode(response.body());
     let looks_like_oauth = pairs.iter().any(|(k, _)| k == "access_token" || k == "error");
     (is_form && looks_like_oauth).then(|| pairs.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+/// The OAuth error code, when there is one: an empty `error` is none, so
+/// that no error is ever stored or shown without a code.
+fn error_code(fields: &Map<String, Value>) -> Option<&str> {
+    fields.get("error").and_then(Value::as_str).filter(|code| !code.is_empty())
 }
 
 fn rejected(status: u16, code: &str, fields: &Map<String, Value>) -> OauthError {
@@ -89,8 +95,9 @@ fn parse_seconds(text: &str) -> Result<u64, OauthError> {
     let trimmed = text.trim();
     trimmed
         .parse::<u64>()
-        .or_else(|_| trimmed.parse::<f64>().map(|f| f.max(0.0) as u64))
-        .map_err(|_| error::protocol(format!("expires_in is not a number of seconds: {text:?}")))
+        .ok()
+        .or_else(|| trimmed.parse::<f64>().ok().filter(|f| f.is_finite()).map(|f| f.max(0.0) as u64))
+        .ok_or_else(|| error::protocol(format!("expires_in is not a number of seconds: {text:?}")))
 }
 
 /// A JSON scalar as text; objects and arrays are not carried.
@@ -138,6 +145,92 @@ mod tests {
         ))
         .unwrap();
         assert_eq!((set.access_token.as_str(), set.scope.as_deref()), ("a", Some("repo")));
+    }
+
+    #[test]
+    fn expires_in_that_is_not_a_number_of_seconds_is_a_protocol_error() {
+        // Shrunk from `any_answer_parses_or_is_an_error` below: "NaN" and
+        // "inf" parse as f64 and became 0 and u64::MAX seconds.
+        for expires_in in ["NaN", "inf", "-infinity", "1e400"] {
+            let json = format!(r#"{{"access_token":"a","expires_in":"{expires_in}"}}"#);
+            let err = parse_token_response(&response(200, "application/json", &json)).unwrap_err();
+            assert!(matches!(&err, OauthError::Protocol(m) if m.contains("expires_in")), "{expires_in}: {err:?}");
+        }
+        let set = parse_token_response(&response(200, "application/json", r#"{"access_token":"a","expires_in":-5}"#));
+        assert_eq!(set.unwrap().expires_in, Some(0));
+    }
+
+    #[test]
+    fn an_empty_error_code_is_no_error_code() {
+        // Shrunk from `any_answer_parses_or_is_an_error`: `error=` gave a
+        // rejection whose code was empty.
+        let err = parse_token_response(&response(400, "application/x-www-form-urlencoded", "error=")).unwrap_err();
+        assert!(matches!(&err, OauthError::Rejected(e) if e.code == "http_400"), "{err:?}");
+        let set = parse_token_response(&response(200, "application/json", r#"{"access_token":"a","error":""}"#));
+        assert_eq!(set.unwrap().access_token, "a");
+    }
+
+    mod properties {
+        use proptest::prelude::*;
+
+        use super::*;
+
+        /// A token endpoint's answer: JSON objects with OAuth's fields of any
+        /// type, form bodies, HTML pages, or any bytes; any status and type.
+        fn answer() -> impl Strategy<Value = (u16, String, Vec<u8>)> {
+            let scalar = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                any::<i64>().prop_map(Value::from),
+                "[ -~]{0,12}".prop_map(Value::from),
+                Just(Value::from(vec![1, 2])),
+            ];
+            let field = prop_oneof![
+                proptest::sample::select(
+                    &[
+                        "access_token",
+                        "token_type",
+                        "refresh_token",
+                        "expires_in",
+                        "scope",
+                        "id_token",
+                        "error",
+                        "error_description"
+                    ][..]
+                )
+                .prop_map(str::to_owned),
+                "[a-z_]{1,8}",
+            ];
+            let object = prop::collection::vec((field, scalar), 0..6)
+                .prop_map(|f| Value::Object(f.into_iter().collect()).to_string().into_bytes());
+            let form = prop::collection::vec(("(access_token|error|expires_in|[a-z_]{1,6})", "[ -~]{0,10}"), 0..5)
+                .prop_map(|pairs| crate::form::encode(&pairs).into_bytes());
+            let body = prop_oneof![3 => object, 2 => form, 1 => "<html>.{0,40}".prop_map(String::into_bytes), 1 => any::<Vec<u8>>()];
+            let content_type = proptest::sample::select(
+                &["application/json", "application/x-www-form-urlencoded", "text/plain", "text/html", ""][..],
+            );
+            (any::<u16>(), content_type.prop_map(str::to_owned), body)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_answer_parses_or_is_an_error((status, content_type, body) in answer()) {
+                let response = Response(Raw { status, headers: vec![("content-type".into(), content_type)], body });
+                match parse_token_response(&response) {
+                    Ok(set) => {
+                        prop_assert!(!set.access_token.is_empty());
+                        prop_assert!((200..300).contains(&status));
+                    }
+                    Err(OauthError::Rejected(e)) => prop_assert!(!e.code.is_empty()),
+                    Err(OauthError::Protocol(m) | OauthError::Transport(m)) => prop_assert!(m.chars().count() < 400, "{m}"),
+                    Err(other) => prop_assert!(false, "{other:?}"),
+                }
+                let _ = parse_error(&response);
+            }
+        }
     }
 
     #[test]

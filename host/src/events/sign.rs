@@ -58,8 +58,10 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64, tolerance_secon
     if candidates.is_empty() {
         return Err(SignatureError::Malformed);
     }
-    if (now - timestamp).abs() > tolerance_seconds {
-        return Err(SignatureError::Stale(now - timestamp));
+    // Saturating: a timestamp at either end of i64 is stale, not an overflow.
+    let age = now.saturating_sub(timestamp);
+    if age.saturating_abs() > tolerance_seconds {
+        return Err(SignatureError::Stale(age));
     }
     let matches = candidates.iter().any(|candidate| mac(secret, timestamp, body).verify_slice(candidate).is_ok());
     if matches { Ok(()) } else { Err(SignatureError::Mismatch) }

@@ -55,7 +55,11 @@ impl HostPattern {
         let (host, port) = match text.strip_prefix('[') {
             Some(rest) => {
                 let (host, after) = rest.split_once(']').ok_or_else(|| invalid("unclosed ["))?;
-                (host.to_owned(), after.strip_prefix(':'))
+                let port = after.strip_prefix(':');
+                if port.is_none() && !after.is_empty() {
+                    return Err(invalid("only :port may follow ]"));
+                }
+                (host.to_owned(), port)
             }
             None if text.matches(':').count() > 1 => (text.clone(), None),
             None => match text.split_once(':') {

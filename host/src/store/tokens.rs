@@ -164,6 +164,8 @@ impl Store {
             Some(cursor) => {
                 let (at, id) = cursor
                     .split_once('_')
+                    // No control characters: PostgreSQL refuses a NUL in text (a 500, not a 400).
+                    .filter(|(_, id)| !id.chars().any(char::is_control))
                     .and_then(|(at, id)| Some((at.parse::<i64>().ok()?, id.to_owned())))
                     .ok_or_else(|| StoreError::Invalid(format!("cursor {cursor:?} is not one this server gave")))?;
                 (Some(at), Some(id))

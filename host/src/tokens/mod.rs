@@ -268,7 +268,8 @@ fn state_hash(state: &str) -> String {
 /// A provider's token set as the store keeps it.
 fn issued(set: TokenSet) -> Issued {
     Issued {
-        expires_at: set.expires_in.map(|s| now() + s as i64),
+        // Saturating: an IdP's absurd `expires_in` means "far away", not a wrap into the past.
+        expires_at: set.expires_in.map(|s| now().saturating_add(i64::try_from(s).unwrap_or(i64::MAX))),
         access_token: set.access_token,
         token_type: set.token_type,
         refresh_token: set.refresh_token,

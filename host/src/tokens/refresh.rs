@@ -8,7 +8,7 @@
 //! The new token set is written by compare-and-swap on the token's
 //! generation, before any caller sees the access token. The one window
 //! left: a process killed between the provider's answer and that write
-//! (microseconds) loses a rotated refresh token.
+//! (milliseconds: the soak bench measures it) loses a rotated refresh token.
 
 use std::time::{Duration, Instant};
 
