@@ -127,7 +127,13 @@ export async function start() {
       context.on("request", (request) => requested.push(request.url()));
       const watch = (page) => {
         page.on("console", (message) => {
-          if (message.type() === "error") problems.push(`${page.url()}: ${message.text()}`);
+          // An API error answer is logged as a failed resource; what the
+          // page does with it is up to each test. Anything else (a script
+          // error, a CSP refusal) is a problem.
+          const text = message.text();
+          if (message.type() === "error" && !text.startsWith("Failed to load resource")) {
+            problems.push(`${page.url()}: ${text}`);
+          }
         });
         page.on("pageerror", (error) => problems.push(`${page.url()}: ${error.message}`));
       };

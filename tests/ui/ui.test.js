@@ -139,7 +139,7 @@ test("a bad load file shows the JSON path of its problem", async () => {
       mimeType: "application/json",
       buffer: Buffer.from(JSON.stringify(bad)),
     });
-    await page.click("text=Load");
+    await page.click('button[type=submit]:has-text("Load")');
     const error = await page.waitForSelector("#load-outcome [role=alert]");
     assert.match(await error.textContent(), /\$\.devtools\.Other\.CLIENT_SECRT/);
     assert.match(await error.textContent(), /did you mean "CLIENT_SECRET"/);
