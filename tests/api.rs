@@ -270,3 +270,93 @@ async fn components_are_installed_by_the_admin_and_enabled_per_tenant() {
     let (_, again) = api.get("/v1/tenants/acme/connectors", &key).await;
     assert!(!names(&again).contains(&"spin".to_owned()));
 }
+
+#[tokio::test]
+async fn whoami_server_and_a_tenants_key_rotation_and_deletion() {
+    let server = start_server().await;
+    let api = server.api();
+    let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    let old_key = acme["api_key"].as_str().unwrap().to_owned();
+
+    assert_eq!(api.get("/v1/whoami", ADMIN_KEY).await, (StatusCode::OK, json!({"role": "admin"})));
+    assert_eq!(api.get("/v1/whoami", &old_key).await, (StatusCode::OK, json!({"role": "tenant", "tenant": "acme"})));
+    assert_eq!(api.get("/v1/whoami", "wrong-key").await.0, StatusCode::UNAUTHORIZED);
+    let (status, about) = api.get("/v1/server", &old_key).await;
+    assert_eq!(status, StatusCode::OK);
+    let base = &server.base;
+    assert_eq!(about["public_url"].as_str(), Some(base.as_str()));
+    assert_eq!(about["redirect_uri"], format!("{base}/oauth/return"));
+    assert_eq!(
+        about["redirect_uris"],
+        json!([format!("{base}/oauth/return"), format!("{base}/Thingworx/Oauths/oauth/return")])
+    );
+    assert!(about["version"].is_string());
+
+    // Rotation: the old key, cached by its use above, stops at once.
+    assert_eq!(api.post("/v1/tenants/acme/rotate-key", &old_key, json!({})).await.0, StatusCode::FORBIDDEN);
+    let (status, rotated) = api.post("/v1/tenants/acme/rotate-key", ADMIN_KEY, json!({})).await;
+    assert_eq!((status, rotated["name"].as_str()), (StatusCode::OK, Some("acme")), "{rotated}");
+    let new_key = rotated["api_key"].as_str().unwrap();
+    assert_eq!(api.get("/v1/tenants/acme/tokens", &old_key).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.get("/v1/tenants/acme/tokens", new_key).await.0, StatusCode::OK);
+
+    // Deletion asks for the name again.
+    let (status, refused) = api.call(reqwest::Method::DELETE, "/v1/tenants/acme", ADMIN_KEY, None).await;
+    assert_eq!((status, refused["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("confirmation_required")));
+    assert!(refused["error"]["message"].as_str().unwrap().contains("?confirm=acme"), "{refused}");
+    let (status, _) = api.call(reqwest::Method::DELETE, "/v1/tenants/acme?confirm=beta", ADMIN_KEY, None).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(api.get("/v1/tenants/acme/tokens", ADMIN_KEY).await.0, StatusCode::OK, "nothing was deleted");
+    let (status, _) = api.call(reqwest::Method::DELETE, "/v1/tenants/acme?confirm=acme", new_key, None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "a tenant key cannot delete its tenant");
+    let (status, _) = api.call(reqwest::Method::DELETE, "/v1/tenants/acme?confirm=acme", ADMIN_KEY, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(api.get("/v1/tenants/acme/tokens", new_key).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(api.get("/v1/tenants/acme/tokens", ADMIN_KEY).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(api.get("/v1/tenants", ADMIN_KEY).await.1, json!({"tenants": []}));
+    let (status, _) = api.call(reqwest::Method::DELETE, "/v1/tenants/acme?confirm=acme", ADMIN_KEY, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn tokens_are_found_by_the_start_of_their_name() {
+    let idp = MockIdp::start().await;
+    let server = start_server().await;
+    let api = server.api();
+    let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    let key = acme["api_key"].as_str().unwrap().to_owned();
+    let load = json!({"devtools": {"HTTP": {"CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET,
+        "TOKEN_URL": format!("{}/token", idp.base_url())}}});
+    api.post("/v1/tenants/acme/oauth-configurations", &key, load).await;
+    for name in ["sales-bot", "sal%es", "sal_es", "support", "Sales"] {
+        let start = json!({"name": name, "connector": "devtools", "provider": "HTTP", "flow": "client_credentials"});
+        let (status, started) = api.post("/v1/tenants/acme/tokens", &key, start).await;
+        assert_eq!(status, StatusCode::CREATED, "{started}");
+    }
+    let names = |page: &Value| -> Vec<String> {
+        let mut names: Vec<String> =
+            page["tokens"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap().to_owned()).collect();
+        names.sort();
+        names
+    };
+    let (status, page) = api.get("/v1/tenants/acme/tokens?name_prefix=sal", &key).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(names(&page), ["sal%es", "sal_es", "sales-bot"], "case-sensitive");
+    let (_, page) = api.get("/v1/tenants/acme/tokens?name_prefix=sal%25", &key).await;
+    assert_eq!(names(&page), ["sal%es"], "% is a plain character");
+    let (_, page) = api.get("/v1/tenants/acme/tokens?name_prefix=sal_", &key).await;
+    assert_eq!(names(&page), ["sal_es"], "_ is a plain character");
+    let (_, page) = api.get("/v1/tenants/acme/tokens?name_prefix=sal&status=failed", &key).await;
+    assert_eq!(names(&page), Vec::<String>::new(), "combined with the other filters");
+
+    let mut seen = Vec::new();
+    let mut path = "/v1/tenants/acme/tokens?name_prefix=sal&limit=2".to_owned();
+    loop {
+        let (_, page) = api.get(&path, &key).await;
+        seen.extend(names(&page));
+        let Some(cursor) = page["next_cursor"].as_str() else { break };
+        path = format!("/v1/tenants/acme/tokens?name_prefix=sal&limit=2&cursor={cursor}");
+    }
+    seen.sort();
+    assert_eq!(seen, ["sal%es", "sal_es", "sales-bot"], "pages of a prefix search");
+}

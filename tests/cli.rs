@@ -114,3 +114,27 @@ fn an_unreachable_database_is_named_without_its_password_and_creates_nothing() {
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("use sqlite://FILE or postgres://"));
     assert!(!dir.path().join("flowauth-data").exists(), "nothing was created");
 }
+
+#[test]
+fn a_tenants_key_is_rotated_and_the_tenant_deleted_only_when_confirmed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = flowauth(dir.path(), &["--json", "tenant", "create", "acme"]);
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let out = flowauth(dir.path(), &["--json", "tenant", "rotate-key", "acme"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rotated: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rotated["name"], "acme");
+    assert!(rotated["api_key"].as_str().unwrap().starts_with("fa_"));
+    assert_ne!(rotated["api_key"], created["api_key"]);
+
+    let refused = flowauth(dir.path(), &["tenant", "delete", "acme"]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("pass --yes"), "{refused:?}");
+    let listed = flowauth(dir.path(), &["tenant", "list"]);
+    assert_eq!(String::from_utf8_lossy(&listed.stdout), "acme\n", "nothing was deleted");
+    let deleted = flowauth(dir.path(), &["tenant", "delete", "acme", "--yes"]);
+    assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
+    assert_eq!(flowauth(dir.path(), &["tenant", "list"]).stdout, b"");
+    let unknown = flowauth(dir.path(), &["tenant", "rotate-key", "acme"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no tenant \"acme\""), "{unknown:?}");
+}

@@ -325,3 +325,69 @@ async fn a_refresh_during_a_key_rotation_keeps_its_token_set_on_postgres() {
     assert_eq!(kept.access_token.as_deref(), Some("at-new"), "the rotation did not undo the refresh");
     assert_eq!(store.reseal(ring).await.unwrap(), 1, "a second pass reseals what the refresh wrote");
 }
+
+on_each_backend! {
+    async fn deleting_a_tenant_leaves_no_row_of_it_and_keeps_the_others(backend) {
+        let s = setup_on(backend).await;
+        let store = s.service.store().clone();
+        authorized(&s, "good-code").await;
+        s.service.start(&s.tenant, flowauth_tests::lifecycle::start_request(flowauth::tokens::Flow::AuthorizationCode))
+            .await
+            .unwrap();
+        let (webhook, _) =
+            store.put_webhook(&s.tenant.id, "https://hooks.example.com/in", &[], "whsec", true).await.unwrap();
+        let delivery = NewDelivery {
+            id: new_id(),
+            webhook_id: webhook.id.clone(),
+            tenant_id: s.tenant.id.clone(),
+            event: "token.active".into(),
+            payload: "{}".into(),
+        };
+        store.queue_delivery(&delivery).await.unwrap();
+        let pool = s.database().await;
+        sqlx::query("INSERT INTO webhook_attempts (delivery_id, attempt, at, duration_ms) VALUES ($1, 1, 0, 0)")
+            .bind(&delivery.id)
+            .execute(&pool)
+            .await
+            .unwrap();
+        store.put_connector(&s.tenant.id, "own", "{}").await.unwrap();
+        store.set_connect_origins(&s.tenant.id, &["https://app.example.com".into()]).await.unwrap();
+        let session = flowauth::store::NewConnectSession {
+            secret_hash: "h".into(),
+            tenant_id: s.tenant.id.clone(),
+            connector: "devtools".into(),
+            provider: "HTTP".into(),
+            name: "n".into(),
+            scopes: vec![],
+            return_to: "https://app.example.com/".into(),
+            expires_at: 0,
+        };
+        store.create_connect_session(&session).await.unwrap();
+        let beta = store.create_tenant("beta").await.unwrap();
+        s.service
+            .load_configuration(&beta, &flowauth_tests::lifecycle::load_file(&s.idp, "HTTP", "x"), LoadMode::Replace)
+            .await
+            .unwrap();
+
+        assert!(store.delete_tenant(&s.tenant.id).await.unwrap());
+        let columns = if backend.name == "postgres" {
+            "SELECT table_name::text FROM information_schema.columns \
+             WHERE table_schema = current_schema() AND column_name = 'tenant_id'"
+        } else {
+            "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+             WHERE m.type = 'table' AND p.name = 'tenant_id'"
+        };
+        let tables: Vec<String> = sqlx::query_scalar(columns).fetch_all(&pool).await.unwrap();
+        assert!(tables.len() >= 10, "{backend}: {tables:?}");
+        for table in tables {
+            let count = format!("SELECT COUNT(*) FROM {table} WHERE tenant_id = $1");
+            let left: i64 = sqlx::query_scalar(&count).bind(&s.tenant.id).fetch_one(&pool).await.unwrap();
+            assert_eq!(left, 0, "{backend}: {table} keeps rows of the deleted tenant");
+        }
+        let attempts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM webhook_attempts").fetch_one(&pool).await.unwrap();
+        assert_eq!(attempts, 0, "{backend}");
+        assert!(store.tenant("acme").await.unwrap().is_none());
+        assert_eq!(store.providers(&beta.id).await.unwrap().len(), 1, "{backend}: another tenant keeps its own");
+        assert!(!store.delete_tenant(&s.tenant.id).await.unwrap(), "{backend}: gone already");
+    }
+}

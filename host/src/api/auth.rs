@@ -2,17 +2,23 @@
 //! own tenant's. Wrong tenant and unknown tenant look the same.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
-use super::{ApiError, AppState};
-use crate::store::{KeyOwner, Tenant, key_hash};
+use tokio::sync::broadcast;
+use tokio::sync::broadcast::error::RecvError;
 
-/// How long a key's owner is remembered: a replaced key stops working
-/// within this time, and the hot path skips the database meanwhile.
+use super::{ApiError, AppState};
+use crate::store::{Change, KeyOwner, Tenant, key_hash};
+
+/// How long a key's owner is remembered, so that the hot path skips the
+/// database. A key rotated or a tenant deleted through this server is
+/// forgotten at once, and on PostgreSQL every instance is told at once; a
+/// key replaced by the command line beside a server on SQLite stops
+/// working within this time.
 const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
 
 /// Recently seen keys (by hash, never in clear) and tenants (by name).
@@ -20,6 +26,39 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
 pub struct KeyCache {
     owners: Mutex<HashMap<String, (KeyOwner, Instant)>>,
     tenants: Mutex<HashMap<String, (Tenant, Instant)>>,
+}
+
+impl KeyCache {
+    /// Forgets the key and the name of the tenant of this id.
+    pub fn forget_tenant(&self, tenant_id: &str) {
+        let owned = |owner: &KeyOwner| matches!(owner, KeyOwner::Tenant(t) if t.id == tenant_id);
+        self.owners.lock().expect("key cache").retain(|_, (owner, _)| !owned(owner));
+        self.tenants.lock().expect("key cache").retain(|_, (tenant, _)| tenant.id != tenant_id);
+    }
+
+    fn forget_all(&self) {
+        self.owners.lock().expect("key cache").clear();
+        self.tenants.lock().expect("key cache").clear();
+    }
+
+    /// Forgets what the store announces as changed (PostgreSQL: changes
+    /// other instances make), for as long as the cache lives.
+    pub fn follow(self: &Arc<Self>, mut changes: broadcast::Receiver<Change>) {
+        let cache: Weak<Self> = Arc::downgrade(self);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
+            loop {
+                let change = changes.recv().await;
+                let Some(cache) = cache.upgrade() else { return };
+                match change {
+                    Ok(Change::TenantKey(id)) => cache.forget_tenant(&id),
+                    Ok(Change::Token(_)) => {}
+                    Ok(Change::Unknown) | Err(RecvError::Lagged(_)) => cache.forget_all(),
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        });
+    }
 }
 
 fn cached<T: Clone>(map: &Mutex<HashMap<String, (T, Instant)>>, key: &str) -> Option<T> {

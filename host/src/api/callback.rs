@@ -17,6 +17,11 @@ pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) ->
     let service = state.service.clone();
     let finished = tokio::spawn(async move { service.callback(&query, None).await }).await;
     let finished = finished.unwrap_or_else(|e| Err(crate::tokens::TokenError::Internal(e.to_string())));
+    if let Ok(done) = &finished
+        && let Some(back) = super::connect::returning(&state, done).await
+    {
+        return back;
+    }
     let outcome = finished.as_ref().ok().map(|done| (done.token_id.clone(), done.status.as_str()));
     let (status, title, text) = match finished {
         Ok(done) if done.error.is_none() => {

@@ -5,6 +5,7 @@ mod admin;
 mod auth;
 mod callback;
 mod components;
+mod connect;
 mod error;
 mod log;
 mod openapi;
@@ -25,7 +26,7 @@ use axum::routing::{delete, get, post, put};
 pub use admin::connector_json;
 pub use error::{ApiError, body, text};
 pub use server::{Limits, serve};
-pub use views::{access_view, json, started_view, token_view};
+pub use views::{TenantKeyView, TenantView, access_view, json, started_view, token_view};
 
 use crate::events::{DeliveryConfig, Events};
 use crate::runtime::Runtime;
@@ -42,13 +43,26 @@ pub struct AppState {
     pub keys: Arc<auth::KeyCache>,
     /// Webhooks and their deliveries.
     pub events: Events,
+    /// Where users reach this server (connect links, `/v1/server`).
+    pub public_url: Arc<str>,
 }
+
+/// The callback URLs served: flowauth's, then ThingWorx's (so redirect
+/// URIs registered for ThingWorx keep working).
+pub const CALLBACK_PATHS: [&str; 2] = ["/oauth/return", "/Thingworx/Oauths/oauth/return"];
 
 impl AppState {
     /// The state of a server over this service and runtime.
     pub fn new(service: Arc<TokenService>, runtime: Runtime) -> Self {
         let events = Events::new(service.store().clone(), DeliveryConfig::default());
-        Self { service, runtime, keys: Arc::default(), events }
+        let keys = Arc::<auth::KeyCache>::default();
+        if let Some(changes) = service.store().changes() {
+            keys.follow(changes);
+        }
+        // The service's redirect URI is `<public URL>/oauth/return`.
+        let redirect_uri = service.redirect_uri();
+        let public_url = redirect_uri.strip_suffix(CALLBACK_PATHS[0]).unwrap_or(redirect_uri).into();
+        Self { service, runtime, keys, events, public_url }
     }
 
     /// Uses `events` (the server's, with its delivery policy) for webhooks.
@@ -75,9 +89,16 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route("/v1/openapi.json", get(openapi::document))
         .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
-        .route("/oauth/return", get(callback::finish))
-        .route("/Thingworx/Oauths/oauth/return", get(callback::finish))
+        .route(CALLBACK_PATHS[0], get(callback::finish))
+        .route(CALLBACK_PATHS[1], get(callback::finish))
+        .route("/connect/{secret}", get(connect::page).post(connect::submit))
+        .route("/v1/whoami", get(admin::whoami))
+        .route("/v1/server", get(admin::server))
         .route("/v1/tenants", get(admin::tenants).post(admin::create_tenant))
+        .route("/v1/tenants/{tenant}", delete(admin::delete_tenant))
+        .route("/v1/tenants/{tenant}/rotate-key", post(admin::rotate_key))
+        .route("/v1/tenants/{tenant}/connect-settings", put(connect::set_settings).get(connect::settings))
+        .route("/v1/tenants/{tenant}/connect-sessions", post(connect::create))
         .route(
             "/v1/components",
             get(components::list).post(components::install).layer(DefaultBodyLimit::max(MAX_COMPONENT_BYTES)),

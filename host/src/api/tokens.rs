@@ -7,10 +7,12 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 
 use super::auth::Caller;
-use super::views::{AccessView, StartedView, TokenPage, TokenView, access_view, started_view, token_view};
+use super::views::{
+    AccessView, StartedView, TokenPage, TokenView, ValidationView, access_view, started_view, token_view,
+};
 use super::{ApiError, AppState, body};
 use crate::store::{TokenFilter, TokenRecord, TokenStatus};
 use crate::tokens::{AccessToken, Flow, StartRequest, Started};
@@ -104,7 +106,13 @@ pub async fn list(
             )
         })?),
     };
-    let filter = TokenFilter { status, connector: query.connector, provider: query.provider, name: query.name };
+    let filter = TokenFilter {
+        status,
+        connector: query.connector,
+        provider: query.provider,
+        name: query.name,
+        name_prefix: query.name_prefix,
+    };
     let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
     let (tokens, next) = state.service.store().token_page(&tenant.id, &filter, limit, query.cursor.as_deref()).await?;
     Ok(Json(TokenPage { tokens: tokens.iter().map(token_view).collect(), next_cursor: next }))
@@ -124,6 +132,8 @@ pub struct ListQuery {
     provider: Option<String>,
     /// A token name.
     name: Option<String>,
+    /// The start of token names (case-sensitive), e.g. `sal` for `sales-bot`.
+    name_prefix: Option<String>,
     /// Tokens per page (1 to 500, default 100).
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
@@ -212,16 +222,16 @@ pub async fn retry(
     Ok(started(state.service.retry(&tenant.id, &id, query.force.unwrap_or(false)).await?))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/validate", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "what the provider says"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/validate", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "what the provider says", body = ValidationView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn validate(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ValidationView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let id = state.service.token_id(&tenant.id, &id).await?;
     let v = state.service.validate(&tenant.id, &id).await?;
-    Ok(Json(json!({"active": v.active, "expires_in": v.expires_in, "scope": v.scope, "subject": v.subject})))
+    Ok(Json(ValidationView { active: v.active, expires_in: v.expires_in, scope: v.scope, subject: v.subject }))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]

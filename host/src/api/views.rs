@@ -132,3 +132,149 @@ pub fn access_view(token: &AccessToken) -> AccessView {
 pub fn json(value: &impl Serialize) -> serde_json::Value {
     serde_json::to_value(value).expect("views serialize")
 }
+
+/// A tenant and its API key, shown this once (create, rotate-key).
+#[derive(Serialize, ToSchema)]
+pub struct TenantKeyView {
+    pub name: String,
+    pub api_key: String,
+}
+
+/// A tenant.
+#[derive(Serialize, ToSchema)]
+pub struct TenantView {
+    pub name: String,
+}
+
+/// Every tenant, by name.
+#[derive(Serialize, ToSchema)]
+pub struct TenantList {
+    pub tenants: Vec<TenantView>,
+}
+
+/// Who a key belongs to: `{"role": "admin"}` or `{"role": "tenant", "tenant": "acme"}`.
+#[derive(Serialize, ToSchema)]
+pub struct WhoAmIView {
+    /// admin or tenant.
+    pub role: String,
+    /// The tenant of a tenant key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tenant: Option<String>,
+}
+
+/// What a provider needs to know about this server.
+#[derive(Serialize, ToSchema)]
+pub struct ServerView {
+    pub public_url: String,
+    /// The redirect URI auth links carry: register it at providers.
+    pub redirect_uri: String,
+    /// Every callback URL served (ThingWorx's path too).
+    pub redirect_uris: Vec<String>,
+    pub version: String,
+}
+
+/// What a load file did, as `connector/display name`.
+#[derive(Serialize, ToSchema)]
+pub struct LoadReportView {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+/// A provider as listings show it: which settings are set, never their values.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderView {
+    pub connector: String,
+    pub display_name: String,
+    /// The keys of the settings set.
+    pub settings: Vec<String>,
+    /// How many tokens use it.
+    pub tokens: i64,
+}
+
+/// A tenant's providers.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderList {
+    pub providers: Vec<ProviderView>,
+}
+
+/// A setting a connector declares.
+#[derive(Serialize, ToSchema)]
+pub struct SettingView {
+    pub key: String,
+    pub required: bool,
+    pub secret: bool,
+    pub description: String,
+}
+
+/// A connector as the API and `flowauth connectors --json` show it.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectorView {
+    pub name: String,
+    pub title: String,
+    /// The component serving it.
+    pub component: String,
+    pub hosts: Vec<String>,
+    /// What the admin configures once per provider.
+    pub settings: Vec<SettingView>,
+    /// What each token may be given (e.g. Zendesk's `subdomain`).
+    pub inputs: Vec<SettingView>,
+    pub scopes: Vec<String>,
+}
+
+/// The connectors a tenant can use.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectorList {
+    pub connectors: Vec<ConnectorView>,
+}
+
+/// What the provider says of a token.
+#[derive(Serialize, ToSchema)]
+pub struct ValidationView {
+    pub active: bool,
+    pub expires_in: Option<u64>,
+    pub scope: Option<String>,
+    pub subject: Option<String>,
+}
+
+/// Where a tenant's connect links may send the user back to.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectSettingsView {
+    /// Origins (scheme, host and port).
+    pub allowed_return_origins: Vec<String>,
+}
+
+/// A connect link: hand `url` to the user; it works once, until `expires_at`.
+#[derive(Serialize, ToSchema)]
+pub struct ConnectSessionView {
+    pub id: String,
+    pub url: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
+fn setting_view(s: &crate::runtime::Setting) -> SettingView {
+    SettingView { key: s.key.clone(), required: s.required, secret: s.secret, description: s.description.clone() }
+}
+
+/// A connector served by `component`.
+pub fn connector_view(component: &str, c: &crate::runtime::Connector) -> ConnectorView {
+    ConnectorView {
+        name: c.name.clone(),
+        title: c.title.clone(),
+        component: component.to_owned(),
+        hosts: c.hosts.clone(),
+        settings: c.settings.iter().map(setting_view).collect(),
+        inputs: c.inputs.iter().map(setting_view).collect(),
+        scopes: c.scopes.iter().map(|(k, _)| k.clone()).collect(),
+    }
+}
+
+/// What a load file did.
+pub fn load_report_view(report: &crate::store::LoadReport) -> LoadReportView {
+    LoadReportView {
+        created: report.created.clone(),
+        updated: report.updated.clone(),
+        unchanged: report.unchanged.clone(),
+    }
+}

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context as _, bail};
 use clap::Subcommand;
+use flowauth::api::{TenantKeyView, TenantView, json as view_json};
 use flowauth::store::{KEY_FILE, KeySource, LoadMode};
 use flowauth::tokens::LoadError;
 use serde_json::json;
@@ -22,6 +23,22 @@ pub enum TenantCommand {
     },
     /// Lists the tenants.
     List,
+    /// Gives a tenant a new API key and prints it (once); the old key stops
+    /// working at once (within 10 s on a server on SQLite).
+    RotateKey {
+        /// The tenant.
+        name: String,
+    },
+    /// Deletes a tenant with everything it owns: providers, connectors,
+    /// tokens (not revoked at their providers), pending authorizations,
+    /// webhook and deliveries, component enablements, connect sessions.
+    Delete {
+        /// The tenant.
+        name: String,
+        /// Confirms the deletion; without it nothing is deleted.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 /// `flowauth oauth ...`
@@ -80,16 +97,37 @@ pub async fn tenant(ctx: &Context, command: TenantCommand, json: bool) -> anyhow
             let tenant = store.create_tenant(&name).await?;
             let key = store.issue_tenant_key(&tenant.id).await?;
             match json {
-                true => line(json!({"name": tenant.name, "api_key": key})),
+                true => line(view_json(&TenantKeyView { name: tenant.name, api_key: key })),
                 false => line(format!("created tenant {}; its API key (shown once): {key}", tenant.name)),
             }
         }
         TenantCommand::List => {
             for tenant in ctx.existing_store().await?.tenants().await? {
                 match json {
-                    true => line(json!({"name": tenant.name})),
+                    true => line(view_json(&TenantView { name: tenant.name })),
                     false => line(&tenant.name),
                 }
+            }
+        }
+        TenantCommand::RotateKey { name } => {
+            let store = ctx.existing_store().await?;
+            let tenant = context::tenant(&store, &name).await?;
+            let key = store.issue_tenant_key(&tenant.id).await?;
+            match json {
+                true => line(view_json(&TenantKeyView { name: tenant.name, api_key: key })),
+                false => line(format!("new API key of tenant {} (shown once; the old one no longer works): {key}", tenant.name)),
+            }
+        }
+        TenantCommand::Delete { name, yes } => {
+            if !yes {
+                bail!("deleting tenant {name} deletes all it owns (providers, tokens, webhook, ...): pass --yes to confirm");
+            }
+            let store = ctx.existing_store().await?;
+            let tenant = context::tenant(&store, &name).await?;
+            store.delete_tenant(&tenant.id).await?;
+            match json {
+                true => line(json!({"deleted": tenant.name})),
+                false => line(format!("deleted tenant {}", tenant.name)),
             }
         }
     }

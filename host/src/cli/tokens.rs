@@ -69,6 +69,9 @@ pub enum TokenCommand {
         /// Only tokens of providers of this display name.
         #[arg(long)]
         provider: Option<String>,
+        /// Only tokens whose name starts with this (case-sensitive).
+        #[arg(long)]
+        name_prefix: Option<String>,
         /// At most this many (with the cursor of the next page under --json).
         #[arg(long)]
         limit: Option<u32>,
@@ -213,7 +216,7 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
             }
             Ok(())
         }
-        TokenCommand::List { tenant, status, connector, provider, limit, cursor } => {
+        TokenCommand::List { tenant, status, connector, provider, name_prefix, limit, cursor } => {
             let store = ctx.existing_store().await?;
             let tenant = context::tenant(&store, &tenant).await?;
             let status = match status.as_deref() {
@@ -222,7 +225,7 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
                 })?),
                 None => None,
             };
-            let filter = TokenFilter { status, connector, provider, name: None };
+            let filter = TokenFilter { status, connector, provider, name: None, name_prefix };
             let (tokens, next) =
                 store.token_page(&tenant.id, &filter, limit.unwrap_or(u32::MAX), cursor.as_deref()).await?;
             tokens.iter().for_each(|t| record_line(t, json));

@@ -20,7 +20,7 @@ use Kind::{Bytes, Int, Text};
 
 /// Every table worth copying, parents before children, with its columns.
 /// Refresh leases are not copied: they belong to running processes.
-const TABLES: [(&str, &[(&str, Kind)]); 14] = [
+const TABLES: [(&str, &[(&str, Kind)]); 16] = [
     ("tenants", &[("id", Text), ("name", Text), ("created_at", Int), ("api_key_hash", Text)]),
     ("admin_keys", &[("id", Text), ("key_hash", Text), ("created_at", Int)]),
     ("seal_keys", &[("id", Text), ("created_at", Int), ("retired_at", Int)]),
@@ -128,6 +128,24 @@ const TABLES: [(&str, &[(&str, Kind)]); 14] = [
             ("status_code", Int),
             ("error", Text),
             ("duration_ms", Int),
+        ],
+    ),
+    ("connect_settings", &[("tenant_id", Text), ("allowed_return_origins", Text), ("updated_at", Int)]),
+    (
+        "connect_sessions",
+        &[
+            ("id", Text),
+            ("secret_hash", Text),
+            ("tenant_id", Text),
+            ("connector", Text),
+            ("provider", Text),
+            ("name", Text),
+            ("scopes", Text),
+            ("return_to", Text),
+            ("status", Text),
+            ("token_id", Text),
+            ("expires_at", Int),
+            ("created_at", Int),
         ],
     ),
 ];

@@ -8,6 +8,7 @@
 mod api_keys;
 mod backend;
 mod components;
+mod connect_sessions;
 mod connectors;
 mod copy;
 mod leases;
@@ -32,6 +33,7 @@ pub use backend::sqlite::DATABASE_FILE;
 use backend::{Backend, ConnectOptions};
 pub use backend::{Change, Lease};
 pub use components::{ComponentPin, ComponentVersion};
+pub use connect_sessions::{ConnectSession, NewConnectSession, SessionStatus, Visited};
 pub use copy::Copied;
 pub use records::*;
 use sealing::Sealer;

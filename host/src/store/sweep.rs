@@ -11,6 +11,8 @@ const EXPIRED_AUTHORIZATION_GRACE_SECONDS: i64 = 3600;
 pub struct Swept {
     /// Pending authorizations (and their spent states) past expiry.
     pub authorizations: u64,
+    /// Connect sessions past expiry.
+    pub connect_sessions: u64,
     /// Refresh leases past their TTL or of holders that are gone.
     pub leases: u64,
     /// Registrations of holders that are gone.
@@ -18,7 +20,7 @@ pub struct Swept {
 }
 
 impl Store {
-    /// Deletes expired authorizations and states, and what leases leave
+    /// Deletes expired authorizations, states and connect sessions, and what leases leave
     /// behind where the backend keeps them.
     pub async fn sweep(&self) -> Result<Swept, StoreError> {
         let authorizations = sqlx::query("DELETE FROM pending_authorizations WHERE expires_at < $1")
@@ -26,7 +28,8 @@ impl Store {
             .execute(&self.pool)
             .await?
             .rows_affected();
+        let connect_sessions = self.sweep_connect_sessions().await?;
         let (leases, holders) = self.backend.sweep_leases(&self.pool).await?;
-        Ok(Swept { authorizations, leases, holders })
+        Ok(Swept { authorizations, connect_sessions, leases, holders })
     }
 }

@@ -21,6 +21,20 @@ fn check_tenant_name(name: &str) -> Result<(), String> {
     ))
 }
 
+/// What a tenant owns, children before parents.
+const DELETE_TENANT: [&str; 10] = [
+    "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE tenant_id = $1)",
+    "DELETE FROM webhook_deliveries WHERE tenant_id = $1",
+    "DELETE FROM webhooks WHERE tenant_id = $1",
+    "DELETE FROM connect_sessions WHERE tenant_id = $1",
+    "DELETE FROM connect_settings WHERE tenant_id = $1",
+    "DELETE FROM pending_authorizations WHERE tenant_id = $1",
+    "DELETE FROM tokens WHERE tenant_id = $1",
+    "DELETE FROM providers WHERE tenant_id = $1",
+    "DELETE FROM custom_connectors WHERE tenant_id = $1",
+    "DELETE FROM tenant_components WHERE tenant_id = $1",
+];
+
 impl Store {
     /// Creates a tenant.
     pub async fn create_tenant(&self, name: &str) -> Result<Tenant, StoreError> {
@@ -45,6 +59,25 @@ impl Store {
             .bind(name)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    /// Deletes a tenant with everything it owns: providers, connectors,
+    /// tokens, pending authorizations, webhook and deliveries, component
+    /// enablements, connect sessions and settings. `false` when there was
+    /// no such tenant. Tokens are not revoked at their providers.
+    pub async fn delete_tenant(&self, tenant_id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.begin_write().await?;
+        for statement in DELETE_TENANT {
+            sqlx::query(statement).bind(tenant_id).execute(&mut *tx).await?;
+        }
+        let deleted = sqlx::query("DELETE FROM tenants WHERE id = $1").bind(tenant_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+
+    /// The tenant of this id.
+    pub async fn tenant_by_id(&self, id: &str) -> Result<Option<Tenant>, StoreError> {
+        Ok(sqlx::query_as("SELECT id, name FROM tenants WHERE id = $1").bind(id).fetch_optional(&self.pool).await?)
     }
 
     /// Every tenant, by name.

@@ -63,6 +63,9 @@ pub struct TokenFilter {
     pub provider: Option<String>,
     /// Only the token of this name.
     pub name: Option<String>,
+    /// Only tokens whose name starts with this (case-sensitive; `%` and
+    /// `_` are plain characters).
+    pub name_prefix: Option<String>,
 }
 
 /// What a new token starts with: a row appears only with its outcome, so
@@ -171,14 +174,16 @@ impl Store {
             "{SELECT_TOKENS} WHERE t.tenant_id = $1 AND ($2 IS NULL OR t.status = $2) \
              AND ($3 IS NULL OR p.connector = $3) AND ($4 IS NULL OR p.display_name = $4) \
              AND ($5 IS NULL OR t.name = $5) \
-             AND ($6 IS NULL OR t.created_at < $6 OR (t.created_at = $6 AND t.id < $7)) \
-             ORDER BY t.created_at DESC, t.id DESC LIMIT $8"
+             AND ($6 IS NULL OR substr(t.name, 1, length($6)) = $6) \
+             AND ($7 IS NULL OR t.created_at < $7 OR (t.created_at = $7 AND t.id < $8)) \
+             ORDER BY t.created_at DESC, t.id DESC LIMIT $9"
         ))
         .bind(tenant_id)
         .bind(filter.status.map(TokenStatus::as_str))
         .bind(&filter.connector)
         .bind(&filter.provider)
         .bind(&filter.name)
+        .bind(&filter.name_prefix)
         .bind(after_at)
         .bind(&after_id)
         .bind(i64::from(limit).saturating_add(1))

@@ -90,6 +90,7 @@ impl FreshCache {
                 let Some(cache) = cache.upgrade() else { return };
                 match change {
                     Ok(Change::Token(id)) => cache.forget(&id),
+                    Ok(Change::TenantKey(_)) => {}
                     // Announcements were missed: anything may have changed.
                     Ok(Change::Unknown) | Err(RecvError::Lagged(_)) => cache.forget_all(),
                     Err(RecvError::Closed) => return,

@@ -4,6 +4,7 @@
 //! Data flows one way: tokens -> (store, runtime).
 
 mod components;
+mod connect;
 mod connectors;
 mod error;
 mod flights;
@@ -20,6 +21,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+pub use connect::{
+    CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest, ConnectVisit, CreatedSession,
+};
 pub use components::{ComponentView, InstallOptions, Installed, PinView, UNINSTALLED_CODE, Uninstalled, VersionView};
 pub use error::TokenError;
 pub use flow::{Finished, Flow};
@@ -164,6 +168,11 @@ impl TokenService {
             event = event.with_error(code, message);
         }
         events.emit(tenant_id, event).await;
+    }
+
+    /// The callback URL auth links carry.
+    pub fn redirect_uri(&self) -> &str {
+        &self.redirect_uri
     }
 
     /// The store underneath.

@@ -30,6 +30,8 @@ use super::StoreError;
 pub enum Change {
     /// This token changed or was deleted.
     Token(String),
+    /// The API key of the tenant of this id changed, or the tenant was deleted.
+    TenantKey(String),
     /// Announcements may have been missed (a reconnect): forget everything.
     Unknown,
 }
@@ -53,7 +55,7 @@ pub trait Backend: Send + Sync + std::fmt::Debug {
     /// Removes what leases leave behind: `(leases, holders)` removed.
     fn sweep_leases<'a>(&'a self, pool: &'a AnyPool) -> Pending<'a, (u64, usize)>;
 
-    /// Announcements of changed tokens, on backends that make them.
+    /// Announcements of changed tokens and tenant keys, on backends that make them.
     fn changes(&self) -> Option<broadcast::Receiver<Change>>;
 
     /// The query listing every `(table, column)` of the schema.

@@ -29,6 +29,9 @@ const SCHEMA: &str = "SELECT table_name::text, column_name::text FROM informatio
 /// The channel the `tokens_changed` trigger notifies, with the token's id.
 const CHANNEL: &str = "flowauth_token_changed";
 
+/// The channel the `tenant_keys_changed` trigger notifies, with the tenant's id.
+const KEY_CHANNEL: &str = "flowauth_key_changed";
+
 /// The pool's default size: enough for a server's concurrent requests and
 /// its refreshes in flight (each holds a connection for its lease).
 const DEFAULT_POOL_SIZE: u32 = 16;
@@ -159,7 +162,7 @@ async fn listen(url: String, changes: broadcast::WeakSender<Change>, mut stop: o
 /// told they may have missed changes whenever the connection was (re)opened.
 async fn relay(url: &str, changes: &broadcast::WeakSender<Change>) -> Result<Infallible, sqlx::Error> {
     let mut listener = PgListener::connect(url).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, KEY_CHANNEL]).await?;
     let tell = |change| {
         if let Some(sender) = changes.upgrade() {
             let _ = sender.send(change);
@@ -168,6 +171,9 @@ async fn relay(url: &str, changes: &broadcast::WeakSender<Change>) -> Result<Inf
     tell(Change::Unknown);
     loop {
         let change = match listener.try_recv().await? {
+            Some(notification) if notification.channel() == KEY_CHANNEL => {
+                Change::TenantKey(notification.payload().to_owned())
+            }
             Some(notification) => Change::Token(notification.payload().to_owned()),
             None => Change::Unknown,
         };
