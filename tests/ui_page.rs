@@ -28,7 +28,13 @@ async fn the_page_is_embedded_and_served_with_a_strict_policy() {
     assert!(root.status().is_redirection());
     assert_eq!(root.headers()[LOCATION], "/ui");
 
-    for (path, kind) in [("/ui", "text/html"), ("/ui/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css"), ("/ui/return.js", "text/javascript")] {
+    for (path, kind) in [
+        ("/ui", "text/html"),
+        ("/ui/", "text/html"),
+        ("/ui/app.js", "text/javascript"),
+        ("/ui/app.css", "text/css"),
+        ("/ui/return.js", "text/javascript"),
+    ] {
         let page = http.get(format!("{}{path}", server.base)).send().await.unwrap();
         assert_eq!(page.status(), StatusCode::OK, "{path}");
         assert_page_headers(&page);

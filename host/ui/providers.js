@@ -10,6 +10,7 @@ export function render(container, { tenant }) {
   const redirect = h("div", {});
   const list = h("div", {}, h("p", {}, "Loading…"));
   const outcome = h("div", { id: "load-outcome" });
+  const origins = h("section", { class: "card", "aria-labelledby": "origins-title" });
 
   async function load() {
     const [{ providers }, { connectors }] = await Promise.all([
@@ -86,6 +87,42 @@ export function render(container, { tenant }) {
     }
   }
 
+  /** Where connect links (made by the tenant's app) may send users back to. */
+  async function showOrigins() {
+    const { allowed_return_origins: allowed } = await api("GET", `${base}/connect-settings`);
+    const field = h("textarea", { id: "origins", rows: 3, "aria-describedby": "origins-help" }, allowed.join("\n"));
+    const problem = h("div", {});
+    const form = h(
+      "form",
+      {
+        onsubmit: (event) => {
+          event.preventDefault();
+          fill(problem);
+          busy(event.submitter, async () => {
+            try {
+              const list = field.value.split(/\s+/).filter(Boolean);
+              await api("PUT", `${base}/connect-settings`, { json: { allowed_return_origins: list } });
+              announce("Return origins saved.");
+              await showOrigins();
+            } catch (error) {
+              fill(problem, errorBox(error));
+            }
+          });
+        },
+      },
+      h(
+        "p",
+        { class: "field" },
+        h("label", { for: "origins" }, "Origins connect links may return to, one a line"),
+        field,
+        h("small", { id: "origins-help" }, "Scheme, host and port of your app, e.g. https://app.example.com."),
+      ),
+      problem,
+      h("p", {}, h("button", { type: "submit" }, "Save origins")),
+    );
+    fill(origins, h("h2", { id: "origins-title" }, "Connect links"), form);
+  }
+
   async function showRedirect() {
     let uris;
     try {
@@ -152,7 +189,8 @@ export function render(container, { tenant }) {
     h("p", {}, h("button", { type: "submit", class: "primary" }, "Load")),
   );
 
-  fill(container, h("h1", {}, `Providers of ${tenant}`), redirect, list, h("section", { class: "card" }, form, outcome));
+  fill(container, h("h1", {}, `Providers of ${tenant}`), redirect, list, h("section", { class: "card" }, form, outcome), origins);
   showRedirect();
+  showOrigins().catch((error) => fill(origins, errorBox(error)));
   load().catch((error) => fill(list, errorBox(error)));
 }

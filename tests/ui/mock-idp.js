@@ -1,7 +1,8 @@
 // A mock identity provider on loopback, speaking real HTTP: authorize
 // redirects straight back with a code, token issues tokens (or answers
 // invalid_grant once told the grants are dead), validate accepts any
-// token it issued, and /hook takes webhook deliveries. Every request is logged so a failing test can show
+// token it issued, /hook takes webhook deliveries and /back stands for
+// the app a connect link returns to. Every request is logged so a failing test can show
 // what the provider saw.
 
 import { createServer } from "node:http";
@@ -47,6 +48,9 @@ export async function startIdp() {
         const token = (request.headers.authorization || "").replace(/^Bearer /i, "");
         if (accessTokens.has(token)) json(200, { active: true, sub: "mock-user" });
         else json(401, { error: "invalid_token" });
+      } else if (url.pathname === "/back") {
+        response.writeHead(200, { "content-type": "text/html; charset=utf-8" });
+        response.end("<!doctype html><title>Back in the app</title><h1>Back in the app</h1>");
       } else if (url.pathname === "/hook" && request.method === "POST") {
         json(200, { received: true });
       } else {

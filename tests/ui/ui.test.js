@@ -181,6 +181,45 @@ test("the keyboard alone signs in and adds a login; dialogs take and give back f
   await context.close();
 });
 
+test("a connect link (its return origin allowed on the page) completes for a user without a key; a used one is refused", async () => {
+  const key = await env.tenant("connect");
+  keys.push(key);
+  const admin = await env.page();
+  await explained(admin.problems, async () => {
+    await signIn(admin.page, env.base, key);
+    await admin.page.click("nav >> text=Providers");
+    await admin.page.fill("#origins", env.idp.base);
+    await admin.page.click('button:has-text("Save origins")');
+    await admin.page.waitForSelector("#status:has-text('Return origins saved')");
+  });
+  await admin.context.close();
+  const session = await env.api("POST", "/v1/tenants/connect/connect-sessions", {
+    key,
+    json: { connector: "devtools", provider: "Mock", name: "end-user", scopes: [], return_to: `${env.idp.base}/back` },
+  });
+  const { page, context, problems } = await env.page();
+  await explained(problems, async () => {
+    const first = await page.goto(session.url);
+    assert.equal(first.status(), 200);
+    await screenshot(page, "connect");
+    assert.deepEqual(await seriousViolations(page), []);
+    await page.click('button:has-text("Continue to the provider")');
+    await page.waitForURL((url) => url.pathname === "/back");
+    const back = new URL(page.url());
+    assert.equal(back.searchParams.get("status"), "active", page.url());
+    const token = await env.api("GET", `/v1/tenants/connect/tokens/${back.searchParams.get("token_id")}`, { key });
+    assert.equal(token.name, "end-user");
+    assert.equal(token.status, "active");
+
+    const again = await page.goto(session.url);
+    assert.equal(again.status(), 410);
+    assert.match(await page.textContent("h1"), /already used/i);
+    await screenshot(page, "connect-used");
+    assert.equal(await page.evaluate(() => sessionStorage.length + localStorage.length), 0, "no key anywhere");
+  });
+  await context.close();
+});
+
 test("keys never appear in URLs, cookies or local storage", async () => {
   const key = await env.tenant("secrets");
   keys.push(key);

@@ -80,8 +80,7 @@ fn serve(name: &str, request: &HeaderMap) -> Response {
     let asset = &ASSETS[index];
     let etag = &ETAGS[index];
     let fresh = request.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes());
-    let mut response =
-        if fresh { StatusCode::NOT_MODIFIED.into_response() } else { asset.body.into_response() };
+    let mut response = if fresh { StatusCode::NOT_MODIFIED.into_response() } else { asset.body.into_response() };
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
     headers.insert(header::ETAG, etag.clone());
