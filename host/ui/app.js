@@ -130,6 +130,7 @@ function route() {
   }
   if (at.tenant && who.role === "admin") sessionStorage.setItem(TENANT_CHOICE, at.tenant);
   leave();
+  announce("");
   nav(at);
   const [label, module] = at.tenant ? TENANT_VIEWS[at.view] : ADMIN_VIEWS[at.view];
   const view = $("view");
