@@ -89,13 +89,13 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(ConnectSessionView { id: created.id, url, expires_at: created.expires_at })))
 }
 
-#[utoipa::path(get, path = "/connect/{secret}", params(("secret" = String, Path, description = "the link's secret")), responses((status = 200, description = "an HTML page: what will be connected, and a form for the connector's inputs", content_type = "text/html"), (status = 404, description = "an HTML page: no such link", content_type = "text/html"), (status = 410, description = "an HTML page: the link expired or was used", content_type = "text/html")), security(()))]
+#[utoipa::path(get, path = "/connect/{secret}", params(("secret" = String, Path, description = "the link's secret")), responses((status = 200, description = "an HTML page: what will be connected, and a form for the connector's inputs", content_type = "text/html"), (status = 404, description = "an HTML page: no such link", content_type = "text/html"), (status = 410, description = "an HTML page: the link expired or was used", content_type = "text/html")))]
 pub async fn page(State(state): State<AppState>, Path(secret): Path<String>) -> Response {
     let visit = state.service.open_connect_session(&secret).await;
     answer(visit)
 }
 
-#[utoipa::path(post, path = "/connect/{secret}", params(("secret" = String, Path, description = "the link's secret")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the connector's inputs"), responses((status = 303, description = "to the provider (or to return_to when it refused at once); the link is used up"), (status = 422, description = "an HTML page: the form again, naming the required inputs missing; the link stays unused", content_type = "text/html"), (status = 404, description = "an HTML page: no such link", content_type = "text/html"), (status = 410, description = "an HTML page: the link expired or was used", content_type = "text/html")), security(()))]
+#[utoipa::path(post, path = "/connect/{secret}", params(("secret" = String, Path, description = "the link's secret")), request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the connector's inputs"), responses((status = 303, description = "to the provider (or to return_to when it refused at once); the link is used up"), (status = 422, description = "an HTML page: the form again, naming the required inputs missing; the link stays unused", content_type = "text/html"), (status = 404, description = "an HTML page: no such link", content_type = "text/html"), (status = 410, description = "an HTML page: the link expired or was used", content_type = "text/html")))]
 pub async fn submit(State(state): State<AppState>, Path(secret): Path<String>, form: Bytes) -> Response {
     let inputs: Vec<(String, String)> = url::form_urlencoded::parse(&form).into_owned().collect();
     // Detached: once the link is used up, its token is stored even if the
