@@ -22,6 +22,7 @@ pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) ->
     {
         return back;
     }
+    let outcome = finished.as_ref().ok().map(|done| (done.token_id.clone(), done.status.as_str()));
     let (status, title, text) = match finished {
         Ok(done) if done.error.is_none() => {
             tracing::info!(token = %done.token_id, "authorization completed");
@@ -42,20 +43,22 @@ pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) ->
         }
         Err(error) => (StatusCode::BAD_REQUEST, "Authorization failed", format!("{error}.")),
     };
+    // The UI that opened this window learns the outcome from return.js
+    // (data attributes: the CSP allows no inline script).
+    let data = outcome
+        .map(|(token, status)| format!(" data-token-id=\"{}\" data-status=\"{status}\"", escape(&token)))
+        .unwrap_or_default();
     let page = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
-         <style>body{{font-family:system-ui,sans-serif;max-width:32rem;margin:4rem auto;padding:0 1rem;color:#222}}</style>\
-         </head><body><h1>{title}</h1><p>{}</p></body></html>",
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <link rel=\"stylesheet\" href=\"/ui/app.css\"><script type=\"module\" src=\"/ui/return.js\"></script>\
+         </head><body class=\"result\"{data}><main><h1>{title}</h1><p>{}</p></main></body></html>",
         escape(&text)
     );
     let mut response = (status, Html(page)).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    super::ui::page_headers(headers);
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-    );
     response
 }
 

@@ -15,6 +15,7 @@ mod parse_errors;
 mod server;
 mod share;
 mod tokens;
+mod ui;
 mod views;
 mod webhooks;
 
@@ -98,6 +99,10 @@ const MAX_COMPONENT_BYTES: usize = 32 << 20;
 pub fn router(state: AppState) -> Router {
     let documents = DefaultBodyLimit::max(crate::tokens::MAX_LOAD_FILE_BYTES);
     Router::new()
+        .route("/", get(ui::root))
+        .route("/ui", get(ui::index))
+        .route("/ui/", get(ui::index))
+        .route("/ui/{file}", get(ui::file))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/v1/openapi.json", get(openapi::document))

@@ -158,9 +158,10 @@ pub async fn document() -> axum::Json<Document> {
 mod tests {
     use super::*;
 
-    /// Routes that are operations' plumbing, not the API: probes, metrics
-    /// and the document itself.
-    const UNDOCUMENTED: [&str; 4] = ["/healthz", "/readyz", "/metrics", "/v1/openapi.json"];
+    /// Routes that are operations' plumbing, not the API: probes, metrics,
+    /// the document itself, and the web page's files (docs/UI.md).
+    const UNDOCUMENTED: [&str; 8] =
+        ["/healthz", "/readyz", "/metrics", "/v1/openapi.json", "/", "/ui", "/ui/", "/ui/{file}"];
 
     /// Every `(path, method)` the router in `api/mod.rs` serves, read from
     /// its source.
