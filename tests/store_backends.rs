@@ -48,7 +48,10 @@ fn report(open_until_ms: i64) -> EndpointReport {
 /// Records a failed first attempt of `delivery_id`, due again at once.
 async fn fail(store: &Store, delivery_id: &str, open_until_ms: i64) {
     let attempt = Attempt { attempt: 1, at: 0, status_code: Some(503), error: Some("503".into()), duration_ms: 1 };
-    store.record_attempt(delivery_id, &attempt, AfterAttempt::RetryAt(now_ms() - 1), report(open_until_ms)).await.unwrap();
+    store
+        .record_attempt(delivery_id, &attempt, AfterAttempt::RetryAt(now_ms() - 1), report(open_until_ms))
+        .await
+        .unwrap();
 }
 
 /// Moves a token's expiry into the past, so the next access refreshes it.
@@ -205,6 +208,18 @@ on_each_backend! {
         let rest = claim(store.clone()).await;
         assert_eq!(rest.len(), 2, "{backend}: the two failed ones, due again; two are still claimed");
         assert!(rest.iter().all(|d| !d.probe));
+
+        // A new URL is a new endpoint: its circuit starts closed.
+        for delivery in &rest {
+            fail(&store, &delivery.id, now_ms() + 60_000).await;
+        }
+        let open = store.endpoint_health(&s.tenant.id).await.unwrap().unwrap();
+        assert_eq!(open.circuit(now_ms()), CircuitState::Open, "{backend}");
+        store.put_webhook(&s.tenant.id, "https://hooks.example.com/in", &[], "whsec", false).await.unwrap();
+        assert_eq!(store.endpoint_health(&s.tenant.id).await.unwrap(), Some(open), "{backend}: same URL, same circuit");
+        store.put_webhook(&s.tenant.id, "https://hooks.example.com/new", &[], "whsec", false).await.unwrap();
+        let health = store.endpoint_health(&s.tenant.id).await.unwrap().unwrap();
+        assert_eq!((health.circuit(now_ms()), health.consecutive_failures), (CircuitState::Closed, 0), "{backend}");
     }
 
     async fn a_rotation_by_another_process_is_followed(backend) {

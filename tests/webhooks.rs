@@ -527,7 +527,10 @@ async fn an_endpoint_that_keeps_timing_out_gets_a_shorter_deadline() {
         ..fast(8)
     };
     let events = Events::new(store, config);
-    events.set_webhook(&tenant.id, WebhookRequest { url: hung.hanging_url(), ..WebhookRequest::default() }).await.unwrap();
+    events
+        .set_webhook(&tenant.id, WebhookRequest { url: hung.hanging_url(), ..WebhookRequest::default() })
+        .await
+        .unwrap();
     events.spawn_worker().unwrap();
     for n in 0..3 {
         events.emit(&tenant.id, Event::new(EventKind::Failed, &format!("t{n}"), "a", &provider(&tenant))).await;
@@ -636,7 +639,8 @@ async fn a_failing_endpoint_opens_its_circuit_says_so_in_the_log_and_recovers() 
     };
     assert_eq!(log["circuit"]["state"], "closed", "{log}");
     assert_eq!(log["circuit"]["consecutive_failures"], 0, "{log}");
-    let statuses: Vec<&str> = log["deliveries"].as_array().unwrap().iter().filter_map(|d| d["status"].as_str()).collect();
+    let statuses: Vec<&str> =
+        log["deliveries"].as_array().unwrap().iter().filter_map(|d| d["status"].as_str()).collect();
     assert_eq!(statuses, ["delivered"; EVENTS], "{log}");
     let received = receiver.received();
     let mut ids: Vec<&str> =
