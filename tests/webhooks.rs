@@ -648,4 +648,7 @@ async fn a_failing_endpoint_opens_its_circuit_says_so_in_the_log_and_recovers() 
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), EVENTS, "every held event reached the receiver");
+    let (_, server_log) = server.stop();
+    assert!(server_log.contains("webhook circuit opened"), "{server_log}");
+    assert!(server_log.contains("webhook circuit closed"), "{server_log}");
 }

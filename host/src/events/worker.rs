@@ -18,7 +18,7 @@ use super::sign::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEA
 use super::target::{check_url, loggable};
 use super::{DeliveryConfig, EventsError};
 use crate::runtime::GuardedResolver;
-use crate::store::{AfterAttempt, Attempt, DueDelivery, EndpointReport, Slots, Store, now, now_ms};
+use crate::store::{AfterAttempt, Attempt, DueDelivery, EndpointHealth, EndpointReport, Slots, Store, now, now_ms};
 
 /// How often finished deliveries past their retention are deleted.
 const PRUNE_EVERY: Duration = Duration::from_secs(600);
@@ -152,8 +152,27 @@ impl Worker {
             open_after: self.config.circuit_failures,
             open_until_ms: now_ms() + self.config.circuit_open.as_millis() as i64,
         };
-        if let Err(error) = self.store.record_attempt(&delivery.id, &attempt, after, endpoint).await {
-            tracing::warn!(delivery = %delivery.id, %error, "recording a webhook attempt failed; it will be sent again");
+        match self.store.record_attempt(&delivery.id, &attempt, after, endpoint).await {
+            Ok(Some(health)) => self.log_circuit(&delivery, &url, &health),
+            Ok(None) => {}
+            Err(error) => {
+                tracing::warn!(delivery = %delivery.id, %error, "recording a webhook attempt failed; it will be sent again")
+            }
+        }
+    }
+
+    /// Logs the moments an endpoint's circuit opens and closes (not every
+    /// failure while it stays open).
+    fn log_circuit(&self, delivery: &DueDelivery, url: &str, health: &EndpointHealth) {
+        let opened = health.consecutive_failures == i64::from(self.config.circuit_failures);
+        match health.circuit_open_until_ms {
+            Some(until) if opened => {
+                tracing::warn!(tenant = %delivery.tenant_id, %url, failures = health.consecutive_failures, open_until_ms = until, "webhook circuit opened: the endpoint's deliveries wait, then one is sent as a probe")
+            }
+            None if delivery.probe => {
+                tracing::info!(tenant = %delivery.tenant_id, %url, "webhook circuit closed: the probe was delivered")
+            }
+            _ => {}
         }
     }
 

@@ -546,13 +546,14 @@ impl Store {
     /// Logs an attempt, moves the delivery on, and updates its endpoint's
     /// health: a 2xx closes the circuit; a failure counts, and opens (or
     /// keeps open) the circuit once `endpoint.open_after` came in a row.
+    /// Returns the endpoint's health now (`None` once the webhook is gone).
     pub async fn record_attempt(
         &self,
         delivery_id: &str,
         attempt: &Attempt,
         after: AfterAttempt,
         endpoint: EndpointReport,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<EndpointHealth>, StoreError> {
         let (status, next, delivered_at) = match after {
             AfterAttempt::Delivered => (DeliveryStatus::Delivered, None, Some(attempt.at)),
             AfterAttempt::RetryAt(at_ms) => (DeliveryStatus::Pending, Some(at_ms), None),
@@ -586,24 +587,25 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let healthy = matches!(after, AfterAttempt::Delivered);
-        sqlx::query(
+        let health = sqlx::query_as(
             "UPDATE webhooks SET \
              consecutive_failures = CASE WHEN $1 THEN 0 ELSE consecutive_failures + 1 END, \
              consecutive_timeouts = CASE WHEN $2 THEN consecutive_timeouts + 1 ELSE 0 END, \
              circuit_open_until_ms = CASE WHEN $1 THEN NULL WHEN consecutive_failures + 1 >= $3 THEN $4 \
                ELSE circuit_open_until_ms END, \
              circuit_probe_until_ms = CASE WHEN $1 OR consecutive_failures + 1 >= $3 THEN NULL ELSE circuit_probe_until_ms END \
-             WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = $5)",
+             WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = $5) \
+             RETURNING consecutive_failures, consecutive_timeouts, circuit_open_until_ms",
         )
         .bind(healthy)
         .bind(endpoint.timed_out)
         .bind(i64::from(endpoint.open_after))
         .bind(endpoint.open_until_ms)
         .bind(delivery_id)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(health)
     }
 
     /// A tenant's deliveries, newest first, with their attempts.
