@@ -8,7 +8,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use flowauth::store::{Issued, KeySource, LoadMode, NewDelivery, NewToken, Outcome, StoreError, new_id, now_ms};
+use flowauth::store::{
+    AfterAttempt, Attempt, CircuitState, EndpointReport, Issued, KeySource, LoadMode, NewDelivery, NewToken, Outcome,
+    Slots, Store, StoreError, new_id, now_ms,
+};
 use flowauth::tokens::TokenService;
 use flowauth_tests::lifecycle::{REDIRECT, Setup, authorized, given_key, open_at, setup_on};
 use flowauth_tests::postgres::{Backend, outside};
@@ -17,6 +20,38 @@ use flowauth_tests::{eventually, on_each_backend};
 /// The column type of sealed values on `backend`.
 fn blob(backend: &Backend) -> &'static str {
     if backend.name == "postgres" { "BYTEA" } else { "BLOB" }
+}
+
+/// Queues `count` deliveries for the tenant's webhook (set here if it has none).
+async fn queue_deliveries(store: &Store, tenant_id: &str, count: usize) {
+    let webhook = match store.webhook(tenant_id).await.unwrap() {
+        Some(webhook) => webhook,
+        None => store.put_webhook(tenant_id, "https://hooks.example.com/in", &[], "whsec", true).await.unwrap().0,
+    };
+    for n in 0..count {
+        let delivery = NewDelivery {
+            id: new_id(),
+            webhook_id: webhook.id.clone(),
+            tenant_id: tenant_id.to_owned(),
+            event: "token.active".into(),
+            payload: format!("{{\"n\":{n}}}"),
+        };
+        store.queue_delivery(&delivery).await.unwrap();
+    }
+}
+
+/// What the worker tells the store after an attempt: two failures in a row open the circuit until `open_until_ms`.
+fn report(open_until_ms: i64) -> EndpointReport {
+    EndpointReport { timed_out: false, open_after: 2, open_until_ms }
+}
+
+/// Records a failed first attempt of `delivery_id`, due again at once.
+async fn fail(store: &Store, delivery_id: &str, open_until_ms: i64) {
+    let attempt = Attempt { attempt: 1, at: 0, status_code: Some(503), error: Some("503".into()), duration_ms: 1 };
+    store
+        .record_attempt(delivery_id, &attempt, AfterAttempt::RetryAt(now_ms() - 1), report(open_until_ms))
+        .await
+        .unwrap();
 }
 
 /// Moves a token's expiry into the past, so the next access refreshes it.
@@ -98,7 +133,7 @@ on_each_backend! {
             workers.push(tokio::spawn(async move {
                 let mut claimed = Vec::new();
                 for _ in 0..10 {
-                    let due = handle.claim_deliveries(now_ms() + 1000, 5, 60_000).await.unwrap();
+                    let due = handle.claim_deliveries(now_ms() + 1000, 60_000, &mut Slots::new(5, 5)).await.unwrap();
                     claimed.extend(due.into_iter().map(|d| d.id));
                 }
                 claimed
@@ -112,6 +147,79 @@ on_each_backend! {
         all.sort();
         all.dedup();
         assert_eq!((all.len(), count), (60, 60), "{backend}: every delivery claimed once, by one instance");
+    }
+
+    async fn claims_take_turns_across_tenants_within_their_share(backend) {
+        let s = setup_on(backend).await;
+        let store = s.service.store().clone();
+        let beta = store.create_tenant("beta").await.unwrap();
+        queue_deliveries(&store, &s.tenant.id, 10).await;
+        queue_deliveries(&store, &beta.id, 2).await;
+        let mut slots = Slots::new(4, 2);
+        let due = store.claim_deliveries(now_ms() + 1000, 60_000, &mut slots).await.unwrap();
+        let beta_claimed = due.iter().filter(|d| d.tenant_id == beta.id).count();
+        assert_eq!((due.len(), beta_claimed), (4, 2), "{backend}: two each, though acme's are older");
+        assert!(store.claim_deliveries(now_ms() + 1000, 60_000, &mut slots).await.unwrap().is_empty());
+        slots.give_back(&s.tenant.id);
+        let due = store.claim_deliveries(now_ms() + 1000, 60_000, &mut slots).await.unwrap();
+        assert_eq!(due.len(), 1, "{backend}: a slot given back is taken again");
+        assert_eq!(due[0].tenant_id, s.tenant.id);
+    }
+
+    async fn an_open_circuit_holds_deliveries_and_a_half_open_one_lets_one_probe_through(backend) {
+        let s = setup_on(backend).await;
+        let store = s.service.store().clone();
+        queue_deliveries(&store, &s.tenant.id, 5).await;
+        let claim = |store: Store| async move {
+            store.claim_deliveries(now_ms() + 1000, 60_000, &mut Slots::new(16, 16)).await.unwrap()
+        };
+        let first = claim(store.clone()).await;
+        assert_eq!(first.len(), 5, "{backend}");
+        // Two failures in a row open the circuit for a minute; nothing is dropped.
+        for delivery in &first[..2] {
+            fail(&store, &delivery.id, now_ms() + 60_000).await;
+        }
+        let health = store.endpoint_health(&s.tenant.id).await.unwrap().unwrap();
+        assert_eq!((health.circuit(now_ms()), health.consecutive_failures), (CircuitState::Open, 2), "{backend}");
+        assert!(claim(store.clone()).await.is_empty(), "{backend}: an open circuit holds its deliveries");
+        assert!(store.next_delivery_due().await.unwrap().unwrap() >= health.circuit_open_until_ms.unwrap());
+
+        // Past the pause, instances claiming at once send one probe between them.
+        fail(&store, &first[2].id, now_ms() - 1).await;
+        assert_eq!(store.endpoint_health(&s.tenant.id).await.unwrap().unwrap().circuit(now_ms()), CircuitState::HalfOpen);
+        let mut claiming = Vec::new();
+        for _ in 0..4 {
+            let handle = s.open_again(given_key(1)).await.unwrap();
+            claiming.push(tokio::spawn(claim(handle)));
+        }
+        let mut probes = Vec::new();
+        for handle in claiming {
+            probes.extend(handle.await.unwrap());
+        }
+        assert_eq!(probes.len(), 1, "{backend}: one probe");
+        assert!(probes[0].probe);
+        assert!(claim(store.clone()).await.is_empty(), "{backend}: the others wait for the probe's outcome");
+
+        // The probe succeeds: the circuit closes and the held deliveries go.
+        let attempt = Attempt { attempt: probes[0].attempts + 1, at: 0, status_code: Some(200), error: None, duration_ms: 1 };
+        store.record_attempt(&probes[0].id, &attempt, AfterAttempt::Delivered, report(0)).await.unwrap();
+        let health = store.endpoint_health(&s.tenant.id).await.unwrap().unwrap();
+        assert_eq!((health.circuit(now_ms()), health.consecutive_failures), (CircuitState::Closed, 0), "{backend}");
+        let rest = claim(store.clone()).await;
+        assert_eq!(rest.len(), 2, "{backend}: the two failed ones, due again; two are still claimed");
+        assert!(rest.iter().all(|d| !d.probe));
+
+        // A new URL is a new endpoint: its circuit starts closed.
+        for delivery in &rest {
+            fail(&store, &delivery.id, now_ms() + 60_000).await;
+        }
+        let open = store.endpoint_health(&s.tenant.id).await.unwrap().unwrap();
+        assert_eq!(open.circuit(now_ms()), CircuitState::Open, "{backend}");
+        store.put_webhook(&s.tenant.id, "https://hooks.example.com/in", &[], "whsec", false).await.unwrap();
+        assert_eq!(store.endpoint_health(&s.tenant.id).await.unwrap(), Some(open), "{backend}: same URL, same circuit");
+        store.put_webhook(&s.tenant.id, "https://hooks.example.com/new", &[], "whsec", false).await.unwrap();
+        let health = store.endpoint_health(&s.tenant.id).await.unwrap().unwrap();
+        assert_eq!((health.circuit(now_ms()), health.consecutive_failures), (CircuitState::Closed, 0), "{backend}");
     }
 
     async fn a_rotation_by_another_process_is_followed(backend) {

@@ -228,7 +228,8 @@ async fn finished_deliveries_are_pruned_pending_ones_kept() {
     events.emit(&tenant.id, Event::new(EventKind::Failed, "t2", "b", &provider(&tenant))).await;
     let log = events.deliveries(&tenant.id, 10).await.unwrap();
     let attempt = flowauth::store::Attempt { attempt: 1, at: 0, status_code: Some(200), error: None, duration_ms: 1 };
-    store.record_attempt(&log[0].id, &attempt, flowauth::store::AfterAttempt::Delivered).await.unwrap();
+    let endpoint = flowauth::store::EndpointReport { timed_out: false, open_after: 5, open_until_ms: 0 };
+    store.record_attempt(&log[0].id, &attempt, flowauth::store::AfterAttempt::Delivered, endpoint).await.unwrap();
     let pruned = store.prune_deliveries(flowauth::store::now() + 1).await.unwrap();
     assert_eq!(pruned, 1);
     let left = events.deliveries(&tenant.id, 10).await.unwrap();
@@ -482,4 +483,173 @@ async fn the_token_lifecycle_tells_the_webhook_when_a_token_needs_reauthorizatio
     assert!(types.contains(&"token.active") && types.contains(&"token.needs_reauth"), "{payloads:?}");
     let reauth = payloads.iter().find(|p| p["type"] == "token.needs_reauth").unwrap().to_string();
     assert!(reauth.contains("invalid_grant") && !reauth.contains("fam-0"), "{reauth}");
+}
+
+/// The red team's scenario, scaled down: tenant A's receiver hangs with a
+/// backlog queued before tenant B's one event.
+#[tokio::test]
+async fn a_hanging_receiver_does_not_hold_up_another_tenants_delivery() {
+    const BACKLOG: usize = 40;
+    let (_dir, store, acme) = store_with_tenant().await;
+    let beta = store.create_tenant("beta").await.unwrap();
+    let (hung, fine) = (Receiver::start().await, Receiver::start().await);
+    let events = Events::new(store, fast(8));
+    let to = |url: String| WebhookRequest { url, ..WebhookRequest::default() };
+    events.set_webhook(&acme.id, to(hung.hanging_url())).await.unwrap();
+    events.set_webhook(&beta.id, to(fine.url())).await.unwrap();
+    for n in 0..BACKLOG {
+        events.emit(&acme.id, Event::new(EventKind::Failed, &format!("a{n}"), "a", &provider(&acme))).await;
+    }
+    events.spawn_worker().unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    events.emit(&beta.id, Event::new(EventKind::Failed, "b", "b", &provider(&beta))).await;
+
+    // Only a guard against hanging forever: B's event must not wait for A's backlog.
+    let received = fine.wait_for(1, Duration::from_secs(120)).await;
+    assert_eq!(received.len(), 1, "tenant B's event never arrived");
+    let backlog = events.deliveries(&acme.id, BACKLOG).await.unwrap();
+    let untouched = backlog.iter().filter(|d| d.attempts == 0).count();
+    assert!(
+        untouched >= BACKLOG / 2,
+        "tenant B waited until {} of tenant A's {BACKLOG} deliveries had been tried",
+        BACKLOG - untouched
+    );
+}
+
+#[tokio::test]
+async fn an_endpoint_that_keeps_timing_out_gets_a_shorter_deadline() {
+    let hung = Receiver::start().await;
+    let (_dir, store, tenant) = store_with_tenant().await;
+    let config = DeliveryConfig {
+        short_request_timeout: Duration::from_millis(200),
+        short_timeout_after: 2,
+        tenant_slots: 1,
+        circuit_failures: 100,
+        ..fast(8)
+    };
+    let events = Events::new(store, config);
+    events
+        .set_webhook(&tenant.id, WebhookRequest { url: hung.hanging_url(), ..WebhookRequest::default() })
+        .await
+        .unwrap();
+    events.spawn_worker().unwrap();
+    for n in 0..3 {
+        events.emit(&tenant.id, Event::new(EventKind::Failed, &format!("t{n}"), "a", &provider(&tenant))).await;
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let attempts = loop {
+        let log = events.deliveries(&tenant.id, 10).await.unwrap();
+        let attempts: Vec<_> = log.into_iter().flat_map(|d| d.attempt_log).collect();
+        if attempts.len() >= 5 || tokio::time::Instant::now() > deadline {
+            break attempts;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let errors: Vec<&str> = attempts.iter().filter_map(|a| a.error.as_deref()).collect();
+    assert_eq!(errors.len(), attempts.len(), "{attempts:?}");
+    let plain = errors.iter().filter(|e| **e == "the receiver did not answer in time").count();
+    assert_eq!(plain, 2, "the first two attempts (one at a time) get the whole deadline: {errors:?}");
+    let short: Vec<_> = attempts.iter().filter(|a| a.error.as_deref().unwrap().contains("shorter deadline")).collect();
+    assert_eq!(short.len(), attempts.len() - 2, "{errors:?}");
+    // Generous: cut at 200 ms, well before the 2 s deadline.
+    assert!(short.iter().all(|a| a.duration_ms < 1500), "{short:?}");
+}
+
+#[tokio::test]
+async fn a_failing_endpoint_opens_its_circuit_says_so_in_the_log_and_recovers() {
+    const EVENTS: usize = 6;
+    let receiver = Receiver::start().await;
+    receiver.answer_always(Some(503));
+    let dir = Arc::new(tempfile::tempdir().unwrap());
+    let flags = [
+        "--allow-private-network",
+        "--webhook-retry-ms",
+        "100",
+        "--webhook-circuit-failures",
+        "3",
+        "--webhook-circuit-open-ms",
+        "1500",
+    ];
+    let server = Server::start_with(env!("CARGO_BIN_EXE_flowauth"), dir.clone(), &flags).await;
+    let api = server.api();
+    let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    let key = acme["api_key"].as_str().unwrap().to_owned();
+    let (status, _) = put_webhook(&server, &key, json!({"url": receiver.url()})).await;
+    assert_eq!(status, StatusCode::OK);
+    let store = Store::open(&StoreConfig::in_dir(dir.path())).await.unwrap();
+    let tenant = store.tenant("acme").await.unwrap().unwrap();
+    let elsewhere = Events::new(store, DeliveryConfig::default());
+    for n in 0..EVENTS {
+        elsewhere.emit(&tenant.id, Event::new(EventKind::Failed, &format!("t{n}"), "a", &provider(&tenant))).await;
+    }
+
+    // Open: the log says so, and until when.
+    let log_until = |wanted: &'static str| {
+        let api = server.api();
+        let key = key.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            loop {
+                let before_ms = flowauth::store::now_ms();
+                let (status, log) = api.get("/v1/tenants/acme/webhook/deliveries", &key).await;
+                assert_eq!(status, StatusCode::OK, "{log}");
+                if log["circuit"]["state"] == wanted || tokio::time::Instant::now() > deadline {
+                    return (before_ms, log);
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    };
+    let (before_ms, log) = log_until("open").await;
+    let circuit = &log["circuit"];
+    assert_eq!(circuit["state"], "open", "{log}");
+    assert!(circuit["open_until"].as_i64().unwrap() * 1000 >= before_ms, "{circuit}");
+    assert!(circuit["consecutive_failures"].as_i64().unwrap() >= 3, "{circuit}");
+    assert!(circuit["message"].as_str().unwrap().contains("probe"), "{circuit}");
+    let pending = log["deliveries"].as_array().unwrap().iter().filter(|d| d["status"] == "pending").count();
+    assert_eq!(pending, EVENTS, "nothing is dropped while the circuit is open: {log}");
+
+    // The CLI shows the same log (JSON), and says it in its text.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let (json_log, text) = loop {
+        let json_log = flowauth(dir.path(), &["--json", "webhook", "deliveries", "--tenant", "acme"]);
+        let text = flowauth(dir.path(), &["webhook", "deliveries", "--tenant", "acme"]);
+        let json_log: Value = serde_json::from_slice(&json_log.stdout).unwrap();
+        let text = String::from_utf8_lossy(&text.stdout).into_owned();
+        let open = json_log["circuit"]["state"] == "open" && text.starts_with("circuit open until");
+        if open || tokio::time::Instant::now() > deadline {
+            break (json_log, text);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(json_log["circuit"]["state"], "open", "{json_log}");
+    assert!(json_log["circuit"]["open_until"].is_i64(), "{json_log}");
+    assert!(text.starts_with("circuit open until") && text.contains("probe"), "{text}");
+
+    // The receiver recovers: a probe succeeds, the circuit closes and the
+    // held deliveries are sent.
+    receiver.answer_always(None);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    let log = loop {
+        let (_, log) = log_until("closed").await;
+        let delivered = log["deliveries"].as_array().unwrap().iter().filter(|d| d["status"] == "delivered").count();
+        if delivered == EVENTS || tokio::time::Instant::now() > deadline {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(log["circuit"]["state"], "closed", "{log}");
+    assert_eq!(log["circuit"]["consecutive_failures"], 0, "{log}");
+    let statuses: Vec<&str> =
+        log["deliveries"].as_array().unwrap().iter().filter_map(|d| d["status"].as_str()).collect();
+    assert_eq!(statuses, ["delivered"; EVENTS], "{log}");
+    let received = receiver.received();
+    let mut ids: Vec<&str> =
+        received.iter().filter(|r| r.answered == 200).map(|r| r.header("flowauth-delivery")).collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), EVENTS, "every held event reached the receiver");
+    let (_, server_log) = server.stop();
+    assert!(server_log.contains("webhook circuit opened"), "{server_log}");
+    assert!(server_log.contains("webhook circuit closed"), "{server_log}");
 }

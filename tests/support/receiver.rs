@@ -1,7 +1,8 @@
 //! A webhook receiver on 127.0.0.1, as a flow engine would run one: it
 //! records every request and verifies signatures on its own (HMAC-SHA256
 //! over `<t>.<body>`, as docs/WEBHOOKS.md tells receivers to), not with
-//! flowauth's code. It answers 200 unless told to answer otherwise, and
+//! flowauth's code. It answers 200 unless told to answer otherwise (the
+//! next few requests, or every request until told again), and
 //! `/hang` never answers, `/moved` redirects to `/hooks`.
 
 use std::collections::{HashMap, VecDeque};
@@ -61,6 +62,7 @@ impl Received {
 struct Shared {
     received: Arc<Mutex<Vec<Received>>>,
     answers: Arc<Mutex<VecDeque<u16>>>,
+    always: Arc<Mutex<Option<u16>>>,
 }
 
 /// A running receiver.
@@ -110,6 +112,12 @@ impl Receiver {
         self.shared.answers.lock().unwrap().extend(statuses);
     }
 
+    /// Answers every request with `status` (after those queued by
+    /// [`answer_next`](Self::answer_next)); `None`: 200 again.
+    pub fn answer_always(&self, status: Option<u16>) {
+        *self.shared.always.lock().unwrap() = status;
+    }
+
     /// Every request so far.
     pub fn received(&self) -> Vec<Received> {
         self.shared.received.lock().unwrap().clone()
@@ -129,7 +137,8 @@ impl Receiver {
 }
 
 async fn receive(State(shared): State<Shared>, headers: HeaderMap, body: String) -> StatusCode {
-    let answered = shared.answers.lock().unwrap().pop_front().unwrap_or(200);
+    let queued = shared.answers.lock().unwrap().pop_front();
+    let answered = queued.or(*shared.always.lock().unwrap()).unwrap_or(200);
     let headers = headers
         .iter()
         .map(|(k, v)| (k.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))

@@ -6,11 +6,11 @@ use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::auth::Caller;
 use super::{ApiError, AppState, body};
-use crate::events::{EventsError, WebhookRequest, delivery_json, webhook_json};
+use crate::events::{EventsError, WebhookRequest, webhook_json};
 
 impl From<EventsError> for ApiError {
     fn from(error: EventsError) -> Self {
@@ -88,7 +88,7 @@ pub struct DeliveriesQuery {
     limit: Option<usize>,
 }
 
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/webhook/deliveries", params(("tenant" = String, Path), ("limit" = Option<usize>, Query, description = "at most this many, newest first (default 50, at most 500)")), responses((status = 200, description = "deliveries with status, attempts, next attempt, last status code and error, and every attempt"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/webhook/deliveries", params(("tenant" = String, Path), ("limit" = Option<usize>, Query, description = "at most this many, newest first (default 50, at most 500)")), responses((status = 200, description = "deliveries with status, attempts, next attempt, last status code and error, and every attempt; the endpoint's circuit breaker (state, open_until)"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn deliveries(
     State(state): State<AppState>,
     caller: Caller,
@@ -97,6 +97,5 @@ pub async fn deliveries(
 ) -> Result<Json<Value>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let Query(query) = query.map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", e.body_text()))?;
-    let deliveries = state.events.deliveries(&tenant.id, query.limit.unwrap_or(50)).await?;
-    Ok(Json(json!({"deliveries": deliveries.iter().map(delivery_json).collect::<Vec<_>>()})))
+    Ok(Json(state.events.delivery_log(&tenant.id, query.limit.unwrap_or(50)).await?))
 }

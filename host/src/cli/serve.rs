@@ -67,6 +67,17 @@ pub struct ServeArgs {
     /// further one (at most an hour apart).
     #[arg(long, env = "FLOWAUTH_WEBHOOK_RETRY_MS", default_value_t = 10_000)]
     webhook_retry_ms: u64,
+    /// Webhook delivery slots (of 16) one tenant may hold at once, so that
+    /// a tenant whose receiver hangs cannot delay the others.
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_TENANT_SLOTS", default_value_t = 4, value_parser = clap::value_parser!(u32).range(1..=16))]
+    webhook_tenant_slots: u32,
+    /// Failed webhook attempts in a row that open an endpoint's circuit:
+    /// its deliveries wait, then one is sent as a probe.
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_CIRCUIT_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    webhook_circuit_failures: u32,
+    /// Milliseconds an open circuit pauses an endpoint before the probe.
+    #[arg(long, env = "FLOWAUTH_WEBHOOK_CIRCUIT_OPEN_MS", default_value_t = 60_000)]
+    webhook_circuit_open_ms: u64,
 }
 
 /// How often expired authorizations, states and leases are swept.
@@ -119,6 +130,9 @@ fn delivery_config(args: &ServeArgs, allow_private_network: bool) -> DeliveryCon
         allow_private_network,
         max_attempts: args.webhook_max_attempts,
         retry_base: Duration::from_millis(args.webhook_retry_ms),
+        tenant_slots: args.webhook_tenant_slots as usize,
+        circuit_failures: args.webhook_circuit_failures,
+        circuit_open: Duration::from_millis(args.webhook_circuit_open_ms),
         ..DeliveryConfig::default()
     }
 }

@@ -3,8 +3,8 @@
 
 use anyhow::Context as _;
 use clap::Subcommand;
-use flowauth::events::{WebhookRequest, delivery_json, webhook_json};
-use flowauth::store::{Store, Tenant};
+use flowauth::events::{WebhookRequest, circuit_json, webhook_json};
+use flowauth::store::{CircuitState, Store, Tenant, now_ms};
 
 use super::context::Context;
 use super::output::line;
@@ -95,12 +95,23 @@ pub async fn run(ctx: &Context, command: WebhookCommand, json: bool) -> anyhow::
         }
         WebhookCommand::Deliveries { tenant, limit } => {
             let tenant = tenant_named(&store, &tenant).await?;
-            let deliveries = events.deliveries(&tenant.id, limit).await?;
             if json {
-                let list: Vec<_> = deliveries.iter().map(delivery_json).collect();
-                line(serde_json::json!({"deliveries": list}));
+                line(events.delivery_log(&tenant.id, limit).await?);
                 return Ok(());
             }
+            let (health, at) = (events.endpoint_health(&tenant.id).await?, now_ms());
+            if let Some(health) = health.filter(|h| h.circuit(at) != CircuitState::Closed) {
+                let view = circuit_json(&health, at);
+                let until = health.circuit_open_until_ms.unwrap_or(at);
+                line(format!(
+                    "circuit {} until {} (in {} s): {}",
+                    view["state"].as_str().unwrap_or_default(),
+                    (until + 999) / 1000,
+                    ((until - at).max(0) + 999) / 1000,
+                    view["message"].as_str().unwrap_or_default()
+                ));
+            }
+            let deliveries = events.deliveries(&tenant.id, limit).await?;
             for d in &deliveries {
                 let last = match (d.last_status_code, &d.last_error) {
                     (_, Some(error)) => error.clone(),

@@ -28,9 +28,9 @@ use tokio::sync::Notify;
 pub use event::{Event, EventError, EventKind};
 pub use sign::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, signature, verify};
 pub use target::check_url;
-pub use view::{delivery_json, webhook_json};
+pub use view::{circuit_json, delivery_json, delivery_log_json, webhook_json};
 
-use crate::store::{DeliveryRecord, NewDelivery, Store, StoreError, Webhook, new_id};
+use crate::store::{DeliveryRecord, EndpointHealth, NewDelivery, Store, StoreError, Webhook, new_id};
 
 /// The shortest signing secret accepted from a user.
 const MIN_SECRET_CHARS: usize = 32;
@@ -59,8 +59,20 @@ pub struct DeliveryConfig {
     pub request_timeout: Duration,
     /// How long finished deliveries stay in the log.
     pub retention: Duration,
-    /// Deliveries sent at once, so that one slow receiver does not hold up the others.
+    /// Deliveries sent at once (the worker's slots).
     pub max_in_flight: usize,
+    /// Slots one tenant's deliveries may hold at once, so that a tenant
+    /// whose receiver hangs leaves the other slots to the other tenants.
+    pub tenant_slots: usize,
+    /// Attempts in a row that ran out of time before an endpoint gets
+    /// [`short_request_timeout`](Self::short_request_timeout).
+    pub short_timeout_after: u32,
+    /// The shorter time for a whole attempt to an endpoint that keeps timing out.
+    pub short_request_timeout: Duration,
+    /// Failed attempts in a row to one endpoint that open its circuit.
+    pub circuit_failures: u32,
+    /// How long an open circuit pauses the endpoint before one probe is sent.
+    pub circuit_open: Duration,
 }
 
 impl Default for DeliveryConfig {
@@ -76,6 +88,11 @@ impl Default for DeliveryConfig {
             request_timeout: Duration::from_secs(10),
             retention: Duration::from_secs(7 * 24 * 3600),
             max_in_flight: 16,
+            tenant_slots: 4,
+            short_timeout_after: 2,
+            short_request_timeout: Duration::from_secs(2),
+            circuit_failures: 5,
+            circuit_open: Duration::from_secs(60),
         }
     }
 }
@@ -85,6 +102,16 @@ impl DeliveryConfig {
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         self.retry_base.saturating_mul(factor).min(self.retry_max)
+    }
+
+    /// The time for a whole attempt to an endpoint whose last `timeouts`
+    /// attempts ran out of time, and whether that is the shortened one.
+    pub fn request_timeout(&self, timeouts: i64) -> (Duration, bool) {
+        if timeouts >= i64::from(self.short_timeout_after) && self.short_request_timeout < self.request_timeout {
+            (self.short_request_timeout, true)
+        } else {
+            (self.request_timeout, false)
+        }
     }
 }
 
@@ -212,6 +239,20 @@ impl Events {
     pub async fn deliveries(&self, tenant_id: &str, limit: usize) -> Result<Vec<DeliveryRecord>, EventsError> {
         Ok(self.store.deliveries(tenant_id, limit.clamp(1, MAX_LISTED_DELIVERIES)).await?)
     }
+
+    /// The health of the tenant's webhook endpoint (its circuit breaker),
+    /// if it has a webhook.
+    pub async fn endpoint_health(&self, tenant_id: &str) -> Result<Option<EndpointHealth>, EventsError> {
+        Ok(self.store.endpoint_health(tenant_id).await?)
+    }
+
+    /// The delivery log as the API and the CLI show it: the tenant's latest
+    /// deliveries and its endpoint's circuit breaker.
+    pub async fn delivery_log(&self, tenant_id: &str, limit: usize) -> Result<serde_json::Value, EventsError> {
+        let deliveries = self.deliveries(tenant_id, limit).await?;
+        let health = self.endpoint_health(tenant_id).await?;
+        Ok(delivery_log_json(&deliveries, health.as_ref(), crate::store::now_ms()))
+    }
 }
 
 fn no_webhook() -> EventsError {
@@ -265,6 +306,15 @@ mod tests {
         let delays: Vec<_> = (1..=5).map(|n| config.backoff(n).as_secs()).collect();
         assert_eq!(delays, [10, 20, 40, 60, 60]);
         assert_eq!(config.backoff(200).as_secs(), 60, "no overflow");
+    }
+
+    #[test]
+    fn an_endpoint_that_keeps_timing_out_gets_the_shorter_deadline() {
+        let config = DeliveryConfig::default();
+        assert_eq!(config.request_timeout(1), (Duration::from_secs(10), false));
+        assert_eq!(config.request_timeout(2), (Duration::from_secs(2), true));
+        let longer = DeliveryConfig { short_request_timeout: Duration::from_secs(30), ..config };
+        assert_eq!(longer.request_timeout(9), (Duration::from_secs(10), false), "never longer than the normal one");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::store::{DeliveryRecord, Webhook};
+use crate::store::{CircuitState, DeliveryRecord, EndpointHealth, Webhook};
 
 /// A webhook; `secret` only when it was just created or rotated.
 pub fn webhook_json(webhook: &Webhook, secret: Option<&str>) -> Value {
@@ -17,6 +17,39 @@ pub fn webhook_json(webhook: &Webhook, secret: Option<&str>) -> Value {
         view["secret"] = json!(secret);
     }
     view
+}
+
+/// The delivery log: the deliveries and the endpoint's circuit breaker.
+pub fn delivery_log_json(deliveries: &[DeliveryRecord], health: Option<&EndpointHealth>, now_ms: i64) -> Value {
+    let list: Vec<Value> = deliveries.iter().map(delivery_json).collect();
+    json!({"deliveries": list, "circuit": health.map(|h| circuit_json(h, now_ms))})
+}
+
+/// Where the endpoint's circuit breaker is, and what that means for the
+/// deliveries waiting.
+pub fn circuit_json(health: &EndpointHealth, now_ms: i64) -> Value {
+    let state = health.circuit(now_ms);
+    let open_until = health.circuit_open_until_ms.map(|ms| (ms + 999) / 1000);
+    let failures = health.consecutive_failures;
+    let message = match state {
+        CircuitState::Closed => None,
+        CircuitState::Open => Some(format!(
+            "the receiver failed {failures} times in a row: deliveries wait until open_until, then one is sent as a \
+             probe; fix the receiver and they are all sent once it succeeds"
+        )),
+        CircuitState::HalfOpen => Some(
+            "one delivery is being sent as a probe; the others wait until it succeeds (a failure opens the circuit \
+             again)"
+                .to_owned(),
+        ),
+    };
+    json!({
+        "state": state.as_str(),
+        "open_until": open_until,
+        "consecutive_failures": failures,
+        "consecutive_timeouts": health.consecutive_timeouts,
+        "message": message,
+    })
 }
 
 /// A delivery with every attempt.

@@ -98,6 +98,10 @@ const TABLES: [(&str, &[(&str, Kind)]); 16] = [
             ("secret_sealed", Bytes),
             ("created_at", Int),
             ("updated_at", Int),
+            ("consecutive_failures", Int),
+            ("consecutive_timeouts", Int),
+            ("circuit_open_until_ms", Int),
+            ("circuit_probe_until_ms", Int),
         ],
     ),
     (

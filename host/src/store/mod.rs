@@ -42,7 +42,8 @@ pub use sealing::ring::KeyRing;
 pub use sweep::Swept;
 pub use tokens::{Outcome, TokenFilter};
 pub use webhooks::{
-    AfterAttempt, Attempt, DeliveryRecord, DeliveryStatus, DueDelivery, NewDelivery, Subscription, Webhook, now_ms,
+    AfterAttempt, Attempt, CircuitState, DeliveryRecord, DeliveryStatus, DueDelivery, EndpointHealth, EndpointReport,
+    NewDelivery, Slots, Subscription, Webhook, now_ms,
 };
 
 /// What went wrong in the store. Cheap to clone, so that one failure can

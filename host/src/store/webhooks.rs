@@ -2,6 +2,11 @@
 //! the delivery log, which is also the queue the delivery worker drains.
 //! An attempt's claim is its `next_attempt_at_ms` pushed into the future,
 //! so a worker that dies mid-send leaves the delivery to be sent again.
+//! Claims are fair: a tenant holds at most its share of a worker's slots,
+//! and each endpoint's health (failures and timeouts in a row, its circuit
+//! breaker) is kept with the webhook, so every instance sees it.
+
+use std::collections::HashMap;
 
 use super::sealing::columns::WEBHOOK_SECRET;
 use super::{Store, StoreError, from_json, json, new_id, now};
@@ -17,6 +22,10 @@ struct DueRow {
     next_attempt_at_ms: i64,
     url: String,
     secret_sealed: Vec<u8>,
+    webhook_id: String,
+    consecutive_timeouts: i64,
+    circuit_open_until_ms: Option<i64>,
+    circuit_probe_until_ms: Option<i64>,
 }
 
 /// A delivery's row in the log.
@@ -94,6 +103,10 @@ pub struct DueDelivery {
     pub url: String,
     /// The signing secret, opened.
     pub secret: String,
+    /// Attempts in a row to this endpoint that ran out of time.
+    pub endpoint_timeouts: i64,
+    /// The one attempt a half-open circuit lets through.
+    pub probe: bool,
 }
 
 impl std::fmt::Debug for DueDelivery {
@@ -102,6 +115,7 @@ impl std::fmt::Debug for DueDelivery {
             .field("id", &self.id)
             .field("event", &self.event)
             .field("attempts", &self.attempts)
+            .field("probe", &self.probe)
             .field("secret", &"..")
             .finish_non_exhaustive()
     }
@@ -164,6 +178,102 @@ pub enum AfterAttempt {
     GiveUp,
 }
 
+/// What an attempt tells about its endpoint, for the circuit breaker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EndpointReport {
+    /// The attempt ran out of time.
+    pub timed_out: bool,
+    /// Failures in a row that open the circuit.
+    pub open_after: u32,
+    /// Until when (Unix ms) a circuit this failure opens, or keeps open, stays open.
+    pub open_until_ms: i64,
+}
+
+/// A worker's delivery slots: how many it has, how many one tenant may
+/// hold, and which tenants hold them, so that one tenant's slow receiver
+/// cannot take them all.
+#[derive(Debug, Clone)]
+pub struct Slots {
+    total: usize,
+    per_tenant: usize,
+    held: HashMap<String, usize>,
+}
+
+impl Slots {
+    /// `total` slots, at most `per_tenant` (at least 1) held by one tenant.
+    pub fn new(total: usize, per_tenant: usize) -> Self {
+        Self { total, per_tenant: per_tenant.clamp(1, total.max(1)), held: HashMap::new() }
+    }
+
+    /// Slots no one holds.
+    pub fn free(&self) -> usize {
+        self.total.saturating_sub(self.held.values().sum())
+    }
+
+    /// Whether `tenant` may take one more slot.
+    fn open_to(&self, tenant: &str) -> bool {
+        self.free() > 0 && self.held.get(tenant).copied().unwrap_or_default() < self.per_tenant
+    }
+
+    fn take(&mut self, tenant: &str) {
+        *self.held.entry(tenant.to_owned()).or_default() += 1;
+    }
+
+    /// Gives back a slot `tenant` held (its attempt is over).
+    pub fn give_back(&mut self, tenant: &str) {
+        if let Some(held) = self.held.get_mut(tenant) {
+            *held -= 1;
+            if *held == 0 {
+                self.held.remove(tenant);
+            }
+        }
+    }
+}
+
+/// Where an endpoint's circuit breaker is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CircuitState {
+    /// Deliveries are sent.
+    Closed,
+    /// Deliveries wait (they hold no slot) until `open_until_ms`.
+    Open,
+    /// The pause is over: one delivery is sent as a probe; the others wait for its outcome.
+    HalfOpen,
+}
+
+impl CircuitState {
+    /// The name the API uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Closed => "closed",
+            Self::Open => "open",
+            Self::HalfOpen => "half_open",
+        }
+    }
+}
+
+/// A webhook endpoint's health as the delivery log shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
+pub struct EndpointHealth {
+    /// Failed attempts in a row.
+    pub consecutive_failures: i64,
+    /// Attempts in a row that ran out of time.
+    pub consecutive_timeouts: i64,
+    /// Unix ms until which the circuit is open; `None` while closed.
+    pub circuit_open_until_ms: Option<i64>,
+}
+
+impl EndpointHealth {
+    /// The circuit's state at `now_ms`.
+    pub fn circuit(&self, now_ms: i64) -> CircuitState {
+        match self.circuit_open_until_ms {
+            None => CircuitState::Closed,
+            Some(until) if until > now_ms => CircuitState::Open,
+            Some(_) => CircuitState::HalfOpen,
+        }
+    }
+}
+
 /// A delivery as the log shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeliveryRecord {
@@ -191,6 +301,11 @@ pub struct DeliveryRecord {
     pub delivered_at: Option<i64>,
     /// Every attempt, first first.
     pub attempt_log: Vec<Attempt>,
+}
+
+/// Whether a conditional update changed its row.
+fn claimed(done: sqlx::any::AnyQueryResult) -> bool {
+    done.rows_affected() == 1
 }
 
 /// Unix milliseconds.
@@ -223,7 +338,11 @@ impl Store {
             Some(id) => {
                 sqlx::query(
                     "UPDATE webhooks SET url = $1, events = $2, secret_sealed = CASE WHEN $3 THEN $4 ELSE secret_sealed END, \
-                     updated_at = $5 WHERE id = $6",
+                     updated_at = $5, \
+                     consecutive_failures = CASE WHEN url = $1 THEN consecutive_failures ELSE 0 END, \
+                     consecutive_timeouts = CASE WHEN url = $1 THEN consecutive_timeouts ELSE 0 END, \
+                     circuit_open_until_ms = CASE WHEN url = $1 THEN circuit_open_until_ms ELSE NULL END \
+                     WHERE id = $6",
                 )
                 .bind(url)
                 .bind(json(&events))
@@ -310,64 +429,131 @@ impl Store {
         Ok(())
     }
 
-    /// Claims up to `limit` deliveries due by `now_ms`: no other worker
-    /// takes them for `hold_ms` (past that, a worker that died is assumed
-    /// gone and they are sent again).
+    /// Claims deliveries due by `now_ms` into the free `slots`, taking
+    /// turns across tenants (each tenant's oldest first) and never giving
+    /// a tenant more than its share. An endpoint whose circuit is open
+    /// gets none; a half-open one gets one probe, claimed on the webhook so
+    /// that only one instance sends it. No other worker takes a claimed
+    /// delivery for `hold_ms` (past that, a worker that died is assumed
+    /// gone and it is sent again).
     pub async fn claim_deliveries(
         &self,
         now_ms: i64,
-        limit: usize,
         hold_ms: i64,
+        slots: &mut Slots,
     ) -> Result<Vec<DueDelivery>, StoreError> {
+        if slots.free() == 0 {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
+        // Each tenant's first `per_tenant` in turn order; enough rows that
+        // the tenants already holding slots cannot crowd the others out.
         let rows: Vec<DueRow> = sqlx::query_as(
-            "SELECT d.id, d.tenant_id, d.event, d.payload, d.attempts, d.next_attempt_at_ms, w.url, w.secret_sealed \
-             FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
-             WHERE d.status = 'pending' AND d.next_attempt_at_ms <= $1 ORDER BY d.next_attempt_at_ms LIMIT $2",
+            "SELECT id, tenant_id, event, payload, attempts, next_attempt_at_ms, url, secret_sealed, webhook_id, \
+             consecutive_timeouts, circuit_open_until_ms, circuit_probe_until_ms FROM ( \
+               SELECT d.id, d.tenant_id, d.event, d.payload, d.attempts, d.next_attempt_at_ms, w.url, w.secret_sealed, \
+               w.id AS webhook_id, w.consecutive_timeouts, w.circuit_open_until_ms, w.circuit_probe_until_ms, \
+               ROW_NUMBER() OVER (PARTITION BY d.tenant_id ORDER BY d.next_attempt_at_ms, d.id) AS turn \
+               FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+               WHERE d.status = 'pending' AND d.next_attempt_at_ms <= $1 AND (w.circuit_open_until_ms IS NULL \
+                 OR (w.circuit_open_until_ms <= $1 AND (w.circuit_probe_until_ms IS NULL OR w.circuit_probe_until_ms <= $1))) \
+             ) due WHERE turn <= CASE WHEN circuit_open_until_ms IS NULL THEN $2 ELSE 1 END \
+             ORDER BY turn, next_attempt_at_ms, id LIMIT $3",
         )
         .bind(now_ms)
-        .bind(limit as i64)
+        .bind(slots.per_tenant as i64)
+        .bind(slots.total as i64)
         .fetch_all(&mut *tx)
         .await?;
-        let mut due = Vec::with_capacity(rows.len());
+        let mut due = Vec::new();
         for row in rows {
-            // Conditional on the value read: of two instances claiming at
-            // once, one claims and the other skips the delivery.
-            let claimed = sqlx::query(
-                "UPDATE webhook_deliveries SET next_attempt_at_ms = $1 WHERE id = $2 AND next_attempt_at_ms = $3",
-            )
-            .bind(now_ms + hold_ms)
-            .bind(&row.id)
-            .bind(row.next_attempt_at_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-                == 1;
-            if claimed {
+            if !slots.open_to(&row.tenant_id) {
+                continue;
+            }
+            let probe = row.circuit_open_until_ms.is_some();
+            // Conditional on the values read: of two instances claiming at
+            // once, one claims and the other skips the delivery (or probe).
+            if probe
+                && !claimed(
+                    sqlx::query(
+                        "UPDATE webhooks SET circuit_probe_until_ms = $1 WHERE id = $2 AND circuit_open_until_ms = $3 \
+                         AND (circuit_probe_until_ms IS NULL OR circuit_probe_until_ms = $4)",
+                    )
+                    .bind(now_ms + hold_ms)
+                    .bind(&row.webhook_id)
+                    .bind(row.circuit_open_until_ms)
+                    .bind(row.circuit_probe_until_ms)
+                    .execute(&mut *tx)
+                    .await?,
+                )
+            {
+                continue;
+            }
+            let delivery_claimed = claimed(
+                sqlx::query(
+                    "UPDATE webhook_deliveries SET next_attempt_at_ms = $1 WHERE id = $2 AND next_attempt_at_ms = $3",
+                )
+                .bind(now_ms + hold_ms)
+                .bind(&row.id)
+                .bind(row.next_attempt_at_ms)
+                .execute(&mut *tx)
+                .await?,
+            );
+            if delivery_claimed {
                 let secret =
                     self.sealer.open_text(&row.tenant_id, WEBHOOK_SECRET, &row.tenant_id, &row.secret_sealed)?;
-                let DueRow { id, tenant_id, event, payload, attempts, url, .. } = row;
-                due.push(DueDelivery { id, tenant_id, event, payload, attempts, url, secret });
+                slots.take(&row.tenant_id);
+                let DueRow { id, tenant_id, event, payload, attempts, url, consecutive_timeouts, .. } = row;
+                due.push(DueDelivery {
+                    id,
+                    tenant_id,
+                    event,
+                    payload,
+                    attempts,
+                    url,
+                    secret,
+                    endpoint_timeouts: consecutive_timeouts,
+                    probe,
+                });
             }
         }
         tx.commit().await?;
         Ok(due)
     }
 
-    /// When the next pending delivery is due (Unix ms), if any is.
+    /// When the next pending delivery may be sent (Unix ms), if any is
+    /// pending: its own time, or later when its endpoint's circuit is open.
     pub async fn next_delivery_due(&self) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT MIN(next_attempt_at_ms) FROM webhook_deliveries WHERE status = 'pending'")
-            .fetch_one(&self.pool)
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(CASE WHEN w.circuit_open_until_ms > d.next_attempt_at_ms THEN w.circuit_open_until_ms \
+             ELSE d.next_attempt_at_ms END) FROM webhook_deliveries d JOIN webhooks w ON w.id = d.webhook_id \
+             WHERE d.status = 'pending'",
+        )
+        .fetch_one(&self.pool)
+        .await?)
     }
 
-    /// Logs an attempt and moves the delivery on.
+    /// A tenant's webhook endpoint health, if it has a webhook.
+    pub async fn endpoint_health(&self, tenant_id: &str) -> Result<Option<EndpointHealth>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT consecutive_failures, consecutive_timeouts, circuit_open_until_ms FROM webhooks WHERE tenant_id = $1",
+        )
+        .bind(tenant_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    /// Logs an attempt, moves the delivery on, and updates its endpoint's
+    /// health: a 2xx closes the circuit; a failure counts, and opens (or
+    /// keeps open) the circuit once `endpoint.open_after` came in a row.
+    /// Returns the endpoint's health now (`None` once the webhook is gone).
     pub async fn record_attempt(
         &self,
         delivery_id: &str,
         attempt: &Attempt,
         after: AfterAttempt,
-    ) -> Result<(), StoreError> {
+        endpoint: EndpointReport,
+    ) -> Result<Option<EndpointHealth>, StoreError> {
         let (status, next, delivered_at) = match after {
             AfterAttempt::Delivered => (DeliveryStatus::Delivered, None, Some(attempt.at)),
             AfterAttempt::RetryAt(at_ms) => (DeliveryStatus::Pending, Some(at_ms), None),
@@ -400,8 +586,26 @@ impl Store {
         .bind(delivery_id)
         .execute(&mut *tx)
         .await?;
+        let healthy = matches!(after, AfterAttempt::Delivered);
+        let health = sqlx::query_as(
+            "UPDATE webhooks SET \
+             consecutive_failures = CASE WHEN $1 THEN 0 ELSE consecutive_failures + 1 END, \
+             consecutive_timeouts = CASE WHEN $2 THEN consecutive_timeouts + 1 ELSE 0 END, \
+             circuit_open_until_ms = CASE WHEN $1 THEN NULL WHEN consecutive_failures + 1 >= $3 THEN $4 \
+               ELSE circuit_open_until_ms END, \
+             circuit_probe_until_ms = CASE WHEN $1 OR consecutive_failures + 1 >= $3 THEN NULL ELSE circuit_probe_until_ms END \
+             WHERE id = (SELECT webhook_id FROM webhook_deliveries WHERE id = $5) \
+             RETURNING consecutive_failures, consecutive_timeouts, circuit_open_until_ms",
+        )
+        .bind(healthy)
+        .bind(endpoint.timed_out)
+        .bind(i64::from(endpoint.open_after))
+        .bind(endpoint.open_until_ms)
+        .bind(delivery_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(health)
     }
 
     /// A tenant's deliveries, newest first, with their attempts.
