@@ -31,7 +31,8 @@ async fn acme(load: Value) -> (Server, String) {
     let (status, report) = api.post("/v1/tenants/acme/oauth-configurations", &key, load).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     let settings = json!({"allowed_return_origins": [APP]});
-    let (status, saved) = api.call(reqwest::Method::PUT, "/v1/tenants/acme/connect-settings", &key, Some(settings)).await;
+    let (status, saved) =
+        api.call(reqwest::Method::PUT, "/v1/tenants/acme/connect-settings", &key, Some(settings)).await;
     assert_eq!((status, &saved), (StatusCode::OK, &json!({"allowed_return_origins": [APP]})));
     (server, key)
 }
@@ -91,7 +92,10 @@ async fn a_connect_link_connects_a_token_without_a_key_and_returns_to_the_app() 
     let token_id = get("token_id").unwrap();
 
     let (status, token) = server.api().get(&format!("/v1/tenants/acme/tokens/{token_id}"), &key).await;
-    assert_eq!((status, token["status"].as_str(), token["name"].as_str()), (StatusCode::OK, Some("active"), Some("crm")));
+    assert_eq!(
+        (status, token["status"].as_str(), token["name"].as_str()),
+        (StatusCode::OK, Some("active"), Some("crm"))
+    );
 
     // The link worked once.
     let again = browser.get(&url).send().await.unwrap();
@@ -142,7 +146,8 @@ async fn connect_links_refuse_foreign_origins_and_expire() {
     let (server, key) = acme(devtools(&idp)).await;
     let api = server.api();
 
-    let foreign = json!({"connector": "devtools", "provider": "HTTP", "name": "x", "return_to": "https://evil.example.com/"});
+    let foreign =
+        json!({"connector": "devtools", "provider": "HTTP", "name": "x", "return_to": "https://evil.example.com/"});
     let (status, error) = api.post("/v1/tenants/acme/connect-sessions", &key, foreign).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
     let message = error["error"]["message"].as_str().unwrap();

@@ -9,15 +9,17 @@ use serde::Deserialize;
 
 use super::auth::Caller;
 use super::views::{
-    ConnectorList, ConnectorView, LoadReportView, ProviderList, ProviderView, ServerView, TenantKeyView, TenantList, TenantView,
-    WhoAmIView, connector_view, load_report_view,
+    ConnectorList, ConnectorView, LoadReportView, ProviderList, ProviderView, ServerView, TenantKeyView, TenantList,
+    TenantView, WhoAmIView, connector_view, load_report_view,
 };
 use super::{ApiError, AppState, body, text};
-use crate::store::{KeyOwner, LoadMode};
+use crate::store::KeyOwner;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewTenant {
+    /// 1 to 63 letters, digits, '.', '_' and '-', starting with a letter or a digit.
+    #[schema(pattern = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
     name: String,
 }
 
@@ -103,12 +105,23 @@ pub async fn server(State(state): State<AppState>, _caller: Caller) -> Json<Serv
     })
 }
 
+/// How a load file treats providers that exist already.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)]
+enum LoadMode {
+    /// An entry replaces the provider's settings; changing one tokens use refuses the file.
+    Replace,
+    /// Change providers in place, tokens and all.
+    Update,
+}
+
 #[derive(Deserialize)]
 pub struct LoadQuery {
     mode: Option<String>,
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/oauth-configurations", params(("tenant" = String, Path), ("mode" = Option<String>, Query, description = "update: change providers in use in place")), request_body(content = String, content_type = "application/json", description = "a ThingWorx load file"), responses((status = 200, description = "created and updated providers", body = LoadReportView), (status = 400, description = "an unknown mode"), (status = 413, description = "larger than 1 MiB"), (status = 409, description = "replaces providers in use; nothing loaded"), (status = 422, description = "errors with JSON paths; nothing loaded")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/oauth-configurations", params(("tenant" = String, Path), ("mode" = inline(Option<LoadMode>), Query, description = "update: change providers in use in place")), request_body(content = inline(std::collections::BTreeMap<String, std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>>), content_type = "application/json", description = "a ThingWorx load file: connector, then display name, then settings"), responses((status = 200, description = "created and updated providers", body = LoadReportView), (status = 400, description = "an unknown mode"), (status = 413, description = "larger than 1 MiB"), (status = 409, description = "replaces providers in use; nothing loaded"), (status = 422, description = "errors with JSON paths; nothing loaded")))]
 pub async fn load_configuration(
     State(state): State<AppState>,
     caller: Caller,
@@ -119,8 +132,8 @@ pub async fn load_configuration(
     let tenant = caller.tenant(&state, &tenant).await?;
     let body = text(body)?;
     let mode = match query.mode.as_deref() {
-        None | Some("replace") => LoadMode::Replace,
-        Some("update") => LoadMode::Update,
+        None | Some("replace") => crate::store::LoadMode::Replace,
+        Some("update") => crate::store::LoadMode::Update,
         Some(other) => {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
@@ -198,7 +211,7 @@ pub async fn connectors(
     Ok(Json(ConnectorList { connectors }))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/connectors", params(("tenant" = String, Path)), request_body(content = String, content_type = "application/json", description = "a ThingWorx connector config.json"), responses((status = 201, description = "the connector", body = ConnectorView), (status = 400, description = "a built-in connector's name"), (status = 413, description = "larger than 1 MiB"), (status = 422, description = "what is wrong, with its JSON path")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/connectors", params(("tenant" = String, Path)), request_body(content = inline(Object), content_type = "application/json", description = "a ThingWorx connector config.json"), responses((status = 201, description = "the connector", body = ConnectorView), (status = 400, description = "a built-in connector's name"), (status = 413, description = "larger than 1 MiB"), (status = 422, description = "what is wrong, with its JSON path")))]
 /// Adds a custom connector from a ThingWorx `config.json` body.
 pub async fn add_connector(
     State(state): State<AppState>,

@@ -17,13 +17,16 @@ use serde::Deserialize;
 use super::auth::Caller;
 use super::views::{ConnectSessionView, ConnectSettingsView};
 use super::{ApiError, AppState, body};
-use crate::tokens::{CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest, ConnectVisit, Finished, TokenError};
+use crate::tokens::{
+    CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest, ConnectVisit, Finished, TokenError,
+};
 
 /// `PUT .../connect-settings`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectSettingsBody {
     /// Origins `return_to` may be on: scheme, host and port, e.g. `https://app.example.com`.
+    #[schema(inline, value_type = Vec<Origin>)]
     allowed_return_origins: Vec<String>,
 }
 
@@ -51,19 +54,29 @@ pub async fn settings(
     Ok(Json(ConnectSettingsView { allowed_return_origins }))
 }
 
+/// An origin: scheme, host and optional port, nothing after.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")]
+#[allow(dead_code)]
+struct Origin(String);
+
 /// `POST .../connect-sessions`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectSessionBody {
+    #[schema(min_length = 1)]
     connector: String,
     /// The provider's display name.
+    #[schema(min_length = 1)]
     provider: String,
-    /// The name the token gets (unique within the tenant).
+    /// The name the token gets (unique within the tenant): 1 to 200 printable characters.
+    #[schema(pattern = r"^[^\x00-\x1f\x7f]{1,200}$")]
     name: String,
     #[serde(default)]
     scopes: Vec<String>,
     /// Where the user lands afterwards, with `token_id` and `status` (and
     /// `error` when the provider refused) added to its query; on an allowed origin.
+    #[schema(pattern = "^https?://[^/?#]+")]
     return_to: String,
 }
 
@@ -138,7 +151,10 @@ fn answer(visit: Result<ConnectVisit, TokenError>) -> Response {
         }
         Ok(ConnectVisit::Unknown) => (
             StatusCode::NOT_FOUND,
-            notice("Unknown link", &format!("This connect link is not valid: check that you copied all of it. {again}")),
+            notice(
+                "Unknown link",
+                &format!("This connect link is not valid: check that you copied all of it. {again}"),
+            ),
         ),
         Err(error) => {
             let status = ApiError::from(error.clone()).into_response().status();
@@ -216,9 +232,5 @@ fn form_page(form: &ConnectForm, missing: &[String]) -> String {
 }
 
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }

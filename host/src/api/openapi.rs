@@ -96,7 +96,8 @@ impl Modify for Shared {
 
 fn shared(path: &str, operation: &mut Operation) {
     if CALLBACK_PATHS.contains(&path) {
-        let back = "back to the app's return_to with token_id and status (or error), for a token a connect link started";
+        let back =
+            "back to the app's return_to with token_id and status (or error), for a token a connect link started";
         respond(operation, "303", back, false);
     }
     let public = is_public(path);

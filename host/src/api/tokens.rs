@@ -24,9 +24,13 @@ fn default_true() -> bool {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
+    #[schema(pattern = r"^[^\x00-\x1f\x7f]{1,200}$")]
     name: String,
+    #[schema(min_length = 1)]
     connector: String,
+    #[schema(min_length = 1)]
     provider: String,
+    #[schema(pattern = "^(authorization_code|client_credentials|password)$")]
     flow: String,
     #[serde(default)]
     scopes: Vec<String>,

@@ -33,6 +33,7 @@ impl From<EventsError> for ApiError {
 #[serde(deny_unknown_fields)]
 pub struct WebhookBody {
     /// Absolute https URL events are posted to.
+    #[schema(pattern = "^https://[^/?#]+")]
     url: String,
     /// Event types to receive (`token.active`, `token.failed`,
     /// `token.needs_reauth`, `token.refresh_failed`); all when left out.

@@ -115,12 +115,17 @@ pub async fn tenant(ctx: &Context, command: TenantCommand, json: bool) -> anyhow
             let key = store.issue_tenant_key(&tenant.id).await?;
             match json {
                 true => line(view_json(&TenantKeyView { name: tenant.name, api_key: key })),
-                false => line(format!("new API key of tenant {} (shown once; the old one no longer works): {key}", tenant.name)),
+                false => line(format!(
+                    "new API key of tenant {} (shown once; the old one no longer works): {key}",
+                    tenant.name
+                )),
             }
         }
         TenantCommand::Delete { name, yes } => {
             if !yes {
-                bail!("deleting tenant {name} deletes all it owns (providers, tokens, webhook, ...): pass --yes to confirm");
+                bail!(
+                    "deleting tenant {name} deletes all it owns (providers, tokens, webhook, ...): pass --yes to confirm"
+                );
             }
             let store = ctx.store().await?;
             let tenant = context::tenant(&store, &name).await?;

@@ -77,7 +77,7 @@ pub struct ConnectSession {
 #[derive(Debug, Clone)]
 pub enum Visited {
     /// Usable (and, from [`Store::take_connect_session`], now spent).
-    Open(ConnectSession),
+    Open(Box<ConnectSession>),
     /// Its form was submitted before.
     Used,
     /// It waited too long.
@@ -165,7 +165,7 @@ impl Store {
         Ok(match session.status {
             SessionStatus::Started | SessionStatus::Finished => Visited::Used,
             SessionStatus::Open if session.expires_at < now() => Visited::Expired,
-            SessionStatus::Open => Visited::Open(session),
+            SessionStatus::Open => Visited::Open(Box::new(session)),
         })
     }
 
@@ -188,7 +188,7 @@ impl Store {
             .bind(secret_hash)
             .fetch_one(&self.pool)
             .await?;
-        Ok(Visited::Open(row.session()?))
+        Ok(Visited::Open(Box::new(row.session()?)))
     }
 
     /// Records the token a spent session started.

@@ -54,7 +54,7 @@ pub struct ConnectForm {
 pub enum ConnectVisit {
     /// The form to show; with the required inputs that were missing when
     /// a submission left some out (the link is then still unused).
-    Form(ConnectForm, Vec<String>),
+    Form(Box<ConnectForm>, Vec<String>),
     /// Submitted: send the user here (the provider, or `return_to` when
     /// the provider refused at once).
     Redirect(String),
@@ -167,7 +167,7 @@ impl TokenService {
     /// What the link of `secret` shows, without using it.
     pub async fn open_connect_session(&self, secret: &str) -> Result<ConnectVisit, TokenError> {
         match self.store.connect_session(&state_hash(secret)).await? {
-            Visited::Open(session) => Ok(ConnectVisit::Form(self.connect_form(session).await?, Vec::new())),
+            Visited::Open(session) => Ok(ConnectVisit::Form(Box::new(self.connect_form(*session).await?), Vec::new())),
             other => Ok(refused(other)),
         }
     }
@@ -187,7 +187,7 @@ impl TokenService {
     ) -> Result<ConnectVisit, TokenError> {
         let hash = state_hash(secret);
         let form = match self.store.connect_session(&hash).await? {
-            Visited::Open(session) => self.connect_form(session).await?,
+            Visited::Open(session) => self.connect_form(*session).await?,
             other => return Ok(refused(other)),
         };
         let given = |key: &str| inputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.trim()).filter(|v| !v.is_empty());
@@ -198,7 +198,7 @@ impl TokenService {
             .map(|i| i.key.clone())
             .collect();
         if !missing.is_empty() {
-            return Ok(ConnectVisit::Form(form, missing));
+            return Ok(ConnectVisit::Form(Box::new(form), missing));
         }
         let session = match self.store.take_connect_session(&hash).await? {
             Visited::Open(session) => session,
@@ -225,7 +225,8 @@ impl TokenService {
         if let Some(link) = started.auth_link {
             return Ok(ConnectVisit::Redirect(link));
         }
-        let done = Finished { tenant_id: tenant.id, token_id: started.id, status: started.status, error: started.error };
+        let done =
+            Finished { tenant_id: tenant.id, token_id: started.id, status: started.status, error: started.error };
         Ok(ConnectVisit::Redirect(self.finish_connect_session(&done).await?.unwrap_or(session.return_to)))
     }
 

@@ -22,10 +22,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
-pub use connect::{
-    CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest, ConnectVisit, CreatedSession,
-};
 pub use components::{ComponentView, InstallOptions, Installed, PinView, UNINSTALLED_CODE, Uninstalled, VersionView};
+pub use connect::{CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest, ConnectVisit, CreatedSession};
 pub use error::TokenError;
 pub use flow::{Finished, Flow, Revocation};
 pub use fresh::FRESH_CACHE_TTL;
