@@ -376,7 +376,8 @@ async fn granted_internal_addresses_are_still_refused_at_run_time() {
     answer(&flowauth(dir, &["component", "enable", "oidc-discovery", "--tenant", "acme"]));
     for (n, issuer) in ["https://127.0.0.1:8443", "https://169.254.169.254"].iter().enumerate() {
         let provider = format!("Corp-{n}");
-        let file = json!({"oidc": {&provider: {"ISSUER": issuer, "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET}}});
+        let file =
+            json!({"oidc": {&provider: {"ISSUER": issuer, "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET}}});
         let (status, loaded) = api.post("/v1/tenants/acme/oauth-configurations", &acme, file).await;
         assert_eq!(status, StatusCode::OK, "{loaded}");
         let start = json!({"name": format!("corp-bot-{n}"), "connector": "oidc", "provider": provider,

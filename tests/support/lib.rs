@@ -321,7 +321,9 @@ pub fn echo(how: &str, secret: &str, authorization: &str) -> String {
     // RFC 3986: only what is not unreserved, in lower-case hex.
     let reserved = |text: &str| {
         let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
-        text.bytes().map(|b| if unreserved(b) { (b as char).to_string() } else { format!("%{b:02x}") }).collect::<String>()
+        text.bytes()
+            .map(|b| if unreserved(b) { (b as char).to_string() } else { format!("%{b:02x}") })
+            .collect::<String>()
     };
     match how {
         "raw" => secret.to_owned(),

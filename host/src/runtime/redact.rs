@@ -223,7 +223,11 @@ mod tests {
             ("percent-encoded, upper hex", percent(SECRET, false), none()),
             ("percent-encoded, lower hex", percent(SECRET, true), none()),
             ("JSON string", serde_json::to_string(SECRET).unwrap(), none()),
-            ("JSON string, slashes and non-ASCII escaped", r#""s3cret\/with+reserved&chars \"\u00e9\\~*?""#.into(), none()),
+            (
+                "JSON string, slashes and non-ASCII escaped",
+                r#""s3cret\/with+reserved&chars \"\u00e9\\~*?""#.into(),
+                none(),
+            ),
             ("HTML", "s3cret/with+reserved&amp;chars &quot;&#233;\\~*?".into(), none()),
             ("base64", STANDARD.encode(SECRET), none()),
             ("base64url", URL_SAFE.encode(SECRET), none()),

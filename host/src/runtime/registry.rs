@@ -13,8 +13,8 @@ use wasmtime::component::InstancePre;
 
 use super::cache;
 use super::credentials::SigningKey;
-use super::outbound::HostPattern;
 use super::error::{CallError, InstallError};
+use super::outbound::HostPattern;
 use super::sandbox::{CallState, Sandbox};
 use super::types::{Client, Connector};
 use super::wit::{self, Exports};
