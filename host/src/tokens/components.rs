@@ -27,7 +27,7 @@ pub struct InstallOptions {
     pub upgrade: bool,
     /// Hosts approved beyond those the component declares.
     pub allow_hosts: Vec<String>,
-    /// Approves wildcards broader than one registrable domain (`*.com`).
+    /// Approves wildcards over a public suffix (`*.com`, `*.github.io`).
     pub allow_broad_hosts: bool,
 }
 
