@@ -339,6 +339,56 @@ async fn hosts_are_granted_at_install_and_matched_with_their_port() {
     assert!(page.contains("Connected"), "the running server uses the new grant: {page}");
 }
 
+#[test]
+fn wildcards_over_a_public_suffix_need_allow_broad_hosts() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let file = wasm_file(dir, "oidc-discovery.wasm", &oidc_discovery_wasm());
+    for broad in ["*.github.io", "*.appspot.com", "*.s3.amazonaws.com", "*.co.uk"] {
+        let (ok, refused) = answer(&flowauth(dir, &["component", "install", &file, "--allow-host", broad]));
+        assert!(!ok, "{broad}: {refused}");
+        let message = refused["error"]["message"].as_str().unwrap();
+        assert!(message.contains("is a public suffix") && message.contains("--allow-broad-hosts"), "{message}");
+    }
+    let (ok, narrow) = answer(&flowauth(dir, &["component", "install", &file, "--allow-host", "*.api.github.io"]));
+    assert!(ok, "{narrow}");
+    assert_eq!(narrow["approved_hosts"], json!(["*.api.github.io"]));
+    let approve = ["component", "install", &file, "--allow-host", "*.github.io", "--allow-broad-hosts"];
+    let (ok, broad) = answer(&flowauth(dir, &approve));
+    assert!(ok, "{broad}");
+    assert_eq!(broad["approved_hosts"], json!(["*.github.io"]));
+}
+
+/// Granting an address approves the host, not the address: a server that
+/// does not allow private networks still refuses loopback and link-local
+/// ones at call time (with `--allow-private-network` they are reached, as
+/// `hosts_are_granted_at_install_and_matched_with_their_port` shows).
+#[tokio::test]
+async fn granted_internal_addresses_are_still_refused_at_run_time() {
+    let server = Server::start_with(BINARY, std::sync::Arc::new(tempfile::tempdir().unwrap()), &[]).await;
+    let api = server.api();
+    let dir = server.dir.path();
+    let acme = tenant(&api, "acme").await;
+    let file = wasm_file(dir, "oidc-discovery.wasm", &oidc_discovery_wasm());
+    let grants = ["--allow-host", "127.0.0.1:8443", "--allow-host", "169.254.169.254"];
+    let (ok, installed) = answer(&flowauth(dir, &[&["component", "install", &file][..], &grants].concat()));
+    assert!(ok, "{installed}");
+    assert_eq!(installed["approved_hosts"], json!(["127.0.0.1:8443", "169.254.169.254"]));
+    answer(&flowauth(dir, &["component", "enable", "oidc-discovery", "--tenant", "acme"]));
+    for (n, issuer) in ["https://127.0.0.1:8443", "https://169.254.169.254"].iter().enumerate() {
+        let provider = format!("Corp-{n}");
+        let file =
+            json!({"oidc": {&provider: {"ISSUER": issuer, "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET}}});
+        let (status, loaded) = api.post("/v1/tenants/acme/oauth-configurations", &acme, file).await;
+        assert_eq!(status, StatusCode::OK, "{loaded}");
+        let start = json!({"name": format!("corp-bot-{n}"), "connector": "oidc", "provider": provider,
+                           "flow": "authorization_code", "scopes": ["openid"], "use_default_keys": true});
+        let (_, started) = api.post("/v1/tenants/acme/tokens", &acme, start).await;
+        let text = started.to_string();
+        assert!(text.contains("is not public") && text.contains("--allow-private-network"), "{issuer}: {text}");
+    }
+}
+
 /// The command blocks this test's thread while the provider answers it.
 #[tokio::test(flavor = "multi_thread")]
 async fn call_tries_a_component_against_a_provider_without_a_server() {

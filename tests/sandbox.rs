@@ -75,7 +75,13 @@ async fn plain_http_and_internal_addresses_are_refused_by_default() {
         ("http://idp.example.com/token", "scheme http"),
         ("https://127.0.0.1/token", "127.0.0.1"),
         ("https://[::ffff:10.0.0.1]/token", "10.0.0.1"),
-        ("https://localhost/token", "private, loopback or link-local"),
+        ("https://[2002:7f00:1::]/token", "2002:7f00:1::"),
+        ("https://[2001::5efe:7f00:1]/token", "2001::5efe:7f00:1"),
+        ("https://[64:ff9b:1::a9fe:a9fe]/token", "64:ff9b:1::a9fe:a9fe"),
+        ("https://[::127.0.0.1]/token", "::7f00:1"),
+        ("https://198.18.0.1/token", "198.18.0.1"),
+        ("https://100.64.0.1/token", "100.64.0.1"),
+        ("https://localhost/token", "resolves only to addresses that are not public"),
     ] {
         let settings = vec![
             ("CLIENT_ID".into(), "c".into()),

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -154,6 +154,7 @@ impl MockIdp {
                     error(StatusCode::BAD_REQUEST, "invalid_request", &format!("cannot parse {body}"))
                 }),
             )
+            .route("/token-echo-as/{how}", post(echo_as))
             .route(
                 "/token-html-500",
                 post(|| async {
@@ -282,6 +283,81 @@ fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (O
         return (decode(id), decode(secret));
     }
     (form.get("client_id").cloned(), form.get("client_secret").cloned())
+}
+
+/// The ways `/token-echo-as/{how}` writes the client secret back.
+pub const ECHOES: [&str; 13] = [
+    "raw",
+    "form",
+    "percent-upper",
+    "percent-lower",
+    "base64",
+    "base64-unpadded",
+    "base64url",
+    "base64url-unpadded",
+    "basic",
+    "basic-form",
+    "basic-percent",
+    "json",
+    "html",
+];
+
+/// A provider that quotes the request in its error page: answers 400 with
+/// the client secret (or its whole Basic header) written back as `how` says.
+async fn echo_as(Path(how): Path<String>, headers: HeaderMap, body: String) -> Response {
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+    let secret = client_credentials(&headers, &form).1.unwrap_or_default();
+    let authorization = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let page = format!("rejected: {}", echo(&how, &secret, authorization));
+    (StatusCode::BAD_REQUEST, [(header::CONTENT_TYPE, "text/plain")], page).into_response()
+}
+
+/// `secret` (or the `authorization` header it was sent in) written as `how`
+/// (one of [`ECHOES`]) says.
+pub fn echo(how: &str, secret: &str, authorization: &str) -> String {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let form = |text: &str| url::form_urlencoded::byte_serialize(text.as_bytes()).collect::<String>();
+    let every_byte = |text: &str| text.bytes().map(|b| format!("%{b:02X}")).collect::<String>();
+    // RFC 3986: only what is not unreserved, in lower-case hex.
+    let reserved = |text: &str| {
+        let unreserved = |b: u8| b.is_ascii_alphanumeric() || b"-._~".contains(&b);
+        text.bytes()
+            .map(|b| if unreserved(b) { (b as char).to_string() } else { format!("%{b:02x}") })
+            .collect::<String>()
+    };
+    match how {
+        "raw" => secret.to_owned(),
+        "form" => form(secret),
+        "percent-upper" => every_byte(secret),
+        "percent-lower" => every_byte(secret).to_lowercase(),
+        "base64" => STANDARD.encode(secret),
+        "base64-unpadded" => STANDARD_NO_PAD.encode(secret),
+        "base64url" => URL_SAFE.encode(secret),
+        "base64url-unpadded" => URL_SAFE_NO_PAD.encode(secret),
+        "basic" => authorization.to_owned(),
+        "basic-form" => form(authorization),
+        "basic-percent" => reserved(authorization),
+        // As PHP's json_encode writes it: `/` and non-ASCII escaped too.
+        "json" => secret
+            .chars()
+            .map(|c| match c {
+                '"' | '\\' | '/' => format!("\\{c}"),
+                c if c.is_ascii() => c.to_string(),
+                c => format!("\\u{:04x}", c as u32),
+            })
+            .collect(),
+        "html" => secret
+            .chars()
+            .map(|c| match c {
+                '&' => "&amp;".to_owned(),
+                '"' => "&quot;".to_owned(),
+                '<' => "&lt;".to_owned(),
+                c if c.is_ascii() => c.to_string(),
+                c => format!("&#{};", c as u32),
+            })
+            .collect(),
+        other => panic!("no echo {other:?}"),
+    }
 }
 
 /// Holds the request until the gate opens, then issues a client-credentials token.

@@ -30,7 +30,8 @@ pub enum ComponentCommand {
         /// Approves one more host (`host`, `*.domain`, `host:port`); repeatable.
         #[arg(long = "allow-host", value_name = "HOST")]
         allow_hosts: Vec<String>,
-        /// Approves wildcards broader than one registrable domain (`*.com`).
+        /// Approves wildcards over a public suffix (`*.com`, `*.github.io`),
+        /// which cover the sites of unrelated owners.
         #[arg(long)]
         allow_broad_hosts: bool,
     },

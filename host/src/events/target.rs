@@ -53,8 +53,8 @@ pub fn check_url(text: &str, allow_private_network: bool) -> Result<Url, String>
     };
     if private && !allow_private_network {
         return Err(format!(
-            "{} is a private, loopback or link-local address: use a public host, or run the server with \
-             --allow-private-network (development)",
+            "{} is not a public address (loopback, private, link-local or another special-purpose range): use a \
+             public host, or run the server with --allow-private-network (development)",
             url.host_str().unwrap_or_default()
         ));
     }
@@ -89,6 +89,11 @@ mod tests {
             "https://[::1]/hooks",
             "https://localhost/hooks",
             "https://169.254.169.254/latest",
+            "https://[2002:7f00:1::]/hooks",
+            "https://[2001::5efe:7f00:1]/hooks",
+            "https://[64:ff9b:1::7f00:1]/hooks",
+            "https://[::127.0.0.1]/hooks",
+            "https://100.64.0.1/hooks",
             "ftp://flows.example.com/",
             "/hooks",
             "https://user:pw@flows.example.com/",

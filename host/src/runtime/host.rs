@@ -17,8 +17,10 @@ impl CallState {
         }
     }
 
-    /// `log.log`: a message tagged with the component's name.
+    /// `log.log`: a message tagged with the component's name, without the
+    /// client's secrets.
     pub fn write_log(&self, level: LogLevel, message: &str) {
-        super::log::write(&self.component, level, message);
+        let secrets: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        super::log::write(&self.component, level, message, &secrets);
     }
 }

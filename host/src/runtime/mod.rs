@@ -89,7 +89,7 @@ impl Runtime {
     /// granted to it (`None`: what its connectors declare), in place of any
     /// registration of its digest.
     pub fn register(&self, mut component: Component, grants: Option<Vec<String>>) -> Arc<Component> {
-        component.grants = grants;
+        component.grants = grants.as_deref().map(HostPattern::parse_all);
         self.inner.registry.replace(component)
     }
 

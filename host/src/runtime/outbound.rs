@@ -75,28 +75,46 @@ impl HostPattern {
         Ok(Self { host, port })
     }
 
-    /// Whether this wildcard spans more than one registrable domain
-    /// (`*`, `*.com`, `*.co.uk`): an operator must allow that explicitly.
-    pub fn is_broad(&self) -> bool {
-        let Some(suffix) = self.host.strip_prefix("*.") else { return false };
-        let labels: Vec<&str> = suffix.split('.').collect();
-        let public_second_level = labels.len() == 2
-            && labels[1].len() == 2
-            && ["co", "com", "net", "org", "gov", "edu", "ac", "or", "ne", "go"].contains(&labels[0]);
-        labels.len() < 2 || public_second_level
+    /// The valid ones of `texts` (grants were checked when approved).
+    pub fn parse_all(texts: &[String]) -> Vec<Self> {
+        texts.iter().filter_map(|text| Self::parse(text).ok()).collect()
     }
 
+    /// Whether this wildcard covers the sites of unrelated owners: the part
+    /// after `*.` is itself a public suffix by the Public Suffix List, ICANN
+    /// or private section (`*.com`, `*.co.uk`, `*.github.io`,
+    /// `*.appspot.com`), or a name the list does not know (`*.internal`).
+    /// An operator must allow that explicitly.
+    pub fn is_broad(&self) -> bool {
+        self.broad_suffix().is_some()
+    }
+
+    /// The public suffix a broad wildcard covers (`github.io` for `*.github.io`).
+    pub fn broad_suffix(&self) -> Option<&str> {
+        self.host.strip_prefix("*.").filter(|domain| public_suffix_len(domain) >= domain.len())
+    }
+
+    /// A narrow wildcard stops where the list puts a public suffix below
+    /// it: `*.amazonaws.com` reaches AWS's own hosts, not the customer
+    /// sites under `s3.amazonaws.com`.
     fn matches(&self, host: &str, port: Option<u16>) -> bool {
         let host_matches = match self.host.strip_prefix("*.") {
-            Some(suffix) => {
-                host.len() > suffix.len() + 1
-                    && host.ends_with(suffix)
-                    && host[..host.len() - suffix.len()].ends_with('.')
+            Some(domain) => {
+                host.len() > domain.len() + 1
+                    && host.ends_with(domain)
+                    && host[..host.len() - domain.len()].ends_with('.')
+                    && (self.is_broad() || public_suffix_len(host) < domain.len())
             }
             None => self.host == host,
         };
         host_matches && self.port == port
     }
+}
+
+/// The length of the public suffix `name` ends with (its last label where
+/// the list has no rule; all of it where it is no domain name).
+fn public_suffix_len(name: &str) -> usize {
+    psl::suffix(name.as_bytes()).map_or(name.len(), |suffix| suffix.as_bytes().len())
 }
 
 impl std::fmt::Display for HostPattern {
@@ -121,10 +139,10 @@ impl AllowList {
     /// plus the hosts of absolute URLs the admin configured, with their
     /// ports: among the provider's settings (a `BASE_URL`, a `TOKEN_URL`,
     /// ...) and in a custom connector's definition (its `base_url`, ...).
-    pub fn new(connector: Option<&Connector>, client: Option<&Client>, granted: Option<&[String]>) -> Self {
-        let declared: Vec<String> = match granted {
+    pub fn new(connector: Option<&Connector>, client: Option<&Client>, granted: Option<&[HostPattern]>) -> Self {
+        let declared: Vec<HostPattern> = match granted {
             Some(granted) => granted.to_vec(),
-            None => connector.into_iter().flat_map(|c| c.hosts.iter().cloned()).collect(),
+            None => HostPattern::parse_all(connector.map(|c| c.hosts.as_slice()).unwrap_or_default()),
         };
         let mut values: Vec<String> =
             client.into_iter().flat_map(|c| c.settings.iter()).map(|(_, value)| value.clone()).collect();
@@ -141,8 +159,7 @@ impl AllowList {
                 let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
                 (!host.contains('{') && !host.contains("%7b")).then_some(HostPattern { host, port: url.port() })
             });
-        let mut hosts: Vec<HostPattern> =
-            declared.iter().filter_map(|h| HostPattern::parse(h).ok()).chain(configured).collect();
+        let mut hosts: Vec<HostPattern> = declared.into_iter().chain(configured).collect();
         hosts.sort_by(|a, b| (&a.host, a.port).cmp(&(&b.host, b.port)));
         hosts.dedup();
         Self { hosts }
@@ -224,7 +241,10 @@ impl OutboundCall {
             && !config.allow_private_network
             && !is_public(ip)
         {
-            return Err(HttpError::Denied(format!("address {ip} is private, loopback or link-local")));
+            return Err(HttpError::Denied(format!(
+                "address {ip} is not public (loopback, private, link-local or another special-purpose range): use a \
+                 public host, or run with --allow-private-network (development)"
+            )));
         }
         if self.sent >= config.max_requests_per_call {
             return Err(HttpError::Denied(format!("more than {} requests in one call", config.max_requests_per_call)));
@@ -310,8 +330,10 @@ fn literal_ip(url: &Url) -> Option<IpAddr> {
 }
 
 /// Whether an address is on the public internet: not loopback, private,
-/// link-local, shared (CGNAT), documentation, multicast or reserved, and
-/// not such an address wrapped in IPv6 (mapped or NAT64).
+/// link-local, shared (CGNAT), benchmarking, documentation, multicast,
+/// reserved or another special-purpose range, and not such an IPv4
+/// address wrapped in IPv6 (mapped, NAT64, 6to4). One function for every
+/// outbound connection: component calls and webhooks.
 pub fn is_public(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_public_v4(v4),
@@ -331,27 +353,34 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
         || a == 0
         || (a == 100 && (64..128).contains(&b))
         || (a == 192 && b == 0 && c == 0)
+        || (a == 192 && b == 88 && c == 99)
         || (a == 198 && (18..20).contains(&b))
         || a >= 240)
 }
 
+/// Public IPv6 is global unicast (`2000::/3`), which leaves out loopback,
+/// `::a.b.c.d`, NAT64's local-use `64:ff9b:1::/48`, discard-only,
+/// unique-local, link- and site-local and multicast; less the IETF's
+/// protocol assignments (`2001::/23`: Teredo, benchmarking, ORCHID) and
+/// documentation (`2001:db8::/32`, `3fff::/20`). An IPv4 address inside
+/// (`::ffff:a.b.c.d`, NAT64's `64:ff9b::a.b.c.d`, 6to4's `2002:AABB:CCDD::`)
+/// is where the packets go, so that one is judged instead.
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
-        return is_public_v4(v4);
+    let v4 = |high: u16, low: u16| {
+        let ([a, b], [c, d]) = (high.to_be_bytes(), low.to_be_bytes());
+        Ipv4Addr::new(a, b, c, d)
+    };
+    match ip.segments() {
+        [0, 0, 0, 0, 0, 0xffff, high, low] | [0x64, 0xff9b, 0, 0, 0, 0, high, low] | [0x2002, high, low, ..] => {
+            is_public_v4(v4(high, low))
+        }
+        [first, second, ..] => {
+            (first & 0xe000) == 0x2000
+                && !(first == 0x2001 && second < 0x0200)
+                && !(first == 0x2001 && second == 0x0db8)
+                && !(first == 0x3fff && second < 0x1000)
+        }
     }
-    let segments = ip.segments();
-    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
-        let [a, b] = segments[6].to_be_bytes();
-        let [c, d] = segments[7].to_be_bytes();
-        return is_public_v4(Ipv4Addr::new(a, b, c, d));
-    }
-    !(ip.is_loopback()
-        || ip.is_unspecified()
-        || ip.is_multicast()
-        || (segments[0] & 0xfe00) == 0xfc00
-        || (segments[0] & 0xffc0) == 0xfe80
-        || (segments[0] == 0x2001 && segments[1] == 0x0db8)
-        || segments[..6] == [0, 0, 0, 0, 0, 0])
 }
 
 /// A name that resolves only to addresses the policy refuses.
@@ -360,7 +389,12 @@ struct PrivateAddress(String);
 
 impl std::fmt::Display for PrivateAddress {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "host {} resolves only to private, loopback or link-local addresses", self.0)
+        write!(
+            f,
+            "host {} resolves only to addresses that are not public (loopback, private, link-local or another \
+             special-purpose range)",
+            self.0
+        )
     }
 }
 
@@ -401,31 +435,73 @@ mod tests {
 
     #[test]
     fn refuses_internal_addresses() {
-        for internal in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-            "64:ff9b::a9fe:a9fe",
+        for (internal, what) in [
+            ("127.0.0.1", "loopback"),
+            ("10.1.2.3", "private"),
+            ("172.16.0.1", "private"),
+            ("192.168.1.1", "private"),
+            ("169.254.169.254", "link-local (cloud metadata)"),
+            ("100.64.0.1", "shared (CGNAT)"),
+            ("0.0.0.0", "unspecified"),
+            ("0.1.2.3", "this network"),
+            ("192.0.0.8", "IETF protocol assignments"),
+            ("192.0.2.1", "documentation"),
+            ("198.51.100.1", "documentation"),
+            ("203.0.113.1", "documentation"),
+            ("198.18.0.1", "benchmarking"),
+            ("198.19.255.255", "benchmarking"),
+            ("192.88.99.1", "6to4 relay anycast"),
+            ("224.0.0.1", "multicast"),
+            ("240.0.0.1", "reserved"),
+            ("255.255.255.255", "broadcast"),
+            ("::1", "loopback"),
+            ("::", "unspecified"),
+            ("::7f00:1", "IPv4-compatible ::127.0.0.1"),
+            ("::5db8:d822", "IPv4-compatible, deprecated even when public"),
+            ("::ffff:127.0.0.1", "IPv4-mapped"),
+            ("::ffff:169.254.169.254", "IPv4-mapped"),
+            ("64:ff9b::a9fe:a9fe", "NAT64 of 169.254.169.254"),
+            ("64:ff9b::7f00:1", "NAT64 of 127.0.0.1"),
+            ("64:ff9b:1::5db8:d822", "NAT64 local use"),
+            ("2002:7f00:1::", "6to4 of 127.0.0.1"),
+            ("2002:a9fe:a9fe::1", "6to4 of 169.254.169.254"),
+            ("2002:a00:1::", "6to4 of 10.0.0.1"),
+            ("2001::5efe:7f00:1", "Teredo"),
+            ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "Teredo"),
+            ("2001:2::1", "benchmarking"),
+            ("2001:10::1", "ORCHID"),
+            ("2001:db8::1", "documentation"),
+            ("3fff::1", "documentation"),
+            ("100::1", "discard-only"),
+            ("fc00::1", "unique local"),
+            ("fd00::1", "unique local"),
+            ("fe80::1", "link-local"),
+            ("fec0::1", "site-local"),
+            ("ff02::1", "multicast"),
+            ("5f00::1", "SRv6 segment identifiers"),
         ] {
-            assert!(!is_public(internal.parse().unwrap()), "{internal}");
+            assert!(!is_public(internal.parse().unwrap()), "{internal} ({what})");
         }
-        for public in ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"] {
+        for public in [
+            "93.184.216.34",
+            "2606:2800:220:1:248:1893:25c8:1946",
+            "::ffff:93.184.216.34",
+            "64:ff9b::5db8:d822",
+            "2002:5db8:d822::1",
+            "2a00:1450:4001:80b::200e",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
 
+    fn granting(granted: &[&str]) -> AllowList {
+        let granted: Vec<String> = granted.iter().map(|h| h.to_string()).collect();
+        AllowList::new(None, None, Some(&HostPattern::parse_all(&granted)))
+    }
+
     #[test]
     fn allow_list_matches_exact_hosts_and_wildcards() {
-        let granted = ["login.example.com".to_owned(), "*.my.salesforce.com".to_owned()];
-        let allow = AllowList::new(None, None, Some(&granted));
+        let allow = granting(&["login.example.com", "*.my.salesforce.com"]);
         assert!(allow.allows("LOGIN.example.com", None));
         assert!(allow.allows("acme.my.salesforce.com", None));
         assert!(!allow.allows("my.salesforce.com", None));
@@ -435,8 +511,7 @@ mod tests {
 
     #[test]
     fn allow_list_matches_ports() {
-        let granted = ["login.example.com".to_owned(), "api.example.com:8443".to_owned(), "[::1]:9000".to_owned()];
-        let allow = AllowList::new(None, None, Some(&granted));
+        let allow = granting(&["login.example.com", "api.example.com:8443", "[::1]:9000"]);
         assert!(allow.allows("login.example.com", None), "default port");
         assert!(!allow.allows("login.example.com", Some(8443)), "another port");
         assert!(allow.allows("api.example.com", Some(8443)));
@@ -445,16 +520,39 @@ mod tests {
     }
 
     #[test]
-    fn wildcards_broader_than_a_registrable_domain_are_broad() {
-        for broad in ["*.com", "*.co.uk", "*.com.au"] {
+    fn wildcards_over_a_public_suffix_are_broad() {
+        for broad in [
+            "*.com",
+            "*.co.uk",
+            "*.com.au",
+            "*.github.io",
+            "*.appspot.com",
+            "*.s3.amazonaws.com",
+            "*.herokuapp.com",
+            "*.internal",
+        ] {
             assert!(HostPattern::parse(broad).unwrap().is_broad(), "{broad}");
         }
-        for narrow in ["*.example.com", "*.example.co.uk", "login.example.com", "localhost"] {
+        for narrow in ["*.example.com", "*.example.co.uk", "*.api.github.io", "*.amazonaws.com", "login.example.com"] {
             assert!(!HostPattern::parse(narrow).unwrap().is_broad(), "{narrow}");
+        }
+        for exact in ["localhost", "github.io", "127.0.0.1", "169.254.169.254"] {
+            assert!(!HostPattern::parse(exact).unwrap().is_broad(), "{exact}");
         }
         assert!(HostPattern::parse("*").is_err());
         assert!(HostPattern::parse("https://x.example.com").is_err());
         assert!(HostPattern::parse("a.*.example.com").is_err());
         assert!(HostPattern::parse("x.example.com:http").is_err());
+    }
+
+    #[test]
+    fn a_narrow_wildcard_stops_at_a_public_suffix_below_it() {
+        let allow = granting(&["*.amazonaws.com", "*.api.github.io"]);
+        assert!(allow.allows("sts.amazonaws.com", None));
+        assert!(!allow.allows("anyones-bucket.s3.amazonaws.com", None), "s3.amazonaws.com is a public suffix");
+        assert!(!allow.allows("anything.us-east-1.amazonaws.com", None), "so is us-east-1.amazonaws.com");
+        assert!(allow.allows("eu.api.github.io", None));
+        let approved_broad = granting(&["*.s3.amazonaws.com"]);
+        assert!(approved_broad.allows("anyones-bucket.s3.amazonaws.com", None), "approved as broad");
     }
 }

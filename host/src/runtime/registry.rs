@@ -14,6 +14,7 @@ use wasmtime::component::InstancePre;
 use super::cache;
 use super::credentials::SigningKey;
 use super::error::{CallError, InstallError};
+use super::outbound::HostPattern;
 use super::sandbox::{CallState, Sandbox};
 use super::types::{Client, Connector};
 use super::wit::{self, Exports};
@@ -33,9 +34,9 @@ pub struct Component {
     pub built_in: bool,
     /// The connectors it serves.
     pub connectors: Vec<Connector>,
-    /// The outbound hosts (`host[:port]`) the operator approved at
-    /// install; `None` for built-ins, whose declarations stand.
-    pub grants: Option<Vec<String>>,
+    /// The outbound hosts the operator approved at install, parsed once;
+    /// `None` for built-ins, whose declarations stand.
+    pub grants: Option<Vec<HostPattern>>,
     pub(crate) pre: InstancePre<CallState>,
     pub(crate) exports: Exports,
 }

@@ -37,6 +37,8 @@ pub struct CallState {
     pub outbound: OutboundCall,
     pub signer: Option<(SigningKey, String)>,
     pub component: Arc<str>,
+    /// The client's secrets, kept out of what the component logs.
+    pub secrets: Vec<String>,
 }
 
 impl WasiView for CallState {
@@ -141,6 +143,7 @@ impl Sandbox {
             outbound: OutboundCall::new(self.outbound.clone(), allow, name.clone()),
             signer: target.signing_key.clone().map(|key| (key, client_id)),
             component: name,
+            secrets: target.secrets().into_iter().map(str::to_owned).collect(),
         }
     }
 

@@ -27,7 +27,7 @@ pub struct InstallOptions {
     pub upgrade: bool,
     /// Hosts approved beyond those the component declares.
     pub allow_hosts: Vec<String>,
-    /// Approves wildcards broader than one registrable domain (`*.com`).
+    /// Approves wildcards over a public suffix (`*.com`, `*.github.io`).
     pub allow_broad_hosts: bool,
 }
 
@@ -149,7 +149,7 @@ impl TokenService {
         let missing = || TokenError::NotFound(format!("component version {}", short(digest)));
         let version = self.store.component_version(digest).await?.ok_or_else(missing)?;
         if let Some(component) = self.runtime.component(digest)
-            && component.grants == version.hosts
+            && component.grants == version.hosts.as_deref().map(HostPattern::parse_all)
         {
             return Ok(component);
         }
@@ -463,10 +463,13 @@ fn approve_hosts(declared: &[String], options: &InstallOptions) -> Result<Vec<St
     let mut approved = Vec::new();
     for text in declared.iter().chain(&options.allow_hosts) {
         let pattern = HostPattern::parse(text).map_err(TokenError::Invalid)?;
-        if pattern.is_broad() && !options.allow_broad_hosts {
+        if let Some(suffix) = pattern.broad_suffix()
+            && !options.allow_broad_hosts
+        {
             return Err(TokenError::Invalid(format!(
-                "host {pattern} spans more than one registrable domain: narrow it (e.g. *.example.com), \
-                 or pass --allow-broad-hosts to approve it"
+                "host {pattern} covers the sites of unrelated owners ({suffix} is a public suffix): name the hosts \
+                 the component needs (login.{suffix}) or a wildcard below one (*.login.{suffix}), or pass \
+                 --allow-broad-hosts (API: allow_broad_hosts=true) to approve it"
             )));
         }
         approved.push(pattern.to_string());
