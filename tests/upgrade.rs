@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use flowauth::store::{
-    Issued, KeyOwner, LoadMode, NewDelivery, NewToken, Outcome, ProviderInput, Slots, Store, Tenant, new_id, now_ms,
+    AfterAttempt, Attempt, EndpointReport, Issued, KeyOwner, LoadMode, NewDelivery, NewToken, Outcome, ProviderInput, Slots, Store, Tenant, new_id, now_ms,
 };
 use flowauth_tests::CapturedLogs;
 use flowauth_tests::lifecycle::{given_key, open_at};
@@ -23,7 +23,8 @@ const POSTGRES_MIGRATIONS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../host/
 
 /// The tables the fixtures fill, parents first: what a deployment cannot
 /// lose. Those a version did not have yet are left out of its fixture.
-const TABLES: [&str; 6] = ["tenants", "providers", "tokens", "seal_keys", "webhooks", "webhook_deliveries"];
+const TABLES: [&str; 7] =
+    ["tenants", "providers", "tokens", "seal_keys", "webhooks", "webhook_deliveries", "webhook_attempts"];
 
 /// What one backend's schema history says.
 struct Schema {
@@ -70,7 +71,8 @@ struct Held {
 /// A current store on `backend` with two tenants (`acme`, then
 /// `acme-later`, which SQLite fixtures of versions before folded names
 /// rename `ACME`), each with a key, a provider and a token with sealed
-/// access and refresh tokens, and a webhook with two deliveries queued.
+/// access and refresh tokens, and a webhook with two deliveries due, one
+/// of them after a failed attempt.
 async fn source(dir: &Path, backend: &Backend) -> Vec<Held> {
     let store = open_at(dir, &backend.url, given_key(1)).await.unwrap();
     let mut held = Vec::new();
@@ -112,6 +114,12 @@ async fn source(dir: &Path, backend: &Backend) -> Vec<Held> {
                 payload: format!("{{\"n\":{n}}}"),
             };
             store.queue_delivery(&delivery).await.unwrap();
+            if n == 0 {
+                let error = Some("the receiver answered 503".to_owned());
+                let attempt = Attempt { attempt: 1, at: 1_700_000_000, status_code: Some(503), error, duration_ms: 12 };
+                let endpoint = EndpointReport { timed_out: false, open_after: 5, open_until_ms: 0 };
+                store.record_attempt(&delivery.id, &attempt, AfterAttempt::RetryAt(now_ms()), endpoint).await.unwrap();
+            }
         }
         held.push(Held { tenant, key, token_id: token.id });
     }
