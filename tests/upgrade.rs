@@ -9,7 +9,8 @@
 use std::path::Path;
 
 use flowauth::store::{
-    AfterAttempt, Attempt, EndpointReport, Issued, KeyOwner, LoadMode, NewDelivery, NewToken, Outcome, ProviderInput, Slots, Store, Tenant, new_id, now_ms,
+    AfterAttempt, Attempt, EndpointReport, Issued, KeyOwner, LoadMode, NewDelivery, NewToken, Outcome, ProviderInput,
+    Slots, Store, Tenant, new_id, now_ms,
 };
 use flowauth_tests::CapturedLogs;
 use flowauth_tests::lifecycle::{given_key, open_at};
