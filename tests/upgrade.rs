@@ -140,6 +140,7 @@ async fn versions(dir: &str) -> Vec<i64> {
     Migrator::new(Path::new(dir)).await.unwrap().iter().map(|m| m.version).collect()
 }
 
+/// A plain connection to a database, beside the store's.
 async fn connection(url: &str) -> AnyPool {
     sqlx::any::install_default_drivers();
     AnyPoolOptions::new().max_connections(1).connect(url).await.unwrap()
