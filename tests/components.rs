@@ -465,6 +465,7 @@ fn the_scaffold_builds_from_the_binary_alone() {
     assert!(ok, "{link}");
     let url = link["url"].as_str().unwrap();
     assert!(url.starts_with("https://idp.example.com/oauth2/authorize?") && url.contains("client_id=abc"), "{url}");
+    assert!(flowauth(dir.path(), &["init"]).status.success());
     let (ok, installed) = answer(&flowauth(dir.path(), &["component", "install", &wasm]));
     assert!(ok, "{installed}");
     assert_eq!(installed["approved_hosts"], json!(["idp.example.com"]));
