@@ -65,7 +65,8 @@ async fn the_expiry_is_checked_listed_and_gauged() {
     let metrics = reqwest::get(format!("{}/metrics", server.base)).await.unwrap().text().await.unwrap();
     assert!(metrics.contains("# TYPE flowauth_client_secret_days_left gauge"), "{metrics}");
     assert!(
-        metrics.contains("flowauth_client_secret_days_left{tenant=\"acme\",connector=\"devtools\",provider=\"HTTP\"} 30"),
+        metrics
+            .contains("flowauth_client_secret_days_left{tenant=\"acme\",connector=\"devtools\",provider=\"HTTP\"} 30"),
         "{metrics}"
     );
 
@@ -108,7 +109,16 @@ async fn an_expired_secret_refuses_new_authorizations_but_not_refreshes() {
         assert!(message.contains(part), "{part} in {message}");
     }
     let (status, retried) = api.post(&format!("/v1/tenants/acme/tokens/{id}/retry?force=true"), &key, json!({})).await;
-    assert_eq!((status, &retried["error"]["code"]), (StatusCode::CONFLICT, &json!("client_secret_expired")), "{retried}");
+    assert_eq!(
+        (status, &retried["error"]["code"]),
+        (StatusCode::CONFLICT, &json!("client_secret_expired")),
+        "{retried}"
+    );
+    let mut own = start("own-keys");
+    own["use_default_keys"] = json!(false);
+    (own["consumer_key"], own["secret_key"]) = (json!(CLIENT_ID), json!(CLIENT_SECRET));
+    let (status, started) = api.post("/v1/tenants/acme/tokens", &key, own).await;
+    assert_eq!(status, StatusCode::CREATED, "a token with its own secret is not refused: {started}");
     let (status, refreshed) = api.post(&format!("/v1/tenants/acme/tokens/{id}/refresh"), &key, json!({})).await;
     assert_eq!(status, StatusCode::OK, "the provider decides about refreshes: {refreshed}");
 
@@ -144,9 +154,8 @@ async fn each_warning_is_sent_once_even_across_a_restart() {
     let server = Server::start_with(binary(), dir.clone(), &flags).await;
     let api = server.api();
     let key = tenant(&api).await;
-    let (status, set) = api
-        .call(reqwest::Method::PUT, "/v1/tenants/acme/webhook", &key, Some(json!({"url": receiver.url()})))
-        .await;
+    let (status, set) =
+        api.call(reqwest::Method::PUT, "/v1/tenants/acme/webhook", &key, Some(json!({"url": receiver.url()}))).await;
     assert_eq!(status, StatusCode::OK, "{set}");
     assert!(set["events"].to_string().contains("provider.secret_expiring"), "subscribed by default: {set}");
     let secret = set["secret"].as_str().unwrap().to_owned();

@@ -20,9 +20,8 @@ const DAY_SECONDS: i64 = 86_400;
 /// as unix seconds.
 pub fn parse_expiry(text: &str) -> Result<i64, String> {
     let text = text.trim();
-    let at = OffsetDateTime::parse(text, &Rfc3339).or_else(|_| {
-        Date::parse(text, format_description!("[year]-[month]-[day]")).map(|d| d.midnight().assume_utc())
-    });
+    let at = OffsetDateTime::parse(text, &Rfc3339)
+        .or_else(|_| Date::parse(text, format_description!("[year]-[month]-[day]")).map(|d| d.midnight().assume_utc()));
     at.map(OffsetDateTime::unix_timestamp).map_err(|_| {
         format!("{text:?} is not a date: use an RFC 3339 date-time (2027-03-01T00:00:00Z) or a date (2027-03-01)")
     })

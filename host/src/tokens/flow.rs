@@ -5,8 +5,8 @@ use crate::events::EventKind;
 use crate::pkce;
 use crate::runtime::{AuthRequest, CallError, Callback, Grant, OauthError, Target, Validation};
 use crate::store::{
-    NewToken, Outcome, PendingAuthorization, Provider, Taken, Tenant, TokenRecord, TokenStatus, expires_at, format_expiry,
-    new_id, now,
+    NewToken, Outcome, PendingAuthorization, Provider, Taken, Tenant, TokenRecord, TokenStatus, expires_at,
+    format_expiry, new_id, now,
 };
 
 use super::{
