@@ -1,11 +1,14 @@
 //! Process metrics in the Prometheus text format, served at `/metrics`:
 //! API requests by status class, token refreshes and their failures, and
 //! the latency of component calls. Counters are process-wide, as
-//! Prometheus scrapes a process.
+//! Prometheus scrapes a process; the days left of client secrets come from
+//! the store at each scrape.
 
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+use crate::store::{SecretExpiry, days_left};
 
 /// Upper bounds (seconds) of the component-call latency buckets.
 const BUCKETS: [f64; 7] = [0.000_05, 0.000_1, 0.000_5, 0.001, 0.01, 0.1, 1.0];
@@ -107,5 +110,40 @@ impl Metrics {
             writeln!(out, "flowauth_component_call_seconds_sum {}", get(&self.component_seconds_micros) as f64 / 1e6);
         let _ = writeln!(out, "flowauth_component_call_seconds_count {cumulative}");
         out
+    }
+}
+
+/// The gauge of whole days left until each client secret with a
+/// `CLIENT_SECRET_EXPIRES_AT` expires (negative once past).
+pub fn render_secret_expiries(expiries: &[SecretExpiry], now: i64) -> String {
+    let mut out = String::from(
+        "# HELP flowauth_client_secret_days_left Whole days until a provider's client secret expires (CLIENT_SECRET_EXPIRES_AT).\n\
+         # TYPE flowauth_client_secret_days_left gauge\n",
+    );
+    for e in expiries {
+        let _ = writeln!(
+            out,
+            "flowauth_client_secret_days_left{{tenant=\"{}\",connector=\"{}\",provider=\"{}\"}} {}",
+            label(&e.tenant_name),
+            label(&e.connector),
+            label(&e.display_name),
+            days_left(e.expires_at, now)
+        );
+    }
+    out
+}
+
+/// A label value escaped as the text format wants.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
     }
 }

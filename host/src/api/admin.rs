@@ -13,7 +13,7 @@ use super::views::{
     TenantView, WhoAmIView, connector_view, load_report_view,
 };
 use super::{ApiError, AppState, body, text};
-use crate::store::KeyOwner;
+use crate::store::{KeyOwner, LoadMode, days_left, format_expiry, now};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -161,6 +161,8 @@ pub async fn providers(
             display_name: p.display_name,
             settings: p.setting_keys,
             tokens: p.tokens,
+            client_secret_expires_at: p.client_secret_expires_at.map(format_expiry),
+            client_secret_days_left: p.client_secret_expires_at.map(|at| days_left(at, now())),
         })
         .collect();
     Ok(Json(ProviderList { providers }))

@@ -62,7 +62,9 @@ impl From<TokenError> for ApiError {
         let status = match &error {
             TokenError::NotFound(_) => StatusCode::NOT_FOUND,
             TokenError::Invalid(_) | TokenError::State(_) => StatusCode::BAD_REQUEST,
-            TokenError::NotUsable { .. } | TokenError::Conflict(_) => StatusCode::CONFLICT,
+            TokenError::NotUsable { .. } | TokenError::Conflict(_) | TokenError::SecretExpired(_) => {
+                StatusCode::CONFLICT
+            }
             TokenError::RefreshHeld { .. } | TokenError::Provider(CallError::Busy { .. }) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }

@@ -95,6 +95,17 @@ const MAX_BODY_BYTES: usize = 64 << 10;
 /// The largest component upload.
 const MAX_COMPONENT_BYTES: usize = 32 << 20;
 
+/// The process's metrics and the days left of client secrets; a store that
+/// fails costs the gauge, not the scrape.
+async fn metrics(State(state): State<AppState>) -> String {
+    let mut out = crate::metrics::METRICS.render();
+    match state.service.store().secret_expiries().await {
+        Ok(expiries) => out.push_str(&crate::metrics::render_secret_expiries(&expiries, crate::store::now())),
+        Err(error) => tracing::warn!(%error, "reading client secret expiries for /metrics failed"),
+    }
+    out
+}
+
 /// Every route.
 pub fn router(state: AppState) -> Router {
     let documents = DefaultBodyLimit::max(crate::tokens::MAX_LOAD_FILE_BYTES);
@@ -106,7 +117,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/v1/openapi.json", get(openapi::document))
-        .route("/metrics", get(|| async { crate::metrics::METRICS.render() }))
+        .route("/metrics", get(metrics))
         .route(CALLBACK_PATHS[0], get(callback::finish))
         .route(CALLBACK_PATHS[1], get(callback::finish))
         .route("/connect/{secret}", get(connect::page).post(connect::submit))

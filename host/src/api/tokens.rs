@@ -66,7 +66,7 @@ fn access(token: AccessToken) -> Json<AccessView> {
     Json(access_view(&token))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), request_body = StartBody, responses((status = 201, description = "StartTokenRequestAndGetAuthLink: id, status, auth_link", body = StartedView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens", params(("tenant" = String, Path)), request_body = StartBody, responses((status = 201, description = "StartTokenRequestAndGetAuthLink: id, status, auth_link", body = StartedView), (status = 409, description = "a token of that name exists, or the provider's client secret expired (client_secret_expired)"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -222,7 +222,7 @@ pub struct RetryQuery {
     force: Option<bool>,
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path), ("force" = Option<bool>, Query, description = "re-authorize an active token; it keeps serving until the new authorization completes")), responses((status = 200, description = "a new auth_link", body = StartedView), (status = 409, description = "the token is active: use refresh, or force"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path), ("force" = Option<bool>, Query, description = "re-authorize an active token; it keeps serving until the new authorization completes")), responses((status = 200, description = "a new auth_link", body = StartedView), (status = 409, description = "the token is active: use refresh, or force; or the provider's client secret expired (client_secret_expired)"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,

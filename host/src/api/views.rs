@@ -190,6 +190,10 @@ pub struct ProviderView {
     pub settings: Vec<String>,
     /// How many tokens use it.
     pub tokens: i64,
+    /// `CLIENT_SECRET_EXPIRES_AT` in RFC 3339, when set.
+    pub client_secret_expires_at: Option<String>,
+    /// Whole days until then (negative once past), when set.
+    pub client_secret_days_left: Option<i64>,
 }
 
 /// A tenant's providers.

@@ -36,7 +36,8 @@ pub struct WebhookBody {
     #[schema(pattern = "^https://[^/?#]+")]
     url: String,
     /// Event types to receive (`token.active`, `token.failed`,
-    /// `token.needs_reauth`, `token.refresh_failed`); all when left out.
+    /// `token.needs_reauth`, `token.refresh_failed`,
+    /// `provider.secret_expiring`); all when left out.
     #[serde(default)]
     events: Vec<String>,
     /// A signing secret of your own (32 to 256 printable characters);

@@ -1,6 +1,7 @@
 //! `flowauth provider ...`: a tenant's OAuth clients, as load files made them.
 
 use clap::Subcommand;
+use flowauth::store::{days_left, format_expiry, now};
 use serde_json::json;
 
 use super::context::{self, Context};
@@ -38,15 +39,21 @@ pub async fn run(ctx: &Context, command: ProviderCommand, json: bool) -> anyhow:
             let store = ctx.store().await?;
             let tenant = context::tenant(&store, &tenant).await?;
             for p in store.providers(&tenant.id).await? {
+                let expires_at = p.client_secret_expires_at.map(format_expiry);
+                let left = p.client_secret_expires_at.map(|at| days_left(at, now()));
                 match json {
                     true => line(json!({"connector": p.connector, "display_name": p.display_name,
-                                        "settings": p.setting_keys, "tokens": p.tokens})),
+                                        "settings": p.setting_keys, "tokens": p.tokens,
+                                        "client_secret_expires_at": expires_at, "client_secret_days_left": left})),
                     false => line(format!(
-                        "{:<14} {:<20} {} token(s)  {}",
+                        "{:<14} {:<20} {} token(s)  {}{}",
                         p.connector,
                         p.display_name,
                         p.tokens,
-                        p.setting_keys.join(" ")
+                        p.setting_keys.join(" "),
+                        expires_at
+                            .map(|at| format!("  client secret expires {at} ({} days left)", left.unwrap_or(0)))
+                            .unwrap_or_default()
                     )),
                 }
             }

@@ -78,10 +78,11 @@ pub struct ServeArgs {
     /// Milliseconds an open circuit pauses an endpoint before the probe.
     #[arg(long, env = "FLOWAUTH_WEBHOOK_CIRCUIT_OPEN_MS", default_value_t = 60_000)]
     webhook_circuit_open_ms: u64,
+    /// Milliseconds between two sweeps (expired authorizations, client
+    /// secret warnings). Hidden: for tests, which cannot wait a minute.
+    #[arg(long, env = "FLOWAUTH_SWEEP_INTERVAL_MS", default_value_t = 60_000, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
+    sweep_interval_ms: u64,
 }
-
-/// How often expired authorizations, states and leases are swept.
-const SWEEP_EVERY: Duration = Duration::from_secs(60);
 
 pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let mut config = ctx.runtime_config();
@@ -97,9 +98,9 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     // Auth links the other commands build must come back here.
     store.set_server_setting(PUBLIC_URL_SETTING, &public_url).await?;
     let redirect_uri = redirect_uri(&public_url);
-    tokio::spawn(sweep(store.clone()));
     let events = Events::new(store.clone(), delivery_config(&args, ctx.allow_private_network));
     events.spawn_worker().context("starting the webhook delivery worker")?;
+    tokio::spawn(sweep(store.clone(), events.clone(), Duration::from_millis(args.sweep_interval_ms)));
     let service = TokenService::new(store, runtime.clone(), redirect_uri.clone()).with_events(events.clone());
     let service = Arc::new(service);
     let (finishing, runtime_limit) = (service.clone(), runtime.longest_call());
@@ -137,14 +138,20 @@ fn delivery_config(args: &ServeArgs, allow_private_network: bool) -> DeliveryCon
     }
 }
 
-/// Deletes what no request will need again, now and then.
-async fn sweep(store: Store) {
-    let mut every = tokio::time::interval(SWEEP_EVERY);
+/// Deletes what no request will need again, and sends the client secret
+/// warnings that are due, now and then.
+async fn sweep(store: Store, events: Events, every: Duration) {
+    let mut every = tokio::time::interval(every);
     loop {
         every.tick().await;
         match store.sweep().await {
             Ok(swept) => tracing::debug!(?swept, "swept"),
             Err(error) => tracing::warn!(%error, "sweeping expired authorizations and leases failed"),
+        }
+        match events.warn_expiring_secrets().await {
+            Ok(0) => {}
+            Ok(queued) => tracing::info!(queued, "client secret expiry warnings queued"),
+            Err(error) => tracing::warn!(%error, "checking client secret expiries failed"),
         }
     }
 }

@@ -23,8 +23,8 @@ pub enum WebhookCommand {
         #[arg(long)]
         url: String,
         /// An event type to receive (repeat for several): token.active,
-        /// token.failed, token.needs_reauth, token.refresh_failed. All when
-        /// left out.
+        /// token.failed, token.needs_reauth, token.refresh_failed,
+        /// provider.secret_expiring. All when left out.
         #[arg(long = "event")]
         events: Vec<String>,
         /// A signing secret of your own (32 to 256 printable characters)

@@ -1,10 +1,11 @@
 //! What happened to a token, as a webhook receiver sees it. An event names
 //! the token and its provider and says where the token is; it never holds
-//! a token, a client secret or anything sealed.
+//! a token, a client secret or anything sealed. One event is about a
+//! provider instead: its client secret expires soon.
 
 use serde_json::{Value, json};
 
-use crate::store::{Provider, TokenStatus, now};
+use crate::store::{Provider, TokenStatus, format_expiry, now};
 
 /// The longest error message an event carries; a provider's page of HTML
 /// is cut, not forwarded whole.
@@ -22,11 +23,15 @@ pub enum EventKind {
     /// A refresh failed for a passing reason (the provider unreachable or
     /// answering 5xx); the token stays active and is retried.
     RefreshFailed,
+    /// A provider's client secret expires in 14 days, or in 1 (its
+    /// `CLIENT_SECRET_EXPIRES_AT`): load a new one before then.
+    SecretExpiring,
 }
 
 impl EventKind {
     /// Every kind: what a webhook receives when it names none.
-    pub const ALL: [Self; 4] = [Self::Active, Self::Failed, Self::NeedsReauth, Self::RefreshFailed];
+    pub const ALL: [Self; 5] =
+        [Self::Active, Self::Failed, Self::NeedsReauth, Self::RefreshFailed, Self::SecretExpiring];
 
     /// The event type on the wire, e.g. `token.needs_reauth`.
     pub fn as_str(self) -> &'static str {
@@ -35,6 +40,7 @@ impl EventKind {
             Self::Failed => "token.failed",
             Self::NeedsReauth => "token.needs_reauth",
             Self::RefreshFailed => "token.refresh_failed",
+            Self::SecretExpiring => "provider.secret_expiring",
         }
     }
 
@@ -49,7 +55,8 @@ impl EventKind {
     /// Where a token is after this event.
     fn status(self) -> TokenStatus {
         match self {
-            Self::Active | Self::RefreshFailed => TokenStatus::Active,
+            // A provider event names no token; its status is not sent.
+            Self::Active | Self::RefreshFailed | Self::SecretExpiring => TokenStatus::Active,
             Self::Failed => TokenStatus::Failed,
             Self::NeedsReauth => TokenStatus::NeedsReauth,
         }
@@ -84,6 +91,9 @@ pub struct Event {
     pub error: Option<EventError>,
     /// Unix seconds it happened.
     pub at: i64,
+    /// When the provider's client secret expires and the warning reached
+    /// (14 or 1 days left), for [`EventKind::SecretExpiring`].
+    pub secret_expiry: Option<(i64, i64)>,
 }
 
 impl Event {
@@ -99,6 +109,24 @@ impl Event {
             status: kind.status(),
             error: None,
             at: now(),
+            secret_expiry: None,
+        }
+    }
+
+    /// The client secret of `display_name` of `connector` expires at
+    /// `expires_at`, `days` from now at most: an event about the provider,
+    /// no token.
+    pub fn secret_expiring(connector: &str, display_name: &str, expires_at: i64, days: i64) -> Self {
+        Self {
+            kind: EventKind::SecretExpiring,
+            token_id: String::new(),
+            name: String::new(),
+            connector: connector.to_owned(),
+            provider: display_name.to_owned(),
+            status: TokenStatus::Active,
+            error: None,
+            at: now(),
+            secret_expiry: Some((expires_at, days)),
         }
     }
 
@@ -114,6 +142,20 @@ impl Event {
 
     /// The JSON body delivered for this event as delivery `id` to `tenant`.
     pub fn payload(&self, id: &str, tenant: &str) -> Value {
+        if let Some((expires_at, days)) = self.secret_expiry {
+            return json!({
+                "id": id,
+                "type": self.kind.as_str(),
+                "created_at": self.at,
+                "tenant": tenant,
+                "provider": {
+                    "connector": self.connector,
+                    "name": self.provider,
+                    "client_secret_expires_at": format_expiry(expires_at),
+                    "days_left": days,
+                },
+            });
+        }
         let error = self.error.as_ref().map(|e| json!({"code": e.code, "message": e.message}));
         json!({
             "id": id,
@@ -163,6 +205,16 @@ mod tests {
         assert_eq!(EventKind::parse("token.refresh_failed"), Ok(EventKind::RefreshFailed));
         let error = EventKind::parse("token.activ").unwrap_err();
         assert!(error.contains("token.active"), "{error}");
+    }
+
+    #[test]
+    fn a_secret_expiring_event_names_the_provider_and_no_token() {
+        let body = Event::secret_expiring("salesforce", "Salesforce", 86_400, 14).payload("d1", "acme");
+        assert_eq!(body["type"], "provider.secret_expiring");
+        assert_eq!(body["provider"]["name"], "Salesforce");
+        assert_eq!(body["provider"]["client_secret_expires_at"], "1970-01-02T00:00:00Z");
+        assert_eq!(body["provider"]["days_left"], 14);
+        assert!(body.get("token").is_none());
     }
 
     #[test]

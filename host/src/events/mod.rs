@@ -12,6 +12,7 @@
 //! once: receivers dedupe on the delivery id.
 
 mod event;
+mod expiry;
 mod sign;
 mod target;
 mod view;

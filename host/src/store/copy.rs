@@ -35,6 +35,8 @@ const TABLES: [(&str, &[(&str, Kind)]); 16] = [
             ("setting_keys", Text),
             ("settings_sealed", Bytes),
             ("updated_at", Int),
+            ("client_secret_expires_at", Int),
+            ("secret_warned_days", Int),
         ],
     ),
     ("custom_connectors", &[("tenant_id", Text), ("name", Text), ("definition", Text), ("updated_at", Int)]),

@@ -16,6 +16,7 @@ mod pending;
 mod providers;
 mod records;
 mod sealing;
+mod secret_expiry;
 mod server;
 mod sweep;
 mod tenants;
@@ -39,6 +40,9 @@ pub use records::*;
 use sealing::Sealer;
 pub use sealing::keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};
 pub use sealing::ring::KeyRing;
+pub use secret_expiry::{
+    EXPIRES_AT_SETTING, SecretExpiry, WARN_DAYS, days_left, expires_at, format_expiry, parse_expiry, warning_due,
+};
 pub use sweep::Swept;
 pub use tokens::{Outcome, TokenFilter};
 pub use webhooks::{

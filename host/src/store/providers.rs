@@ -3,8 +3,8 @@
 
 use super::sealing::columns::PROVIDER_SETTINGS;
 use super::{
-    EntryError, LoadMode, LoadReport, Provider, ProviderInput, ProviderSummary, Store, StoreError, from_json, json,
-    new_id, now,
+    EntryError, LoadMode, LoadReport, Provider, ProviderInput, ProviderSummary, Store, StoreError, expires_at,
+    from_json, json, new_id, now,
 };
 
 /// A provider's row, its settings still sealed.
@@ -43,8 +43,8 @@ impl Store {
             let Some((id, sealed)) = existing else {
                 let id = new_id();
                 sqlx::query(
-                    "INSERT INTO providers (id, tenant_id, connector, display_name, setting_keys, settings_sealed, updated_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    "INSERT INTO providers (id, tenant_id, connector, display_name, setting_keys, settings_sealed, updated_at, \
+                     client_secret_expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 )
                 .bind(&id)
                 .bind(tenant_id)
@@ -53,6 +53,7 @@ impl Store {
                 .bind(json(&setting_keys(&entry.settings)))
                 .bind(self.seal_settings(tenant_id, &id, &entry.settings))
                 .bind(now())
+                .bind(expires_at(&entry.settings))
                 .execute(&mut *tx)
                 .await?;
                 report.created.push(label);
@@ -88,6 +89,17 @@ impl Store {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
+            // A new expiry (a new secret) gets its warnings afresh.
+            let expiry = expires_at(&settings);
+            if expiry != expires_at(&stored) {
+                sqlx::query(
+                    "UPDATE providers SET client_secret_expires_at = $1, secret_warned_days = NULL WHERE id = $2",
+                )
+                .bind(expiry)
+                .bind(&id)
+                .execute(&mut *tx)
+                .await?;
+            }
             report.updated.push(label);
         }
         if !conflicts.is_empty() {
@@ -155,18 +167,19 @@ impl Store {
 
     /// The tenant's providers, without any setting value.
     pub async fn providers(&self, tenant_id: &str) -> Result<Vec<ProviderSummary>, StoreError> {
-        let rows: Vec<(String, String, String, i64)> = sqlx::query_as(
+        let rows: Vec<(String, String, String, i64, Option<i64>)> = sqlx::query_as(
             "SELECT p.connector, p.display_name, p.setting_keys, \
-             (SELECT COUNT(*) FROM tokens t WHERE t.provider_id = p.id) AS tokens \
+             (SELECT COUNT(*) FROM tokens t WHERE t.provider_id = p.id) AS tokens, p.client_secret_expires_at \
              FROM providers p WHERE p.tenant_id = $1 ORDER BY p.connector, p.display_name",
         )
         .bind(tenant_id)
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(connector, display_name, keys, tokens)| {
+            .map(|(connector, display_name, keys, tokens, client_secret_expires_at)| {
                 let what = format!("setting keys of provider {connector}/{display_name}");
-                Ok(ProviderSummary { setting_keys: from_json(&what, &keys)?, connector, display_name, tokens })
+                let setting_keys = from_json(&what, &keys)?;
+                Ok(ProviderSummary { setting_keys, connector, display_name, tokens, client_secret_expires_at })
             })
             .collect()
     }

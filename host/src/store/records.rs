@@ -28,6 +28,8 @@ pub struct ProviderSummary {
     pub display_name: String,
     pub setting_keys: Vec<String>,
     pub tokens: i64,
+    /// `CLIENT_SECRET_EXPIRES_AT`, unix seconds, when set.
+    pub client_secret_expires_at: Option<i64>,
 }
 
 /// One entry of a load file, validated.

@@ -17,6 +17,10 @@ pub enum TokenError {
     /// active token without `force`).
     #[error("{0}")]
     Conflict(String),
+    /// The provider's client secret is past its `CLIENT_SECRET_EXPIRES_AT`:
+    /// no new authorization starts until a new one is loaded.
+    #[error("{0}")]
+    SecretExpired(String),
     /// The callback's `state` is unknown, expired or used.
     #[error("{0}")]
     State(&'static str),
@@ -59,6 +63,7 @@ impl TokenError {
             Self::NotFound(_) => "not_found",
             Self::Invalid(_) => "invalid_request",
             Self::Conflict(_) => "conflict",
+            Self::SecretExpired(_) => "client_secret_expired",
             Self::State(_) => "invalid_state",
             Self::NotUsable { status: TokenStatus::NeedsReauth, .. } => "invalid_grant",
             Self::NotUsable { .. } => "token_not_active",

@@ -4,7 +4,10 @@
 use crate::events::EventKind;
 use crate::pkce;
 use crate::runtime::{AuthRequest, CallError, Callback, Grant, OauthError, Target, Validation};
-use crate::store::{NewToken, Outcome, PendingAuthorization, Taken, Tenant, TokenRecord, TokenStatus, new_id, now};
+use crate::store::{
+    NewToken, Outcome, PendingAuthorization, Provider, Taken, Tenant, TokenRecord, TokenStatus, expires_at,
+    format_expiry, new_id, now,
+};
 
 use super::{
     STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, check_token_name, issued, new_state,
@@ -104,6 +107,7 @@ impl TokenService {
                 provider.connector, provider.display_name
             )));
         }
+        check_secret_current(&provider, client.as_deref())?;
         let target = self.target(&provider, client.as_deref()).await?;
         let mut inputs: Vec<(String, String)> =
             request.resource.iter().map(|r| ("resource".to_owned(), r.clone())).collect();
@@ -308,7 +312,9 @@ impl TokenService {
                     .into(),
             ));
         }
-        let target = self.target_of(&token).await?;
+        let provider = self.store.provider_by_id(tenant_id, &token.provider_id).await?;
+        check_secret_current(&provider, token.client.as_deref())?;
+        let target = self.target(&provider, token.client.as_deref()).await?;
         super::inputs::check_required(&target, &token.inputs)?;
         let (url, pending) = match self.link(&target, tenant_id, id, &token.scopes, &token.inputs).await {
             Ok(link) => link,
@@ -458,4 +464,21 @@ pub(super) fn grant_params(
     }
     params.extend(inputs.iter().cloned());
     params
+}
+
+/// Refuses a new authorization with a provider whose client secret is past
+/// its `CLIENT_SECRET_EXPIRES_AT`, unless the token brings its own secret.
+/// Refreshes are not refused: the provider decides those.
+fn check_secret_current(provider: &Provider, client: Option<&[(String, String)]>) -> Result<(), TokenError> {
+    let own_secret = client.unwrap_or_default().iter().any(|(k, _)| k.eq_ignore_ascii_case("CLIENT_SECRET"));
+    match expires_at(&provider.settings) {
+        Some(at) if at <= now() && !own_secret => Err(TokenError::SecretExpired(format!(
+            "the client secret of provider {:?} of connector {:?} expired on {}: load a new CLIENT_SECRET \
+             (and CLIENT_SECRET_EXPIRES_AT) with `flowauth oauth load --update FILE` or POST .../oauth-configurations?mode=update",
+            provider.display_name,
+            provider.connector,
+            format_expiry(at)
+        ))),
+        _ => Ok(()),
+    }
 }

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::store::{EntryError, LoadMode, LoadReport, ProviderInput, Tenant};
+use crate::store::{EXPIRES_AT_SETTING, EntryError, LoadMode, LoadReport, ProviderInput, Tenant, parse_expiry};
 
 use super::suggest::did_you_mean;
 use super::{TokenError, TokenService};
@@ -111,7 +111,7 @@ impl TokenService {
                         continue;
                     }
                     match value {
-                        Value::String(text) => match check_url(key, text) {
+                        Value::String(text) => match check_url(key, text).and_then(|()| check_expiry(key, text)) {
                             Ok(()) => values.push((key.clone(), text.clone())),
                             Err(message) => errors.push(error(path, message)),
                         },
@@ -142,8 +142,9 @@ impl TokenService {
 }
 
 /// Settings the host itself reads, whatever the connector: `ISSUER` (RFC
-/// 9207 check of the callback) and `ALLOW_PASSWORD_GRANT`.
-const HOST_SETTINGS: [&str; 2] = ["ISSUER", "ALLOW_PASSWORD_GRANT"];
+/// 9207 check of the callback), `ALLOW_PASSWORD_GRANT` and
+/// `CLIENT_SECRET_EXPIRES_AT` (warnings, then refusal, once it is past).
+const HOST_SETTINGS: [&str; 3] = ["ISSUER", "ALLOW_PASSWORD_GRANT", EXPIRES_AT_SETTING];
 
 fn unknown_connector(name: &str, known: &[String]) -> String {
     let hint = did_you_mean(name, known.iter().map(String::as_str));
@@ -185,6 +186,14 @@ fn check_url(key: &str, value: &str) -> Result<(), String> {
         return Err("may not carry credentials (user:password@): put them in CLIENT_ID and CLIENT_SECRET".into());
     }
     Ok(())
+}
+
+/// `CLIENT_SECRET_EXPIRES_AT` must be a date (empty: no expiry).
+fn check_expiry(key: &str, value: &str) -> Result<(), String> {
+    match key.eq_ignore_ascii_case(EXPIRES_AT_SETTING) && !value.is_empty() {
+        true => parse_expiry(value).map(drop),
+        false => Ok(()),
+    }
 }
 
 /// The file's connectors, once it is known to be within the limits: its
