@@ -275,3 +275,26 @@ async fn a_server_on_a_network_is_hardened() {
     assert!(fresh.status.success());
     assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700, "the data directory is private");
 }
+
+#[tokio::test]
+async fn a_public_url_in_plain_http_on_a_network_host_is_warned_about() {
+    let exposed = Server::start_public(binary(), "http://flow.example.com").await;
+    let (status, ready) = exposed.api().get("/readyz", ADMIN_KEY).await;
+    assert_eq!((status, ready["status"].as_str()), (StatusCode::OK, Some("ready")), "a warning keeps it ready");
+    let warning = ready["warnings"][0].as_str().unwrap_or_default().to_owned();
+    assert!(warning.contains("http://flow.example.com is not HTTPS"), "{ready}");
+    let (_, about) = exposed.api().get("/v1/server", ADMIN_KEY).await;
+    assert_eq!(about["warnings"], json!([warning]), "the web page is told too");
+    let (_, log) = exposed.stop();
+    assert!(log.contains("is not HTTPS"), "serve warns at start:\n{log}");
+
+    let local = Server::start(binary()).await;
+    let secure = Server::start_public(binary(), "https://flow.example.com").await;
+    for server in [local, secure] {
+        let (status, ready) = server.api().get("/readyz", ADMIN_KEY).await;
+        assert_eq!((status, ready), (StatusCode::OK, json!({"status": "ready", "warnings": []})));
+        assert_eq!(server.api().get("/v1/server", ADMIN_KEY).await.1["warnings"], json!([]));
+        let (_, log) = server.stop();
+        assert!(!log.contains("not HTTPS"), "{log}");
+    }
+}
