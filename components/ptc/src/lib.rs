@@ -7,9 +7,9 @@
 //! credentials serve machine-to-machine flows (PingFederate's "Client
 //! Credentials (required for Oauth M2M)" grant type, seed 002).
 
+use flowauth_sdk::Grant;
 use flowauth_sdk::call::Call;
 use flowauth_sdk::declaration::{Declaration, Field, Validate};
-use flowauth_sdk::Grant;
 use flowauth_sdk::http::Response;
 use flowauth_sdk::standard::{Family, Pairs};
 use flowauth_sdk::token::parse_token_response;
