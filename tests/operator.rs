@@ -298,3 +298,30 @@ async fn a_public_url_in_plain_http_on_a_network_host_is_warned_about() {
         assert!(!log.contains("not HTTPS"), "{log}");
     }
 }
+
+// Multi-threaded: the mock answers while the CLI runs blocking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_start_with_its_own_keys_reaches_the_provider_with_them() {
+    let idp = MockIdp::start().await;
+    let server = Server::start(binary()).await;
+    acme(&server.api(), &idp).await;
+    let own = ["--consumer-key", "own-client", "--secret-key", "own-secret"];
+
+    let started = server.cli(binary(), &start_args("own-link", &own));
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let link = json_lines(&started)[0]["auth_link"].as_str().unwrap().to_owned();
+    let client = url::Url::parse(&link).unwrap().query_pairs().find(|(k, _)| k == "client_id").unwrap().1.into_owned();
+    assert_eq!(client, "own-client", "the link carries the token's own client, not the provider's");
+
+    let machine = [&own[..], &["--flow", "client_credentials", "--allow-private-network"]].concat();
+    let started = server.cli(binary(), &start_args("own-machine", &machine));
+    assert_eq!(json_lines(&started)[0]["status"], "failed", "the mock knows only the provider's client");
+    let token_request = idp.seen().into_iter().rev().find(|s| s.path == "/token").unwrap();
+    assert_eq!(
+        (
+            token_request.form.get("client_id").map(String::as_str),
+            token_request.form.get("client_secret").map(String::as_str)
+        ),
+        (Some("own-client"), Some("own-secret"))
+    );
+}
