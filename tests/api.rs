@@ -360,3 +360,62 @@ async fn tokens_are_found_by_the_start_of_their_name() {
     seen.sort();
     assert_eq!(seen, ["sal%es", "sal_es", "sales-bot"], "pages of a prefix search");
 }
+
+#[tokio::test]
+async fn thingworx_resource_url_settings_are_honoured_not_ignored() {
+    let idp = MockIdp::start().await;
+    let server = start_server().await;
+    let api = server.api();
+    let (_, acme) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    let key = acme["api_key"].as_str().unwrap().to_owned();
+    let devtools = |need: &str| {
+        json!({"devtools": {"HTTP": {"CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "BASE_URL": idp.base_url(),
+               "AUTH_URL": "/authorize", "TOKEN_URL": "/token", "NEED_RESOURCE_URL": need}}})
+    };
+    let load = |body: Value| api.post("/v1/tenants/acme/oauth-configurations", &key, body);
+    let start = |name: &str, connector: &str, provider: &str, resource: Option<&str>| {
+        json!({"name": name, "connector": connector, "provider": provider, "flow": "authorization_code",
+               "resource": resource})
+    };
+
+    // NEED_RESOURCE_URL true: the load file gives RESOURCE_URL, or is refused.
+    let (status, refused) = load(devtools("true")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let text = refused.to_string();
+    assert!(text.contains("$.devtools.HTTP.NEED_RESOURCE_URL") && text.contains("give RESOURCE_URL"), "{text}");
+    let (status, refused) = load(devtools("maybe")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    assert!(refused.to_string().contains("must be true or false"), "{refused}");
+    assert_eq!(api.get("/v1/tenants/acme/providers", &key).await.1["providers"], json!([]), "nothing loaded");
+
+    // NEED_RESOURCE_URL false: each token gives its resource.
+    assert_eq!(load(devtools("false")).await.0, StatusCode::OK);
+    let (status, refused) = api.post("/v1/tenants/acme/tokens", &key, start("a", "devtools", "HTTP", None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("NEED_RESOURCE_URL false"), "{refused}");
+    let with = start("a", "devtools", "HTTP", Some("https://twx.example.com/Thingworx"));
+    let (status, started) = api.post("/v1/tenants/acme/tokens", &key, with).await;
+    assert_eq!((status, started["status"].as_str()), (StatusCode::CREATED, Some("pending")), "{started}");
+
+    // config.json `needurl`: the user gives the resource URL with each token.
+    let config = |other: &str| {
+        json!({"name": "twx_app", "oauth_type": "OAuth2", "base_url": idp.base_url(),
+               "oauth2_auth_url": "/authorize", "oauth2_token_url": "/token",
+               "oauth2_auth_query": ["{\"client_id\":\"{client_id}\"}", "{\"redirect_uri\":\"{redirect_uri}\"}"],
+               "oauth2_params_other": [other]})
+    };
+    let (status, refused) = api.post("/v1/tenants/acme/connectors", &key, config("{\"colour\":\"blue\"}")).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("\"colour\" has no meaning for flowauth"), "{refused}");
+    let (status, added) = api.post("/v1/tenants/acme/connectors", &key, config("{\"needurl\":\"true\"}")).await;
+    assert_eq!(status, StatusCode::CREATED, "{added}");
+    let app = json!({"twx_app": {"App": {"CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET}}});
+    assert_eq!(load(app).await.0, StatusCode::OK);
+    let (status, refused) = api.post("/v1/tenants/acme/tokens", &key, start("b", "twx_app", "App", None)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
+    assert!(refused["error"]["message"].as_str().unwrap().contains("\"resource\""), "{refused}");
+    let with = start("b", "twx_app", "App", Some("https://twx.example.com/Thingworx"));
+    let (status, started) = api.post("/v1/tenants/acme/tokens", &key, with).await;
+    assert_eq!((status, started["status"].as_str()), (StatusCode::CREATED, Some("pending")), "{started}");
+}

@@ -3,7 +3,7 @@
 //! quirk, and every connector of the seed table authorizing, exchanging a
 //! code and refreshing.
 
-use flowauth::runtime::{AuthRequest, CallError, Callback, Client, OauthError, Runtime, Target, TokenSet};
+use flowauth::runtime::{AuthRequest, CallError, Callback, Client, Grant, OauthError, Runtime, Target, TokenSet};
 use flowauth_tests::providers::{CONSUMER_KEY, CONSUMER_SECRET, Provider, Style};
 use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, test_runtime};
 
@@ -193,6 +193,39 @@ async fn pingfederate_windchill_validates_by_introspection_and_rolls_refresh_tok
     assert_eq!(rolled.refresh_token.as_deref(), Some("rt-2"), "the rolling policy replaces the refresh token");
     let reused = runtime.refresh(&windchill, "rt-1", &[], &[]).await.unwrap_err();
     assert_eq!(rejected(&reused), Some("invalid_grant"));
+}
+
+#[tokio::test]
+async fn pingfederate_connectors_issue_machine_to_machine_tokens_by_client_credentials() {
+    let idp = Provider::start(Style::Rotating).await;
+    let runtime = test_runtime(cache()).await;
+    let base = format!("{}/as", idp.base_url());
+    for connector in ["thingworx", "windchill", "integrity"] {
+        let offered = &runtime.component_for(connector).unwrap().connectors;
+        let declared = offered.iter().find(|c| c.name == connector).unwrap();
+        assert!(declared.grants.contains(&Grant::ClientCredentials), "{connector}: {:?}", declared.grants);
+    }
+    let resource = ("RESOURCE_URL", "https://windchill.example.com/Windchill");
+    let windchill = target(&runtime, "windchill", &[("BASE_URL", &base), ("SCOPE", "WINDCHILL_READ"), resource]);
+    let tokens = runtime.request_token(&windchill, Grant::ClientCredentials, &[]).await.unwrap();
+    let request = idp.last("token.oauth2");
+    assert_eq!(request.path, "/as/token.oauth2");
+    assert_eq!(
+        (request.field("grant_type"), request.field("scope")),
+        (Some("client_credentials"), Some("WINDCHILL_READ"))
+    );
+    assert_eq!((tokens.access_token.as_str(), tokens.refresh_token.as_deref()), ("at-1", None));
+    assert_eq!(get(&tokens.extra, "resource_url"), Some("https://windchill.example.com/Windchill"));
+
+    let thingworx = target(&runtime, "thingworx", &[("BASE_URL", &base)]);
+    let before = idp.seen().len();
+    let error = runtime.request_token(&thingworx, Grant::ClientCredentials, &[]).await.unwrap_err();
+    assert!(config_message(&error).contains("RESOURCE_URL"), "{error:?}");
+    assert_eq!(idp.seen().len(), before, "a ThingWorx token without its server is refused before any request");
+    let server = owned(&[("resource", "https://twx.example.com/Thingworx")]);
+    let tokens = runtime.request_token(&thingworx, Grant::ClientCredentials, &server).await.unwrap();
+    assert_eq!(idp.last("token.oauth2").field("scope"), Some("THINGWORX"));
+    assert_eq!(get(&tokens.extra, "resource_url"), Some("https://twx.example.com/Thingworx"));
 }
 
 #[tokio::test]

@@ -275,3 +275,53 @@ async fn a_server_on_a_network_is_hardened() {
     assert!(fresh.status.success());
     assert_eq!(std::fs::metadata(&data).unwrap().permissions().mode() & 0o777, 0o700, "the data directory is private");
 }
+
+#[tokio::test]
+async fn a_public_url_in_plain_http_on_a_network_host_is_warned_about() {
+    let exposed = Server::start_public(binary(), "http://flow.example.com").await;
+    let (status, ready) = exposed.api().get("/readyz", ADMIN_KEY).await;
+    assert_eq!((status, ready["status"].as_str()), (StatusCode::OK, Some("ready")), "a warning keeps it ready");
+    let warning = ready["warnings"][0].as_str().unwrap_or_default().to_owned();
+    assert!(warning.contains("http://flow.example.com is not HTTPS"), "{ready}");
+    let (_, about) = exposed.api().get("/v1/server", ADMIN_KEY).await;
+    assert_eq!(about["warnings"], json!([warning]), "the web page is told too");
+    let (_, log) = exposed.stop();
+    assert!(log.contains("is not HTTPS"), "serve warns at start:\n{log}");
+
+    let local = Server::start(binary()).await;
+    let secure = Server::start_public(binary(), "https://flow.example.com").await;
+    for server in [local, secure] {
+        let (status, ready) = server.api().get("/readyz", ADMIN_KEY).await;
+        assert_eq!((status, ready), (StatusCode::OK, json!({"status": "ready", "warnings": []})));
+        assert_eq!(server.api().get("/v1/server", ADMIN_KEY).await.1["warnings"], json!([]));
+        let (_, log) = server.stop();
+        assert!(!log.contains("not HTTPS"), "{log}");
+    }
+}
+
+// Multi-threaded: the mock answers while the CLI runs blocking.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_start_with_its_own_keys_reaches_the_provider_with_them() {
+    let idp = MockIdp::start().await;
+    let server = Server::start(binary()).await;
+    acme(&server.api(), &idp).await;
+    let own = ["--consumer-key", "own-client", "--secret-key", "own-secret"];
+
+    let started = server.cli(binary(), &start_args("own-link", &own));
+    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let link = json_lines(&started)[0]["auth_link"].as_str().unwrap().to_owned();
+    let client = url::Url::parse(&link).unwrap().query_pairs().find(|(k, _)| k == "client_id").unwrap().1.into_owned();
+    assert_eq!(client, "own-client", "the link carries the token's own client, not the provider's");
+
+    let machine = [&own[..], &["--flow", "client_credentials", "--allow-private-network"]].concat();
+    let started = server.cli(binary(), &start_args("own-machine", &machine));
+    assert_eq!(json_lines(&started)[0]["status"], "failed", "the mock knows only the provider's client");
+    let token_request = idp.seen().into_iter().rev().find(|s| s.path == "/token").unwrap();
+    assert_eq!(
+        (
+            token_request.form.get("client_id").map(String::as_str),
+            token_request.form.get("client_secret").map(String::as_str)
+        ),
+        (Some("own-client"), Some("own-secret"))
+    );
+}

@@ -43,13 +43,26 @@ impl Server {
         Self::spawn(binary, dir, &["--allow-private-network", "--database-url", database_url]).wait_ready().await
     }
 
+    /// Starts `binary` on a fresh data directory with `public_url` as its
+    /// `--public-url` instead of the address it listens on.
+    pub async fn start_public(binary: &str, public_url: &str) -> Self {
+        let dir = Arc::new(tempfile::tempdir().unwrap());
+        Self::spawn_public(binary, dir, Some(public_url), &["--allow-private-network"]).wait_ready().await
+    }
+
     /// Starts the process without waiting for it to answer.
     pub fn spawn(binary: &str, dir: Arc<tempfile::TempDir>, flags: &[&str]) -> Self {
+        Self::spawn_public(binary, dir, None, flags)
+    }
+
+    /// Starts the process with `public_url` (by default the address it
+    /// listens on) without waiting for it to answer.
+    fn spawn_public(binary: &str, dir: Arc<tempfile::TempDir>, public_url: Option<&str>, flags: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let base = format!("http://127.0.0.1:{port}");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(log_path(dir.path())).unwrap();
         let child = Command::new(binary)
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", &base])
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--public-url", public_url.unwrap_or(&base)])
             .args(flags)
             .arg("--data-dir")
             .arg(dir.path())

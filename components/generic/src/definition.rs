@@ -235,7 +235,42 @@ impl Reader<'_> {
             let default = field("default")?;
             inputs.push(Setting { key, required: default.is_none(), secret: false, description, default });
         }
+        if self.needs_url()? && !inputs.iter().any(|input| input.key == "resource") {
+            inputs.push(Setting {
+                key: "resource".into(),
+                required: true,
+                secret: false,
+                description: "The resource server URL this token is for (the connector's needurl), unless the \
+                              provider's RESOURCE_URL gives it"
+                    .into(),
+                default: None,
+            });
+        }
         Ok(inputs)
+    }
+
+    /// ThingWorx's `oauth2_params_other`, where only `needurl` has a
+    /// meaning: true makes the user give the resource server's URL with
+    /// each token. Any other entry is refused rather than ignored.
+    fn needs_url(&self) -> Result<bool, OauthError> {
+        let mut needs = false;
+        for (key, value) in self.pairs("oauth2_params_other")? {
+            match (key.as_str(), value.as_str()) {
+                ("needurl", "true") => needs = true,
+                ("needurl", "false") => needs = false,
+                ("needurl", other) => {
+                    return Err(error::config(format!(
+                        "$.oauth2_params_other: needurl must be \"true\" or \"false\", not {other:?}"
+                    )));
+                }
+                (other, _) => {
+                    return Err(error::config(format!(
+                        "$.oauth2_params_other: {other:?} has no meaning for flowauth, only needurl does; remove it"
+                    )));
+                }
+            }
+        }
+        Ok(needs)
     }
 }
 

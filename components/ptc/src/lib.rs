@@ -3,8 +3,11 @@
 //! `/authorization.oauth2`, `/token.oauth2` and `/introspect.oauth2` under
 //! it; tokens are validated by introspection; refresh tokens roll (each is
 //! replaced on use); the resource server URL is kept with the token;
-//! Windchill writes scopes with commas and may name an IdP adapter.
+//! Windchill writes scopes with commas and may name an IdP adapter; client
+//! credentials serve machine-to-machine flows (PingFederate's "Client
+//! Credentials (required for Oauth M2M)" grant type, seed 002).
 
+use flowauth_sdk::Grant;
 use flowauth_sdk::call::Call;
 use flowauth_sdk::declaration::{Declaration, Field, Validate};
 use flowauth_sdk::http::Response;
@@ -24,6 +27,7 @@ const PING: Declaration = Declaration {
     )],
     inputs: &[Field::optional("resource", "The resource server URL, when the provider sets no RESOURCE_URL")],
     pkce: true,
+    grants: &[Grant::AuthorizationCode, Grant::RefreshToken, Grant::ClientCredentials],
     ..Declaration::OAUTH2
 };
 
@@ -57,12 +61,15 @@ impl Family for Ptc {
     /// ThingWorx flows call the ThingWorx server: without its URL from the
     /// provider (`RESOURCE_URL`) the user must give it (seed 000).
     fn authorize_params(call: &Call, _query: &mut Pairs) -> Result<(), OauthError> {
-        if call.declaration.name == "thingworx" && resource(call).is_none() {
-            return Err(error::config(
-                "thingworx needs the ThingWorx URL: set RESOURCE_URL in the provider settings or pass resource with the token",
-            ));
+        needs_resource(call)
+    }
+
+    /// A machine-to-machine ThingWorx token needs the server's URL too.
+    fn token_params(call: &Call, grant: Grant, _form: &mut Pairs) -> Result<(), OauthError> {
+        match grant {
+            Grant::ClientCredentials => needs_resource(call),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Keeps the resource server's URL with the token, for the flows.
@@ -73,6 +80,16 @@ impl Family for Ptc {
         }
         Ok(tokens)
     }
+}
+
+/// Refuses a ThingWorx flow that names no ThingWorx server.
+fn needs_resource(call: &Call) -> Result<(), OauthError> {
+    if call.declaration.name == "thingworx" && resource(call).is_none() {
+        return Err(error::config(
+            "thingworx needs the ThingWorx URL: set RESOURCE_URL in the provider settings or pass resource with the token",
+        ));
+    }
+    Ok(())
 }
 
 /// The resource server: the token's `resource`, else `RESOURCE_URL`.

@@ -94,7 +94,7 @@ pub async fn whoami(caller: Caller) -> Json<WhoAmIView> {
     })
 }
 
-#[utoipa::path(get, path = "/v1/server", responses((status = 200, description = "the public URL and the redirect URI to register at providers", body = ServerView)))]
+#[utoipa::path(get, path = "/v1/server", responses((status = 200, description = "the public URL, the redirect URI to register at providers and what the operator should fix", body = ServerView)))]
 pub async fn server(State(state): State<AppState>, _caller: Caller) -> Json<ServerView> {
     let public_url = state.public_url.to_string();
     Json(ServerView {
@@ -102,6 +102,7 @@ pub async fn server(State(state): State<AppState>, _caller: Caller) -> Json<Serv
         redirect_uris: super::CALLBACK_PATHS.iter().map(|path| format!("{public_url}{path}")).collect(),
         public_url,
         version: env!("CARGO_PKG_VERSION").to_owned(),
+        warnings: state.warnings.to_vec(),
     })
 }
 

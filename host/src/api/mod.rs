@@ -17,6 +17,7 @@ mod share;
 mod tokens;
 mod ui;
 mod views;
+mod warnings;
 mod webhooks;
 
 use std::sync::Arc;
@@ -53,6 +54,8 @@ pub struct AppState {
     pub open_requests: Arc<OpenRequests>,
     /// Where users reach this server (connect links, `/v1/server`).
     pub public_url: Arc<str>,
+    /// What the operator should fix (`/readyz`, `/v1/server`).
+    pub warnings: Arc<[String]>,
 }
 
 /// The callback URLs served: flowauth's, then ThingWorx's (so redirect
@@ -69,9 +72,10 @@ impl AppState {
         }
         // The service's redirect URI is `<public URL>/oauth/return`.
         let redirect_uri = service.redirect_uri();
-        let public_url = redirect_uri.strip_suffix(CALLBACK_PATHS[0]).unwrap_or(redirect_uri).into();
+        let public_url: Arc<str> = redirect_uri.strip_suffix(CALLBACK_PATHS[0]).unwrap_or(redirect_uri).into();
+        let warnings = warnings::public_url_warnings(&public_url).into();
         let open_requests = Arc::new(OpenRequests::new(DEFAULT_REQUESTS_PER_TENANT));
-        Self { service, runtime, keys, events, open_requests, public_url }
+        Self { service, runtime, keys, events, open_requests, public_url, warnings }
     }
 
     /// Lets each tenant have at most `cap` requests open at once.
@@ -156,8 +160,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Ready when the store answers; a load balancer sends no traffic before.
-async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
+/// Ready (200) when the store answers; a load balancer sends no traffic
+/// before. Warnings are details for the operator and never make it 503.
+async fn ready(State(state): State<AppState>) -> Result<axum::Json<ReadyView>, ApiError> {
     state.service.store().ping().await?;
-    Ok("ready")
+    Ok(axum::Json(ReadyView { status: "ready", warnings: state.warnings.to_vec() }))
+}
+
+/// The answer of `/readyz`.
+#[derive(serde::Serialize)]
+struct ReadyView {
+    status: &'static str,
+    warnings: Vec<String>,
 }

@@ -171,6 +171,8 @@ pub struct ServerView {
     /// Every callback URL served (ThingWorx's path too).
     pub redirect_uris: Vec<String>,
     pub version: String,
+    /// What the operator should fix, e.g. a public URL that is not HTTPS.
+    pub warnings: Vec<String>,
 }
 
 /// What a load file did, as `connector/display name`.

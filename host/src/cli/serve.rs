@@ -106,7 +106,11 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let (finishing, runtime_limit) = (service.clone(), runtime.longest_call());
     service.load_components().await.context("loading installed components")?;
     let per_tenant = args.max_requests_per_tenant.map_or(args.max_connections / 4, |n| n as usize);
-    let app = router(AppState::new(service, runtime).with_events(events).with_requests_per_tenant(per_tenant));
+    let state = AppState::new(service, runtime).with_events(events).with_requests_per_tenant(per_tenant);
+    for warning in state.warnings.iter() {
+        tracing::warn!("{warning}");
+    }
+    let app = router(state);
     let listener =
         tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     println!("flowauth listening on http://{} (redirect URI {redirect_uri})", listener.local_addr()?);

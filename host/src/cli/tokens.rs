@@ -129,6 +129,14 @@ pub struct StartArgs {
     /// FLOWAUTH_PASSWORD to keep it out of the process list.
     #[arg(long, env = "FLOWAUTH_PASSWORD", hide_env_values = true)]
     password: Option<String>,
+    /// This token's own client id instead of the provider's (the API's
+    /// `consumer_key`, with `use_default_keys` false).
+    #[arg(long)]
+    consumer_key: Option<String>,
+    /// That client's secret (the API's `secret_key`). Prefer
+    /// FLOWAUTH_SECRET_KEY to keep it out of the process list.
+    #[arg(long, env = "FLOWAUTH_SECRET_KEY", hide_env_values = true, requires = "consumer_key")]
+    secret_key: Option<String>,
     /// The server's public URL, when it differs from the one the running
     /// server recorded (auth links carry `<URL>/oauth/return`).
     #[arg(long, env = "FLOWAUTH_PUBLIC_URL")]
@@ -171,8 +179,9 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
                 additional: args.asked.inputs,
                 username: args.username,
                 password: args.password,
-                use_default_keys: true,
-                ..StartRequest::default()
+                use_default_keys: args.consumer_key.is_none(),
+                consumer_key: args.consumer_key,
+                secret_key: args.secret_key,
             };
             started(&service.start(&tenant, request).await?, json)
         }

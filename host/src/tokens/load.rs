@@ -130,6 +130,9 @@ impl TokenService {
                         ));
                     }
                 }
+                if let Err(message) = need_resource_url(&values) {
+                    errors.push(error(format!("{path}.NEED_RESOURCE_URL"), message));
+                }
                 entries.push(ProviderInput {
                     connector: connector_name.clone(),
                     display_name: display_name.clone(),
@@ -145,6 +148,22 @@ impl TokenService {
 /// 9207 check of the callback), `ALLOW_PASSWORD_GRANT` and
 /// `CLIENT_SECRET_EXPIRES_AT` (warnings, then refusal, once it is past).
 const HOST_SETTINGS: [&str; 3] = ["ISSUER", "ALLOW_PASSWORD_GRANT", EXPIRES_AT_SETTING];
+
+/// ThingWorx's `NEED_RESOURCE_URL`: `true` says this entry gives
+/// `RESOURCE_URL`, `false` that each token gives its `resource` (checked
+/// when a token starts, see `inputs`).
+fn need_resource_url(values: &[(String, String)]) -> Result<(), String> {
+    let value = |key: &str| values.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str());
+    match value("NEED_RESOURCE_URL").map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false") => Ok(()),
+        Some("true") if value("RESOURCE_URL").is_some_and(|v| !v.is_empty()) => Ok(()),
+        Some("true") => Err("is true but RESOURCE_URL is not given: give RESOURCE_URL (the resource server every \
+                             token of this provider is for), or set NEED_RESOURCE_URL to false so that each token \
+                             gives its resource"
+            .into()),
+        Some(other) => Err(format!("must be true or false, not {other:?}")),
+    }
+}
 
 fn unknown_connector(name: &str, known: &[String]) -> String {
     let hint = did_you_mean(name, known.iter().map(String::as_str));
@@ -162,10 +181,9 @@ fn unknown_setting(key: &str, connector: &str, declared: &[&str]) -> String {
 /// A URL setting (`..._URL`) must be an absolute http(s) URL without a
 /// fragment or credentials, or a path (`/token`) under `BASE_URL`.
 fn check_url(key: &str, value: &str) -> Result<(), String> {
-    let is_url_setting = key.to_ascii_uppercase().ends_with("_URL");
-    // ThingWorx's `NEED_RESOURCE_URL` is a flag, not a URL.
-    let is_flag = value.eq_ignore_ascii_case("true") || value.eq_ignore_ascii_case("false");
-    if !is_url_setting || value.is_empty() || is_flag {
+    // ThingWorx's `NEED_RESOURCE_URL` is a flag, not a URL (see `need_resource_url`).
+    let is_url_setting = key.to_ascii_uppercase().ends_with("_URL") && !key.eq_ignore_ascii_case("NEED_RESOURCE_URL");
+    if !is_url_setting || value.is_empty() {
         return Ok(());
     }
     if value.starts_with('/') && !value.starts_with("//") {
