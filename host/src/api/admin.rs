@@ -13,7 +13,7 @@ use super::views::{
     TenantView, WhoAmIView, connector_view, load_report_view,
 };
 use super::{ApiError, AppState, body, text};
-use crate::store::{KeyOwner, LoadMode, days_left, format_expiry, now};
+use crate::store::{KeyOwner, days_left, format_expiry, now};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
