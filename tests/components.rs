@@ -344,6 +344,7 @@ fn wildcards_over_a_public_suffix_need_allow_broad_hosts() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let file = wasm_file(dir, "oidc-discovery.wasm", &oidc_discovery_wasm());
+    assert!(flowauth(dir, &["init"]).status.success());
     for broad in ["*.github.io", "*.appspot.com", "*.s3.amazonaws.com", "*.co.uk"] {
         let (ok, refused) = answer(&flowauth(dir, &["component", "install", &file, "--allow-host", broad]));
         assert!(!ok, "{broad}: {refused}");

@@ -304,6 +304,10 @@ async fn an_instance_that_lost_its_listener_forgets_its_cache_on_postgres() {
     // announcement is lost for good, and only forgetting everything on
     // reconnecting keeps the other instance from handing out the old token.
     let (server, name) = outside(&s.database_url).await;
+    // sqlx gives a connection back to its pool in a task of its own: let
+    // those of the refresh above land there, so that the refresh below
+    // finds them instead of opening new ones (which are refused).
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let allow = |yes: bool| format!("ALTER DATABASE {name} ALLOW_CONNECTIONS {yes}");
     sqlx::query(&allow(false)).execute(&server).await.unwrap();
     let stopped: Vec<bool> = sqlx::query_scalar(
