@@ -2,14 +2,13 @@
 //! own tenant's. Wrong tenant and unknown tenant look the same.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use tokio::sync::broadcast;
-use tokio::sync::broadcast::error::RecvError;
 
 use super::{ApiError, AppState};
 use crate::store::{Change, KeyOwner, Tenant, key_hash};
@@ -43,20 +42,11 @@ impl KeyCache {
 
     /// Forgets what the store announces as changed (PostgreSQL: changes
     /// other instances make), for as long as the cache lives.
-    pub fn follow(self: &Arc<Self>, mut changes: broadcast::Receiver<Change>) {
-        let cache: Weak<Self> = Arc::downgrade(self);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        runtime.spawn(async move {
-            loop {
-                let change = changes.recv().await;
-                let Some(cache) = cache.upgrade() else { return };
-                match change {
-                    Ok(Change::TenantKey(id)) => cache.forget_tenant(&id),
-                    Ok(Change::Token(_)) => {}
-                    Ok(Change::Unknown) | Err(RecvError::Lagged(_)) => cache.forget_all(),
-                    Err(RecvError::Closed) => return,
-                }
-            }
+    pub fn follow(self: &Arc<Self>, changes: broadcast::Receiver<Change>) {
+        Change::follow(self, changes, |cache, change| match change {
+            Change::TenantKey(id) => cache.forget_tenant(&id),
+            Change::Token(_) => {}
+            Change::Unknown => cache.forget_all(),
         });
     }
 }

@@ -2,10 +2,10 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::broadcast;
 
 use crate::store::{Change, now};
 
@@ -81,21 +81,12 @@ impl FreshCache {
 
     /// Forgets what the store announces as changed, for as long as the
     /// cache lives.
-    pub fn follow(self: &Arc<Self>, mut changes: broadcast::Receiver<Change>) {
-        let cache: Weak<Self> = Arc::downgrade(self);
-        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
-        runtime.spawn(async move {
-            loop {
-                let change = changes.recv().await;
-                let Some(cache) = cache.upgrade() else { return };
-                match change {
-                    Ok(Change::Token(id)) => cache.forget(&id),
-                    Ok(Change::TenantKey(_)) => {}
-                    // Announcements were missed: anything may have changed.
-                    Ok(Change::Unknown) | Err(RecvError::Lagged(_)) => cache.forget_all(),
-                    Err(RecvError::Closed) => return,
-                }
-            }
+    pub fn follow(self: &Arc<Self>, changes: broadcast::Receiver<Change>) {
+        Change::follow(self, changes, |cache, change| match change {
+            Change::Token(id) => cache.forget(&id),
+            Change::TenantKey(_) => {}
+            // Announcements were missed: anything may have changed.
+            Change::Unknown => cache.forget_all(),
         });
     }
 }

@@ -37,6 +37,31 @@ pub enum Change {
     Unknown,
 }
 
+impl Change {
+    /// Calls `apply` on `cache` with every announcement of `changes` for as
+    /// long as the cache lives; missed announcements (a lagging receiver)
+    /// arrive as [`Change::Unknown`]. Outside a Tokio runtime nothing follows.
+    pub fn follow<T: Send + Sync + 'static>(
+        cache: &Arc<T>,
+        mut changes: broadcast::Receiver<Change>,
+        apply: impl Fn(&T, Change) + Send + 'static,
+    ) {
+        let cache = Arc::downgrade(cache);
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else { return };
+        runtime.spawn(async move {
+            loop {
+                let change = match changes.recv().await {
+                    Ok(change) => change,
+                    Err(broadcast::error::RecvError::Lagged(_)) => Change::Unknown,
+                    Err(broadcast::error::RecvError::Closed) => return,
+                };
+                let Some(cache) = cache.upgrade() else { return };
+                apply(&cache, change);
+            }
+        });
+    }
+}
+
 /// A database under the store: what it does beyond the shared SQL. One
 /// implementation per module ([`sqlite::Sqlite`], [`postgres::Postgres`]);
 /// the store holds it as `Arc<dyn Backend>` and never asks which it is.
