@@ -14,6 +14,24 @@ fn flowauth(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `flowauth --allow-private-network --json LINE...` in `dir`, off the
+/// async runtime (the mock provider runs on it).
+async fn script(dir: &std::path::Path, line: &str) -> std::process::Output {
+    let dir = dir.to_owned();
+    let mut all = vec!["--allow-private-network".to_owned(), "--json".to_owned()];
+    all.extend(line.split_whitespace().map(str::to_owned));
+    tokio::task::spawn_blocking(move || flowauth(&dir, &all.iter().map(String::as_str).collect::<Vec<_>>()))
+        .await
+        .unwrap()
+}
+
+/// [`script`] that must succeed; its stdout.
+async fn script_ok(dir: &std::path::Path, line: &str) -> String {
+    let out = script(dir, line).await;
+    assert!(out.status.success(), "{line}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
 #[tokio::test]
 async fn new_oauth_scaffolds_a_config_the_generic_component_accepts() {
     let dir = tempfile::tempdir().unwrap();
@@ -67,40 +85,29 @@ async fn token_commands_for_scripts() {
     let idp = flowauth_tests::MockIdp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
-    let run = move |args: Vec<String>| {
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut all = vec!["--allow-private-network".to_owned(), "--json".to_owned()];
-            all.extend(args);
-            let out = flowauth(&path, &all.iter().map(String::as_str).collect::<Vec<_>>());
-            assert!(out.status.success(), "{all:?}: {}", String::from_utf8_lossy(&out.stderr));
-            String::from_utf8(out.stdout).unwrap()
-        })
-    };
-    let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
-    run(args("init")).await.unwrap();
-    run(args("tenant create acme")).await.unwrap();
+    script_ok(&path, "init").await;
+    script_ok(&path, "tenant create acme").await;
     let load = serde_json::json!({"devtools": {"HTTP": {"CLIENT_ID": flowauth_tests::CLIENT_ID,
         "CLIENT_SECRET": flowauth_tests::CLIENT_SECRET, "TOKEN_URL": format!("{}/token", idp.base_url())}}});
     std::fs::write(dir.path().join("load.json"), load.to_string()).unwrap();
-    run(args("oauth load load.json --tenant acme")).await.unwrap();
-    let started = run(args("token start --tenant acme --name nightly --connector devtools --provider HTTP --flow client_credentials --scope reports")).await.unwrap();
+    script_ok(&path, "oauth load load.json --tenant acme").await;
+    let started = script_ok(&path, "token start --tenant acme --name nightly --connector devtools --provider HTTP --flow client_credentials --scope reports").await;
     let started: serde_json::Value = serde_json::from_str(&started).unwrap();
     assert_eq!(started["status"], "active", "{started}");
     let id = started["id"].as_str().unwrap().to_owned();
     let got: serde_json::Value =
-        serde_json::from_str(&run(args(&format!("token get --tenant acme {id}"))).await.unwrap()).unwrap();
+        serde_json::from_str(&script_ok(&path, &format!("token get --tenant acme {id}")).await).unwrap();
     assert!(got["access_token"].as_str().unwrap().starts_with("at-cc-"));
     let reset: serde_json::Value =
-        serde_json::from_str(&run(args(&format!("token reset --tenant acme {id} --scope admin"))).await.unwrap())
+        serde_json::from_str(&script_ok(&path, &format!("token reset --tenant acme {id} --scope admin")).await)
             .unwrap();
     assert_eq!(reset["status"], "active");
-    let list = run(args("token list --tenant acme")).await.unwrap();
+    let list = script_ok(&path, "token list --tenant acme").await;
     assert!(list.contains("nightly") && !list.contains(flowauth_tests::CLIENT_SECRET), "{list}");
     let deleted: serde_json::Value =
-        serde_json::from_str(&run(args(&format!("token delete --tenant acme {id}"))).await.unwrap()).unwrap();
+        serde_json::from_str(&script_ok(&path, &format!("token delete --tenant acme {id}")).await).unwrap();
     assert_eq!(deleted["revocation"], "not_offered", "{deleted}");
-    assert_eq!(run(args("token list --tenant acme")).await.unwrap(), "");
+    assert_eq!(script_ok(&path, "token list --tenant acme").await, "");
 }
 
 #[test]
@@ -239,44 +246,35 @@ async fn a_token_the_provider_cannot_revoke_is_kept_unless_no_revoke_is_given() 
     let idp = flowauth_tests::MockIdp::start().await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
-    let run = move |args: Vec<String>| {
-        let path = path.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut all = vec!["--allow-private-network".to_owned(), "--json".to_owned()];
-            all.extend(args);
-            flowauth(&path, &all.iter().map(String::as_str).collect::<Vec<_>>())
-        })
-    };
-    let args = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
-    run(args("init")).await.unwrap();
-    run(args("tenant create acme")).await.unwrap();
+    script(&path, "init").await;
+    script(&path, "tenant create acme").await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let load = serde_json::json!({"devtools": {"HTTP": {"CLIENT_ID": flowauth_tests::CLIENT_ID,
         "CLIENT_SECRET": flowauth_tests::CLIENT_SECRET, "TOKEN_URL": format!("{}/token", idp.base_url()),
         "REVOKE_URL": format!("http://127.0.0.1:{closed}/revoke")}}});
     std::fs::write(dir.path().join("load.json"), load.to_string()).unwrap();
-    assert!(run(args("oauth load load.json --tenant acme")).await.unwrap().status.success());
-    let started = run(args(
+    assert!(script(&path, "oauth load load.json --tenant acme").await.status.success());
+    let started = script(
+        &path,
         "token start --tenant acme --name nightly --connector devtools --provider HTTP --flow client_credentials",
-    ))
-    .await
-    .unwrap();
+    )
+    .await;
     assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
 
-    let refused = run(args("token delete --tenant acme nightly")).await.unwrap();
+    let refused = script(&path, "token delete --tenant acme nightly").await;
     assert_eq!(refused.status.code(), Some(1));
     let error: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("not deleted") && message.contains("--no-revoke"), "{message}");
     assert!(message.contains("could not be reached"), "{message}");
-    let listed = run(args("token list --tenant acme")).await.unwrap();
+    let listed = script(&path, "token list --tenant acme").await;
     assert!(String::from_utf8_lossy(&listed.stdout).contains("nightly"), "the token is kept");
 
-    let deleted = run(args("token delete --tenant acme nightly --no-revoke")).await.unwrap();
+    let deleted = script(&path, "token delete --tenant acme nightly --no-revoke").await;
     assert!(deleted.status.success(), "{}", String::from_utf8_lossy(&deleted.stderr));
     let deleted: serde_json::Value = serde_json::from_slice(&deleted.stdout).unwrap();
     assert_eq!(deleted["revocation"], "skipped");
-    assert_eq!(run(args("token list --tenant acme")).await.unwrap().stdout, b"");
+    assert_eq!(script(&path, "token list --tenant acme").await.stdout, b"");
 }
 
 /// Everything a command prints with `url` as its database, `more` as
