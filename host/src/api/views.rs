@@ -53,6 +53,9 @@ pub struct TokenView {
     pub inputs: BTreeMap<String, String>,
     /// Unix seconds, when the provider said.
     pub expires_at: Option<i64>,
+    /// Whether a username and password are saved to renew the token
+    /// (`SAVE_PASSWORD_CREDENTIALS`); never the values.
+    pub saved_credentials: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -103,6 +106,7 @@ pub fn token_view(t: &TokenRecord) -> TokenView {
         scopes: t.scopes.clone(),
         inputs: t.inputs.iter().cloned().collect(),
         expires_at: t.expires_at,
+        saved_credentials: t.credentials_saved,
         created_at: t.created_at,
         updated_at: t.updated_at,
     }

@@ -125,8 +125,9 @@ pub struct StartArgs {
     /// The user, for the password grant.
     #[arg(long)]
     username: Option<String>,
-    /// The password, for the password grant (never stored). Prefer
-    /// FLOWAUTH_PASSWORD to keep it out of the process list.
+    /// The password, for the password grant: kept (sealed) to renew the
+    /// token only where the provider says SAVE_PASSWORD_CREDENTIALS=true.
+    /// Prefer FLOWAUTH_PASSWORD to keep it out of the process list.
     #[arg(long, env = "FLOWAUTH_PASSWORD", hide_env_values = true)]
     password: Option<String>,
     /// This token's own client id instead of the provider's (the API's
@@ -327,8 +328,9 @@ fn record_line(t: &TokenRecord, json: bool) {
     }
     let expires = t.expires_at.map(|at| format!("expires {at}")).unwrap_or_default();
     let error = t.error_code.as_deref().map(|code| format!("error {code}")).unwrap_or_default();
+    let saved = if t.credentials_saved { "password saved" } else { "" };
     line(format!(
-        "{}  {:<20} {:<12} {:<14} {:<12} {expires} {error}",
+        "{}  {:<20} {:<12} {:<14} {:<12} {expires} {saved} {error}",
         t.id,
         t.name,
         t.connector,

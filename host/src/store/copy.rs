@@ -75,6 +75,7 @@ const TABLES: [(&str, &[(&str, Kind)]); 16] = [
             ("refresh_error_code", Text),
             ("refresh_error_message", Text),
             ("extra_sealed", Bytes),
+            ("credentials_sealed", Bytes),
         ],
     ),
     (

@@ -11,6 +11,7 @@ mod components;
 mod connect_sessions;
 mod connectors;
 mod copy;
+mod credentials;
 mod leases;
 mod pending;
 mod providers;
@@ -36,6 +37,9 @@ pub use backend::{Change, Lease};
 pub use components::{ComponentPin, ComponentVersion};
 pub use connect_sessions::{ConnectSession, NewConnectSession, SessionStatus, Visited};
 pub use copy::Copied;
+pub use credentials::{
+    ALLOW_PASSWORD_SETTING, PasswordCredentials, SAVE_PASSWORD_SETTING, allows_password_grant, saves_passwords,
+};
 pub use records::*;
 use sealing::Sealer;
 pub use sealing::keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};

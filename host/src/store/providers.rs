@@ -4,7 +4,7 @@
 use super::sealing::columns::PROVIDER_SETTINGS;
 use super::{
     EntryError, LoadMode, LoadReport, Provider, ProviderInput, ProviderSummary, Store, StoreError, expires_at,
-    from_json, json, new_id, now,
+    from_json, json, new_id, now, saves_passwords,
 };
 
 /// A provider's row, its settings still sealed.
@@ -89,6 +89,14 @@ impl Store {
                 .bind(&id)
                 .execute(&mut *tx)
                 .await?;
+            // Passwords saved with its tokens go once the provider no
+            // longer allows keeping them.
+            if !saves_passwords(&settings) {
+                sqlx::query("UPDATE tokens SET credentials_sealed = NULL WHERE provider_id = $1 AND credentials_sealed IS NOT NULL")
+                    .bind(&id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             // A new expiry (a new secret) gets its warnings afresh.
             let expiry = expires_at(&settings);
             if expiry != expires_at(&stored) {

@@ -136,6 +136,9 @@ pub struct TokenRecord {
     pub id_token: Option<String>,
     /// `CLIENT_ID`/`CLIENT_SECRET` overriding the provider's (consumer keys).
     pub client: Option<Vec<(String, String)>>,
+    /// Whether a username and password are saved with the token (see
+    /// [`Store::saved_credentials`](super::Store::saved_credentials)); never the values.
+    pub credentials_saved: bool,
     /// Bumped each time a new token set is stored.
     pub generation: i64,
     /// The last refresh of this generation failed for a passing reason.

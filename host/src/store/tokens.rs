@@ -5,7 +5,7 @@ use sqlx::AnyConnection;
 
 use super::sealing::columns::{TOKEN_ACCESS, TOKEN_CLIENT, TOKEN_EXTRA, TOKEN_ID, TOKEN_REFRESH};
 use super::{
-    Issued, NewToken, PendingAuthorization, RefreshFailure, Store, StoreError, TokenRecord, TokenStatus, from_json,
+    Issued, NewToken, PasswordCredentials, PendingAuthorization, RefreshFailure, Store, StoreError, TokenRecord, TokenStatus, from_json,
     json, now,
 };
 
@@ -14,7 +14,7 @@ type Pairs = Vec<(String, String)>;
 /// Tokens with the connector and display name of their provider.
 const SELECT_TOKENS: &str = "SELECT t.id, t.tenant_id, t.provider_id, t.name, t.flow, t.status, t.error_code, \
      t.error_message, t.scopes, t.inputs, t.token_type, t.expires_at, t.issued_at, t.extra, t.access_token_sealed, \
-     t.refresh_token_sealed, t.id_token_sealed, t.client_sealed, t.extra_sealed, t.generation, \
+     t.refresh_token_sealed, t.id_token_sealed, t.client_sealed, t.extra_sealed, t.credentials_sealed, t.generation, \
      t.refresh_failed_generation, t.refresh_retry_at, t.refresh_error_code, t.refresh_error_message, t.created_at, \
      t.updated_at, p.connector AS connector, p.display_name AS provider \
      FROM tokens t JOIN providers p ON p.id = t.provider_id";
@@ -43,6 +43,8 @@ struct TokenRow {
     id_token_sealed: Option<Vec<u8>>,
     client_sealed: Option<Vec<u8>>,
     extra_sealed: Option<Vec<u8>>,
+    /// Only whether it is there: it is opened to renew the token alone.
+    credentials_sealed: Option<Vec<u8>>,
     generation: i64,
     refresh_failed_generation: Option<i64>,
     refresh_retry_at: Option<i64>,
@@ -76,6 +78,9 @@ pub enum Outcome<'a> {
     Pending(&'a PendingAuthorization),
     /// The provider issued a token set at once (client credentials, password).
     Issued(&'a Issued),
+    /// The provider issued a token set for a password the token keeps,
+    /// sealed, to obtain the next one (`SAVE_PASSWORD_CREDENTIALS`).
+    IssuedSaving(&'a Issued, &'a PasswordCredentials),
     /// The provider refused: `(code, message)`.
     Failed(&'a str, &'a str),
 }
@@ -89,7 +94,7 @@ impl Store {
             .map(|c| self.sealer.seal(&token.tenant_id, TOKEN_CLIENT, &token.id, json(c).as_bytes()));
         let (status, error) = match outcome {
             Outcome::Pending(_) => (TokenStatus::Pending, None),
-            Outcome::Issued(_) => (TokenStatus::Active, None),
+            Outcome::Issued(_) | Outcome::IssuedSaving(..) => (TokenStatus::Active, None),
             Outcome::Failed(code, message) => (TokenStatus::Failed, Some((code, message))),
         };
         let at = now();
@@ -118,6 +123,15 @@ impl Store {
             Outcome::Pending(pending) => self.write_pending(&mut tx, pending).await?,
             Outcome::Issued(issued) => {
                 self.write_issued(&mut tx, &token.tenant_id, &token.id, issued, None).await?;
+            }
+            Outcome::IssuedSaving(issued, credentials) => {
+                self.write_issued(&mut tx, &token.tenant_id, &token.id, issued, None).await?;
+                sqlx::query("UPDATE tokens SET credentials_sealed = $1 WHERE tenant_id = $2 AND id = $3")
+                    .bind(self.seal_credentials(&token.tenant_id, &token.id, credentials))
+                    .bind(&token.tenant_id)
+                    .bind(&token.id)
+                    .execute(&mut *tx)
+                    .await?;
             }
             Outcome::Failed(..) => {}
         }
@@ -220,6 +234,7 @@ impl Store {
             client: open(TOKEN_CLIENT, &row.client_sealed)?
                 .map(|c| from_json::<Pairs>(&what("client"), &c))
                 .transpose()?,
+            credentials_saved: row.credentials_sealed.is_some(),
             status: TokenStatus::from_name(&row.status)
                 .ok_or_else(|| StoreError::Corrupt(format!("{}: unknown status {:?}", what("status"), row.status)))?,
             scopes: from_json(&what("scopes"), &row.scopes)?,
@@ -296,8 +311,9 @@ impl Store {
     }
 
     /// Marks an active token `needs_reauth` after the provider refused its
-    /// grant, unless a newer token set was stored meanwhile. Returns
-    /// whether it did.
+    /// grant, unless a newer token set was stored meanwhile; the password
+    /// saved with it, if any, is wiped (the provider refused it, or there
+    /// was none to try). Returns whether it did.
     pub async fn mark_needs_reauth(
         &self,
         tenant_id: &str,
@@ -306,7 +322,8 @@ impl Store {
         error: (&str, &str),
     ) -> Result<bool, StoreError> {
         let done = sqlx::query(
-            "UPDATE tokens SET status = 'needs_reauth', error_code = $1, error_message = $2, updated_at = $3 \
+            "UPDATE tokens SET status = 'needs_reauth', error_code = $1, error_message = $2, updated_at = $3, \
+             credentials_sealed = NULL \
              WHERE tenant_id = $4 AND id = $5 AND generation = $6 AND status = 'active'",
         )
         .bind(error.0)
@@ -318,6 +335,18 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Forgets the refresh token of `generation` (the provider refused it,
+    /// and the token was renewed with its saved password instead).
+    pub async fn drop_refresh_token(&self, tenant_id: &str, id: &str, generation: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tokens SET refresh_token_sealed = NULL WHERE tenant_id = $1 AND id = $2 AND generation = $3")
+            .bind(tenant_id)
+            .bind(id)
+            .bind(generation)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 
     /// Remembers that refreshing `generation` failed for a passing reason

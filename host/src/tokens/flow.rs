@@ -5,8 +5,8 @@ use crate::events::EventKind;
 use crate::pkce;
 use crate::runtime::{AuthRequest, CallError, Callback, Grant, OauthError, Target, Validation};
 use crate::store::{
-    NewToken, Outcome, PendingAuthorization, Provider, Taken, Tenant, TokenRecord, TokenStatus, expires_at,
-    format_expiry, new_id, now,
+    NewToken, Outcome, PasswordCredentials, PendingAuthorization, Provider, Taken, Tenant, TokenRecord, TokenStatus,
+    allows_password_grant, expires_at, format_expiry, new_id, now, saves_passwords,
 };
 
 use super::{
@@ -23,7 +23,9 @@ pub enum Flow {
     /// The client's own credentials.
     ClientCredentials,
     /// The user's password (RFC 9700 deprecates it: only where the
-    /// provider's settings allow it with `ALLOW_PASSWORD_GRANT=true`).
+    /// provider's settings allow it with `ALLOW_PASSWORD_GRANT=true`; kept,
+    /// sealed, to renew the token where they also say
+    /// `SAVE_PASSWORD_CREDENTIALS=true`).
     Password,
 }
 
@@ -99,9 +101,7 @@ impl TokenService {
                 Some(client)
             }
         };
-        if request.flow == Flow::Password
-            && !provider.settings.iter().any(|(k, v)| k.eq_ignore_ascii_case("ALLOW_PASSWORD_GRANT") && v == "true")
-        {
+        if request.flow == Flow::Password && !allows_password_grant(&provider.settings) {
             return Err(TokenError::Invalid(format!(
                 "provider {}/{} does not allow the password grant: set ALLOW_PASSWORD_GRANT to true (RFC 9700 advises against it)",
                 provider.connector, provider.display_name
@@ -147,7 +147,20 @@ impl TokenService {
                 let call = self.runtime.request_token(&target, grant, &params).await;
                 match call.map_err(|e| redacted(e, &target, &[request.password.as_deref()])) {
                     Ok(set) => {
-                        self.store.create_token(&token, Outcome::Issued(&issued(set))).await?;
+                        let set = issued(set);
+                        let saved = match (&request.username, &request.password) {
+                            (Some(username), Some(password))
+                                if request.flow == Flow::Password && saves_passwords(&provider.settings) =>
+                            {
+                                Some(PasswordCredentials { username: username.clone(), password: password.clone() })
+                            }
+                            _ => None,
+                        };
+                        let outcome = match &saved {
+                            Some(credentials) => Outcome::IssuedSaving(&set, credentials),
+                            None => Outcome::Issued(&set),
+                        };
+                        self.store.create_token(&token, outcome).await?;
                         self.emit_new(&token, EventKind::Active, None).await;
                         return Ok(Started { id: token.id, status: TokenStatus::Active, auth_link: None, error: None });
                     }

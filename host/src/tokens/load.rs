@@ -7,7 +7,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::store::{EXPIRES_AT_SETTING, EntryError, LoadMode, LoadReport, ProviderInput, Tenant, parse_expiry};
+use crate::store::{
+    ALLOW_PASSWORD_SETTING, EXPIRES_AT_SETTING, EntryError, LoadMode, LoadReport, ProviderInput, SAVE_PASSWORD_SETTING, Tenant,
+    parse_expiry,
+};
 
 use super::suggest::did_you_mean;
 use super::{TokenError, TokenService};
@@ -111,7 +114,9 @@ impl TokenService {
                         continue;
                     }
                     match value {
-                        Value::String(text) => match check_url(key, text).and_then(|()| check_expiry(key, text)) {
+                        Value::String(text) => match check_url(key, text)
+                            .and_then(|()| check_expiry(key, text))
+                            .and_then(|()| check_flag(key, text)) {
                             Ok(()) => values.push((key.clone(), text.clone())),
                             Err(message) => errors.push(error(path, message)),
                         },
@@ -145,9 +150,21 @@ impl TokenService {
 }
 
 /// Settings the host itself reads, whatever the connector: `ISSUER` (RFC
-/// 9207 check of the callback), `ALLOW_PASSWORD_GRANT` and
-/// `CLIENT_SECRET_EXPIRES_AT` (warnings, then refusal, once it is past).
-const HOST_SETTINGS: [&str; 3] = ["ISSUER", "ALLOW_PASSWORD_GRANT", EXPIRES_AT_SETTING];
+/// 9207 check of the callback), `ALLOW_PASSWORD_GRANT`,
+/// `SAVE_PASSWORD_CREDENTIALS` (password-grant tokens keep their
+/// credentials to renew themselves) and `CLIENT_SECRET_EXPIRES_AT`
+/// (warnings, then refusal, once it is past).
+const HOST_SETTINGS: [&str; 4] = ["ISSUER", ALLOW_PASSWORD_SETTING, SAVE_PASSWORD_SETTING, EXPIRES_AT_SETTING];
+
+/// The host's on/off settings take `true` or `false` (empty: off), so that
+/// a `yes` is not silently read as off.
+fn check_flag(key: &str, value: &str) -> Result<(), String> {
+    let flag = [ALLOW_PASSWORD_SETTING, SAVE_PASSWORD_SETTING].iter().any(|f| f.eq_ignore_ascii_case(key));
+    match flag && !matches!(value, "" | "true" | "false") {
+        true => Err(format!("must be true or false, not {value:?}")),
+        false => Ok(()),
+    }
+}
 
 /// ThingWorx's `NEED_RESOURCE_URL`: `true` says this entry gives
 /// `RESOURCE_URL`, `false` that each token gives its `resource` (checked

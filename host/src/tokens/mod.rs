@@ -76,7 +76,8 @@ pub struct StartRequest {
     pub additional: Vec<(String, String)>,
     /// For the password grant.
     pub username: Option<String>,
-    /// For the password grant; never stored.
+    /// For the password grant; stored (sealed) only where the provider
+    /// says `SAVE_PASSWORD_CREDENTIALS=true`.
     pub password: Option<String>,
     /// False: `consumer_key`/`secret_key` replace the provider's client.
     pub use_default_keys: bool,

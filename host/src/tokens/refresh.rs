@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use crate::events::EventKind;
-use crate::runtime::{CallError, Grant};
-use crate::store::{RefreshFailure, TokenRecord, TokenStatus, now};
+use crate::runtime::{CallError, Grant, Target, TokenSet};
+use crate::store::{PasswordCredentials, RefreshFailure, TokenRecord, TokenStatus, now};
 
 use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued, redacted};
 
@@ -145,21 +145,46 @@ impl TokenService {
     }
 
     /// Asks the provider for a new token set and stores it (a rotated
-    /// refresh token with it) before handing the access token out.
+    /// refresh token with it) before handing the access token out. A
+    /// token with a saved password obtains its new set with it when it has
+    /// no refresh token, or when the provider refuses its refresh token.
     async fn renew(&self, token: &TokenRecord) -> Result<Handout, TokenError> {
         let target = self.target_of(token).await?;
-        let result = match (&token.refresh_token, token.flow.as_str()) {
+        let saved = match token.credentials_saved {
+            true => self.store.saved_credentials(&token.tenant_id, &token.id).await?,
+            false => None,
+        };
+        let renewed = match (&token.refresh_token, token.flow.as_str()) {
             (Some(refresh_token), _) => {
                 let call = self.runtime.refresh(&target, refresh_token, &token.scopes, &token.inputs).await;
-                call.map_err(|e| redacted(e, &target, &[Some(refresh_token)]))
+                Some(call.map_err(|e| redacted(e, &target, &[Some(refresh_token)])))
             }
             (None, flow) if flow == Flow::ClientCredentials.as_str() => {
                 let params = super::flow::grant_params(&token.scopes, &token.inputs, &[]);
                 let call = self.runtime.request_token(&target, Grant::ClientCredentials, &params).await;
-                call.map_err(|e| redacted(e, &target, &[]))
+                Some(call.map_err(|e| redacted(e, &target, &[])))
             }
-            (None, _) => {
-                let message = "the access token expired and the provider gave no refresh token: authorize again";
+            (None, _) => None,
+        };
+        let refused = |result: &Result<_, CallError>| {
+            result.as_ref().err().and_then(CallError::oauth_code) == Some("invalid_grant")
+        };
+        let (result, by_password) = match (renewed, &saved) {
+            (Some(result), Some(credentials)) if refused(&result) => {
+                crate::metrics::METRICS.refresh(true);
+                (self.password_grant(&target, token, credentials).await, true)
+            }
+            (None, Some(credentials)) => (self.password_grant(&target, token, credentials).await, true),
+            (Some(result), _) => (result, false),
+            (None, None) => {
+                let message = match token.flow == Flow::Password.as_str() {
+                    true => {
+                        "the access token expired, the provider gave no refresh token and no password is saved: \
+                         start the token again (a provider with SAVE_PASSWORD_CREDENTIALS=true keeps the password \
+                         to renew its tokens)"
+                    }
+                    false => "the access token expired and the provider gave no refresh token: authorize again",
+                };
                 let error = ("invalid_grant", message);
                 if self.store.mark_needs_reauth(&token.tenant_id, &token.id, token.generation, error).await? {
                     self.emit(token, EventKind::NeedsReauth, Some(error)).await;
@@ -174,7 +199,13 @@ impl TokenService {
         match result {
             Ok(set) => {
                 let set = issued(set);
+                // The refresh token the provider refused is of no more use.
+                let refused_refresh_token = by_password && token.refresh_token.is_some() && set.refresh_token.is_none();
                 match self.store.store_issued(tenant_id, id, &set, Some(token.generation)).await? {
+                    Some(generation) if refused_refresh_token => {
+                        self.store.drop_refresh_token(tenant_id, id, generation).await?;
+                        Ok(hand_out(&token.with_issued(set, generation)))
+                    }
                     Some(generation) => Ok(hand_out(&token.with_issued(set, generation))),
                     None => {
                         tracing::info!(token = %id, "a newer token set was stored during the refresh; it is kept");
@@ -183,7 +214,13 @@ impl TokenService {
                 }
             }
             Err(error) if error.oauth_code() == Some("invalid_grant") => {
-                let message = error.to_string();
+                let message = match by_password {
+                    true => format!(
+                        "the provider refused the saved username and password, which are forgotten: start the token \
+                         again with the current ones ({error})"
+                    ),
+                    false => error.to_string(),
+                };
                 if self.store.mark_needs_reauth(tenant_id, id, token.generation, ("invalid_grant", &message)).await? {
                     self.emit(token, EventKind::NeedsReauth, Some(("invalid_grant", &message))).await;
                     // What every later caller reads from the store, too.
@@ -213,6 +250,22 @@ impl TokenService {
             }
             Err(error) => Err(TokenError::Provider(error)),
         }
+    }
+
+    /// The password grant with the username and password saved with `token`.
+    async fn password_grant(
+        &self,
+        target: &Target,
+        token: &TokenRecord,
+        credentials: &PasswordCredentials,
+    ) -> Result<TokenSet, CallError> {
+        let secrets = [
+            ("username".to_owned(), credentials.username.clone()),
+            ("password".to_owned(), credentials.password.clone()),
+        ];
+        let params = super::flow::grant_params(&token.scopes, &token.inputs, &secrets);
+        let call = self.runtime.request_token(target, Grant::Password, &params).await;
+        call.map_err(|e| redacted(e, target, &[Some(&credentials.password)]))
     }
 
     /// The token as stored now, handed out if it can serve.

@@ -38,6 +38,9 @@ pub const TOKEN_ID: SealedColumn = sealed("tokens", "id", "id_token");
 pub const TOKEN_CLIENT: SealedColumn = sealed("tokens", "id", "client");
 /// The extra values of a token answer (Trello's `oauth_token_secret`).
 pub const TOKEN_EXTRA: SealedColumn = sealed("tokens", "id", "extra");
+/// A password-grant token's saved username and password (a JSON object),
+/// where its provider says `SAVE_PASSWORD_CREDENTIALS=true`.
+pub const TOKEN_CREDENTIALS: SealedColumn = sealed("tokens", "id", "credentials");
 /// An authorization's PKCE verifier.
 pub const PENDING_VERIFIER: SealedColumn = sealed("pending_authorizations", "state_hash", "verifier");
 /// What a component keeps between link and callback (OAuth 1.0a request secrets).
@@ -46,13 +49,14 @@ pub const PENDING_STATE: SealedColumn = sealed("pending_authorizations", "state_
 pub const WEBHOOK_SECRET: SealedColumn = sealed("webhooks", "tenant_id", "secret");
 
 /// Every sealed column.
-pub const ALL: [SealedColumn; 9] = [
+pub const ALL: [SealedColumn; 10] = [
     PROVIDER_SETTINGS,
     TOKEN_ACCESS,
     TOKEN_REFRESH,
     TOKEN_ID,
     TOKEN_CLIENT,
     TOKEN_EXTRA,
+    TOKEN_CREDENTIALS,
     PENDING_VERIFIER,
     PENDING_STATE,
     WEBHOOK_SECRET,
