@@ -61,7 +61,7 @@ on_each_backend! {
         let password =
             StartRequest { username: Some("ann".into()), password: Some("pw".into()), ..start_request(Flow::Password) };
         let started = s.service.start(&s.tenant, password).await.unwrap();
-        assert_eq!(s.service.access_token(&s.tenant.id, &started.id).await.unwrap().access_token, "at-pw");
+        assert_eq!(s.service.access_token(&s.tenant.id, &started.id).await.unwrap().access_token, "at-pw-1");
     }
 }
 

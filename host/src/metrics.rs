@@ -1,5 +1,6 @@
 //! Process metrics in the Prometheus text format, served at `/metrics`:
-//! API requests by status class, token refreshes and their failures, and
+//! API requests by status class, token refreshes and their failures, the
+//! background refresher's renewals, and
 //! the latency of component calls. Counters are process-wide, as
 //! Prometheus scrapes a process; the days left of client secrets come from
 //! the store at each scrape.
@@ -19,6 +20,8 @@ pub struct Metrics {
     refreshes: AtomicU64,
     refresh_failures: AtomicU64,
     stale_handouts: AtomicU64,
+    renewals_ahead: AtomicU64,
+    renewals_ahead_in_flight: AtomicU64,
     busy: AtomicU64,
     component_calls: [AtomicU64; BUCKETS.len() + 1],
     component_seconds_micros: AtomicU64,
@@ -31,6 +34,8 @@ pub static METRICS: Metrics = Metrics {
     refreshes: AtomicU64::new(0),
     refresh_failures: AtomicU64::new(0),
     stale_handouts: AtomicU64::new(0),
+    renewals_ahead: AtomicU64::new(0),
+    renewals_ahead_in_flight: AtomicU64::new(0),
     busy: AtomicU64::new(0),
     component_calls: [const { AtomicU64::new(0) }; BUCKETS.len() + 1],
     component_seconds_micros: AtomicU64::new(0),
@@ -56,6 +61,19 @@ impl Metrics {
     /// for a passing reason.
     pub fn stale_handout(&self) {
         self.stale_handouts.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A token the background refresher renewed (this process asked the provider).
+    pub fn renewed_ahead(&self) {
+        self.renewals_ahead.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A background renewal begun (`true`) or ended (`false`).
+    pub fn renewal_ahead_in_flight(&self, begun: bool) {
+        match begun {
+            true => self.renewals_ahead_in_flight.fetch_add(1, Ordering::Relaxed),
+            false => self.renewals_ahead_in_flight.fetch_sub(1, Ordering::Relaxed),
+        };
     }
 
     /// A component call refused because no instance slot came free in time.
@@ -91,6 +109,12 @@ impl Metrics {
         out.push_str("# HELP flowauth_token_stale_handouts_total Still-valid tokens handed out after a refresh failed for a passing reason.\n");
         out.push_str("# TYPE flowauth_token_stale_handouts_total counter\n");
         let _ = writeln!(out, "flowauth_token_stale_handouts_total {}", get(&self.stale_handouts));
+        out.push_str("# HELP flowauth_token_renewals_ahead_total Tokens the background refresher (serve --refresh-ahead) renewed.\n");
+        out.push_str("# TYPE flowauth_token_renewals_ahead_total counter\n");
+        let _ = writeln!(out, "flowauth_token_renewals_ahead_total {}", get(&self.renewals_ahead));
+        out.push_str("# HELP flowauth_token_renewals_ahead_in_flight Background renewals waiting or running.\n");
+        out.push_str("# TYPE flowauth_token_renewals_ahead_in_flight gauge\n");
+        let _ = writeln!(out, "flowauth_token_renewals_ahead_in_flight {}", get(&self.renewals_ahead_in_flight));
         out.push_str("# HELP flowauth_component_calls_refused_total Component calls refused: no instance slot came free in time.\n");
         out.push_str("# TYPE flowauth_component_calls_refused_total counter\n");
         let _ = writeln!(out, "flowauth_component_calls_refused_total {}", get(&self.busy));

@@ -45,14 +45,22 @@ macro_rules! on_each_backend {
 }
 
 /// Waits until `check` holds, for at most 10 s; panics naming `what` otherwise.
-pub async fn eventually(what: &str, mut check: impl AsyncFnMut() -> bool) {
-    for _ in 0..400 {
+pub async fn eventually(what: &str, check: impl AsyncFnMut() -> bool) {
+    eventually_within(what, Duration::from_secs(10), check).await
+}
+
+/// Waits until `check` holds, for at most `limit` (for what is due only
+/// after a while, such as a renewal ahead of expiry); panics naming `what`
+/// otherwise.
+pub async fn eventually_within(what: &str, limit: Duration, mut check: impl AsyncFnMut() -> bool) {
+    let step = Duration::from_millis(25);
+    for _ in 0..limit.as_millis() / step.as_millis() {
         if check().await {
             return;
         }
-        tokio::time::sleep(Duration::from_millis(25)).await;
+        tokio::time::sleep(step).await;
     }
-    panic!("{what} did not happen within 10 s");
+    panic!("{what} did not happen within {limit:?}");
 }
 
 pub mod discovery;
@@ -82,6 +90,53 @@ pub struct MockIdp {
     family: Arc<Mutex<Family>>,
     gate: Arc<Gate>,
     latency: Arc<Mutex<Duration>>,
+    accounts: Arc<Mutex<Accounts>>,
+    load: Arc<Load>,
+}
+
+/// The password grant's one user, `ann`: her password (the test may
+/// change it, as she would at the provider), the lifetime of the tokens
+/// issued to her, whether they come with a refresh token (`rt-pw-<n>`,
+/// which the provider refuses as expired), and how many password grants
+/// were asked for. Access tokens are `at-pw-<n>`, n counting from 1. A
+/// wrong password is refused with `invalid_grant`, quoting it, as careless
+/// providers do.
+#[derive(Debug)]
+pub struct Accounts {
+    pub password: String,
+    pub lifetime: u64,
+    pub refresh_tokens: bool,
+    pub grants: u32,
+    issued: u32,
+}
+
+impl Default for Accounts {
+    fn default() -> Self {
+        Self { password: "pw".into(), lifetime: 600, refresh_tokens: false, grants: 0, issued: 0 }
+    }
+}
+
+/// Requests to `/token` being answered now, and the most there ever were.
+#[derive(Debug, Default)]
+struct Load {
+    now: std::sync::atomic::AtomicU32,
+    most: std::sync::atomic::AtomicU32,
+}
+
+impl Load {
+    /// Counts a request until the guard drops.
+    fn enter(self: &Arc<Self>) -> impl Drop {
+        use std::sync::atomic::Ordering;
+        let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(now, Ordering::SeqCst);
+        struct Leave(Arc<Load>);
+        impl Drop for Leave {
+            fn drop(&mut self) {
+                self.0.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        Leave(self.clone())
+    }
 }
 
 /// A strict provider's rotating refresh tokens (`fam-<n>`): each is good
@@ -134,6 +189,8 @@ struct Idp {
     gate: Arc<Gate>,
     /// How long `/token` takes to answer anything, as a distant provider does.
     latency: Arc<Mutex<Duration>>,
+    accounts: Arc<Mutex<Accounts>>,
+    load: Arc<Load>,
 }
 
 impl MockIdp {
@@ -143,7 +200,15 @@ impl MockIdp {
         let family = Arc::new(Mutex::new(Family::default()));
         let gate = Arc::new(Gate::default());
         let latency = Arc::new(Mutex::new(Duration::ZERO));
-        let state = Idp { seen: seen.clone(), family: family.clone(), gate: gate.clone(), latency: latency.clone() };
+        let (accounts, load) = (Arc::new(Mutex::new(Accounts::default())), Arc::new(Load::default()));
+        let state = Idp {
+            seen: seen.clone(),
+            family: family.clone(),
+            gate: gate.clone(),
+            latency: latency.clone(),
+            accounts: accounts.clone(),
+            load: load.clone(),
+        };
         let app = Router::new()
             .route("/authorize", get(authorize))
             .route("/token", post(token))
@@ -181,7 +246,22 @@ impl MockIdp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { addr, seen, family, gate, latency }
+        Self { addr, seen, family, gate, latency, accounts, load }
+    }
+
+    /// Changes the password grant's user (her password, her tokens' lifetime, ...).
+    pub fn accounts(&self, change: impl FnOnce(&mut Accounts)) {
+        change(&mut self.accounts.lock().unwrap());
+    }
+
+    /// How many password grants were asked for so far.
+    pub fn password_grants(&self) -> u32 {
+        self.accounts.lock().unwrap().grants
+    }
+
+    /// The most requests `/token` was answering at once so far.
+    pub fn most_token_requests_at_once(&self) -> u32 {
+        self.load.most.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// Makes `/token` take this long to answer, as a distant provider does.
@@ -400,7 +480,12 @@ async fn family_refresh(family: &Mutex<Family>, presented: &str) -> Response {
     .into_response()
 }
 
-async fn token(State(Idp { seen, family, latency, .. }): State<Idp>, headers: HeaderMap, body: String) -> Response {
+async fn token(
+    State(Idp { seen, family, latency, accounts, load, .. }): State<Idp>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let _answering = load.enter();
     let latency = *latency.lock().unwrap();
     tokio::time::sleep(latency).await;
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
@@ -443,11 +528,24 @@ async fn token(State(Idp { seen, family, latency, .. }): State<Idp>, headers: He
             let n = seen.lock().unwrap().len();
             axum::Json(json!({"access_token": format!("at-cc-{n}"), "expires_in": 600, "scope": field("scope")})).into_response()
         }
-        "password" if field("username") == "ann" && field("password") == "pw" => {
-            axum::Json(json!({"access_token": "at-pw", "expires_in": 600})).into_response()
-        }
+        "password" => password_grant(&mut accounts.lock().unwrap(), field("username"), field("password")),
         _ => error(StatusCode::BAD_REQUEST, "unsupported_grant_type", grant),
     }
+}
+
+/// The password grant for `ann`, as [`Accounts`] says.
+fn password_grant(accounts: &mut Accounts, username: &str, password: &str) -> Response {
+    accounts.grants += 1;
+    if username != "ann" || password != accounts.password {
+        return error(StatusCode::BAD_REQUEST, "invalid_grant", &format!("password {password} is wrong for {username}"));
+    }
+    accounts.issued += 1;
+    let n = accounts.issued;
+    let mut answer = json!({"access_token": format!("at-pw-{n}"), "expires_in": accounts.lifetime});
+    if accounts.refresh_tokens {
+        answer["refresh_token"] = json!(format!("rt-pw-{n}"));
+    }
+    axum::Json(answer).into_response()
 }
 
 /// Approves at once: redirects back with a code, as a user who clicks

@@ -10,7 +10,7 @@ use flowauth::api::{AppState, BodyPace, Limits, router, serve};
 use flowauth::events::{DeliveryConfig, Events};
 use flowauth::runtime::Runtime;
 use flowauth::store::Store;
-use flowauth::tokens::TokenService;
+use flowauth::tokens::{RefreshAhead, TokenService};
 
 use super::context::{Context, PUBLIC_URL_SETTING, redirect_uri};
 
@@ -78,6 +78,20 @@ pub struct ServeArgs {
     /// Milliseconds an open circuit pauses an endpoint before the probe.
     #[arg(long, env = "FLOWAUTH_WEBHOOK_CIRCUIT_OPEN_MS", default_value_t = 60_000)]
     webhook_circuit_open_ms: u64,
+    /// Renews tokens in the background before they expire (a refresh
+    /// token, client credentials or a saved password), so that a dead grant
+    /// is found, and token.needs_reauth fires, before a flow step needs the
+    /// token. Instances sharing a PostgreSQL database renew each token once.
+    #[arg(long, env = "FLOWAUTH_REFRESH_AHEAD")]
+    refresh_ahead: bool,
+    /// With --refresh-ahead: renew a token this many seconds before it
+    /// expires, or at half its lifetime when that is later.
+    #[arg(long, env = "FLOWAUTH_REFRESH_AHEAD_MARGIN_SECONDS", default_value_t = 300, requires = "refresh_ahead", value_parser = clap::value_parser!(u32).range(1..))]
+    refresh_ahead_margin_seconds: u32,
+    /// With --refresh-ahead: renewals one tenant may run at once (the
+    /// others wait), so that its flow steps keep their share of instances.
+    #[arg(long, env = "FLOWAUTH_REFRESH_AHEAD_PER_TENANT", default_value_t = 4, requires = "refresh_ahead", value_parser = clap::value_parser!(u32).range(1..=64))]
+    refresh_ahead_per_tenant: u32,
     /// Milliseconds between two sweeps (expired authorizations, client
     /// secret warnings). Hidden: for tests, which cannot wait a minute.
     #[arg(long, env = "FLOWAUTH_SWEEP_INTERVAL_MS", default_value_t = 60_000, hide = true, value_parser = clap::value_parser!(u64).range(1..))]
@@ -105,6 +119,14 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
     let service = Arc::new(service);
     let (finishing, runtime_limit) = (service.clone(), runtime.longest_call());
     service.load_components().await.context("loading installed components")?;
+    let refresher = args.refresh_ahead.then(|| {
+        let config = RefreshAhead {
+            margin_seconds: i64::from(args.refresh_ahead_margin_seconds),
+            per_tenant: args.refresh_ahead_per_tenant as usize,
+        };
+        tracing::info!(?config, "renewing tokens ahead of their expiry");
+        service.spawn_refresh_ahead(config)
+    });
     let per_tenant = args.max_requests_per_tenant.map_or(args.max_connections / 4, |n| n as usize);
     let state = AppState::new(service, runtime).with_events(events).with_requests_per_tenant(per_tenant);
     for warning in state.warnings.iter() {
@@ -124,6 +146,9 @@ pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
         },
     };
     serve(listener, app, limits, shutdown()).await;
+    if let Some(refresher) = refresher {
+        refresher.abort();
+    }
     // A refresh that reached its provider is stored before the process ends.
     finishing.finish_refreshes(runtime_limit).await;
     Ok(())

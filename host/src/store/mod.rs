@@ -48,7 +48,7 @@ pub use secret_expiry::{
     EXPIRES_AT_SETTING, SecretExpiry, WARN_DAYS, days_left, expires_at, format_expiry, parse_expiry, warning_due,
 };
 pub use sweep::Swept;
-pub use tokens::{Outcome, TokenFilter};
+pub use tokens::{DueToken, Outcome, TokenFilter};
 pub use webhooks::{
     AfterAttempt, Attempt, CircuitState, DeliveryRecord, DeliveryStatus, DueDelivery, EndpointHealth, EndpointReport,
     NewDelivery, Slots, Subscription, Webhook, now_ms,

@@ -70,6 +70,23 @@ pub struct TokenFilter {
     pub name_prefix: Option<String>,
 }
 
+/// A token the background refresher found due: its `due` second is
+/// `margin` seconds before it expires, where `margin` is the refresher's,
+/// or half the token's lifetime when that is shorter.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DueToken {
+    /// The token's tenant.
+    pub tenant_id: String,
+    /// The token's id.
+    pub id: String,
+    /// The generation found due: a newer one was renewed already.
+    pub generation: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// Unix seconds.
+    pub due: i64,
+}
+
 /// What a new token starts with: a row appears only with its outcome, so
 /// a start whose caller gave up leaves nothing half-made behind.
 #[derive(Debug, Clone, Copy)]
@@ -137,6 +154,28 @@ impl Store {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Active tokens due at `at` for a renewal `margin` seconds (at most
+    /// half their lifetime) before they expire, soonest first, at most
+    /// `limit`: those that can be renewed without their user (a refresh
+    /// token, client credentials or a saved password).
+    pub async fn tokens_due_ahead(&self, margin: i64, at: i64, limit: u32) -> Result<Vec<DueToken>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT tenant_id, id, generation, expires_at, due FROM (SELECT tenant_id, id, generation, expires_at, \
+             expires_at - CASE WHEN issued_at IS NULL OR expires_at - issued_at >= 2 * $1 THEN $2 \
+             WHEN expires_at <= issued_at THEN 0 ELSE (expires_at - issued_at) / 2 END AS due \
+             FROM tokens WHERE status = 'active' AND expires_at IS NOT NULL AND expires_at <= $3 \
+             AND (refresh_token_sealed IS NOT NULL OR credentials_sealed IS NOT NULL OR flow = 'client_credentials')) \
+             AS ahead WHERE due <= $4 ORDER BY due LIMIT $5",
+        )
+        .bind(margin)
+        .bind(margin)
+        .bind(at.saturating_add(margin))
+        .bind(at)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// A token with its secrets opened.

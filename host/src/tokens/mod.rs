@@ -1,8 +1,10 @@
 //! The token lifecycle: start (StartTokenRequestAndGetAuthLink), callback,
 //! access token with single-flight refresh, refresh (RefreshAccessToken),
-//! reset (ResetClientCredentialsToken), retry, rename, delete, validate.
+//! reset (ResetClientCredentialsToken), retry, rename, delete, validate, and
+//! the background refresher.
 //! Data flows one way: tokens -> (store, runtime).
 
+mod ahead;
 mod components;
 mod connect;
 mod connectors;
@@ -22,6 +24,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+pub use ahead::RefreshAhead;
 pub use components::{ComponentView, InstallOptions, Installed, PinView, UNINSTALLED_CODE, Uninstalled, VersionView};
 pub use connect::{CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest, ConnectVisit, CreatedSession};
 pub use error::TokenError;

@@ -51,6 +51,8 @@ pub(super) struct Handout {
     pub token: AccessToken,
     /// Unix seconds; `None` for tokens without a known expiry.
     pub refresh_due: Option<i64>,
+    /// Whether this process asked the provider for it.
+    pub renewed: bool,
 }
 
 impl TokenService {
@@ -96,6 +98,23 @@ impl TokenService {
         let deadline = Instant::now() + within;
         while !self.flights.is_empty() && Instant::now() < deadline {
             tokio::time::sleep(LEASE_POLL).await;
+        }
+    }
+
+    /// A renewal of the background refresher, through the same path as
+    /// every refresh: nothing is asked of the provider when the token
+    /// changed since it was found due at `generation` (another process
+    /// renewed it), and the outcome lands in the store, `needs_reauth`
+    /// and its event included.
+    pub(super) async fn renew_ahead(&self, tenant_id: &str, id: &str, generation: i64) {
+        match self.shared_refresh(tenant_id, id, Want::NewerThan(generation)).await {
+            Ok(handout) if handout.renewed => {
+                crate::metrics::METRICS.renewed_ahead();
+                // Flow steps get the new set at once.
+                self.fresh.forget(id);
+            }
+            Ok(_) => {}
+            Err(error) => tracing::info!(token = %id, %error, "renewing a token ahead of its expiry failed"),
         }
     }
 
@@ -202,11 +221,12 @@ impl TokenService {
                 // The refresh token the provider refused is of no more use.
                 let refused_refresh_token = by_password && token.refresh_token.is_some() && set.refresh_token.is_none();
                 match self.store.store_issued(tenant_id, id, &set, Some(token.generation)).await? {
-                    Some(generation) if refused_refresh_token => {
-                        self.store.drop_refresh_token(tenant_id, id, generation).await?;
-                        Ok(hand_out(&token.with_issued(set, generation)))
+                    Some(generation) => {
+                        if refused_refresh_token {
+                            self.store.drop_refresh_token(tenant_id, id, generation).await?;
+                        }
+                        Ok(Handout { renewed: true, ..hand_out(&token.with_issued(set, generation)) })
                     }
-                    Some(generation) => Ok(hand_out(&token.with_issued(set, generation))),
                     None => {
                         tracing::info!(token = %id, "a newer token set was stored during the refresh; it is kept");
                         self.current(tenant_id, id).await
@@ -338,5 +358,6 @@ fn hand_out(token: &TokenRecord) -> Handout {
             extra: token.inputs.iter().chain(&token.extra).cloned().collect(),
         },
         refresh_due: token.expires_at.map(|at| refresh_due(at, token.issued_at)),
+        renewed: false,
     }
 }
