@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use flowauth_tests::discovery::DiscoveryIdp;
 use flowauth_tests::postgres::{outside, postgres_database};
-use flowauth_tests::server::{ADMIN_KEY, Api, Server};
+use flowauth_tests::server::{ADMIN_KEY, Api, Server, authorized};
 use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, MockIdp, eventually, oidc_discovery_wasm};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -33,28 +33,10 @@ async fn two_instances() -> Option<(Server, Server, String)> {
 
 /// A tenant `acme` with a provider at `idp`, made through `api`; its key.
 async fn tenant(api: &Api, idp: &MockIdp) -> String {
-    let (status, tenant) = api.post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
-    assert_eq!(status, StatusCode::CREATED, "{tenant}");
-    let key = tenant["api_key"].as_str().unwrap().to_owned();
     let file = json!({"devtools": {"HTTP": {
         "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "BASE_URL": idp.base_url(),
         "AUTH_URL": "/authorize", "TOKEN_URL": "/token"}}});
-    let (status, report) = api.post("/v1/tenants/acme/oauth-configurations", &key, file).await;
-    assert_eq!(status, StatusCode::OK, "{report}");
-    key
-}
-
-/// Starts an authorization on `start`, and sends the user back to
-/// `callback` with the rotating family's code; returns the token id.
-async fn authorized(start: &Server, callback: &Server, key: &str) -> String {
-    let body = json!({"name": "bot", "connector": "devtools", "provider": "HTTP", "flow": "authorization_code"});
-    let (status, started) = start.api().post("/v1/tenants/acme/tokens", key, body).await;
-    assert_eq!(status, StatusCode::CREATED, "{started}");
-    let link = url::Url::parse(started["auth_link"].as_str().unwrap()).unwrap();
-    let state = link.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
-    let page = reqwest::get(format!("{}/oauth/return?code=short-code&state={state}", callback.base)).await.unwrap();
-    assert!(page.text().await.unwrap().contains("Connected"), "the callback completed on the other instance");
-    started["id"].as_str().unwrap().to_owned()
+    api.tenant_with("acme", file).await
 }
 
 async fn access_token(server: &Server, key: &str, id: &str) -> (StatusCode, Value) {

@@ -94,8 +94,8 @@ pub struct MockIdp {
     load: Arc<Load>,
 }
 
-/// The password grant's one user, `ann`: her password (the test may
-/// change it, as she would at the provider), the lifetime of the tokens
+/// The password grant's one user (`ann` unless the test names another):
+/// her password (the test may change it, as she would at the provider), the lifetime of the tokens
 /// issued to her, whether they come with a refresh token (`rt-pw-<n>`,
 /// which the provider refuses as expired), and how many password grants
 /// were asked for. Access tokens are `at-pw-<n>`, n counting from 1. A
@@ -103,6 +103,7 @@ pub struct MockIdp {
 /// providers do.
 #[derive(Debug)]
 pub struct Accounts {
+    pub username: String,
     pub password: String,
     pub lifetime: u64,
     pub refresh_tokens: bool,
@@ -112,7 +113,7 @@ pub struct Accounts {
 
 impl Default for Accounts {
     fn default() -> Self {
-        Self { password: "pw".into(), lifetime: 600, refresh_tokens: false, grants: 0, issued: 0 }
+        Self { username: "ann".into(), password: "pw".into(), lifetime: 600, refresh_tokens: false, grants: 0, issued: 0 }
     }
 }
 
@@ -125,61 +126,21 @@ struct Load {
 
 impl Load {
     /// Counts a request until the guard drops.
-    fn enter(self: &Arc<Self>) -> impl Drop {
+    fn enter(self: &Arc<Self>) -> Answering {
         use std::sync::atomic::Ordering;
         let now = self.now.fetch_add(1, Ordering::SeqCst) + 1;
         self.most.fetch_max(now, Ordering::SeqCst);
-        struct Leave(Arc<Load>);
-        impl Drop for Leave {
-            fn drop(&mut self) {
-                self.0.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
-            }
-        }
-        Leave(self.clone())
+        Answering(self.clone())
     }
 }
 
-/// A strict provider's rotating refresh tokens (`fam-<n>`): each is good
-/// once; presenting a used one revokes the whole family, as reuse detection
-/// does. `refreshes` counts refresh requests, `uses` each refresh token's.
-/// The knobs make it misbehave as real providers do: slow answers, 5xx
-/// answers, short lifetimes.
-#[derive(Debug)]
-pub struct Family {
-    pub current: u32,
-    pub revoked: bool,
-    pub refreshes: u32,
-    pub uses: HashMap<String, u32>,
-    /// `expires_in` of the family's access tokens; `None`: 0 for the first
-    /// (from `short-code`: due for a refresh at once), 3600 for refreshed ones.
-    pub lifetime: Option<u64>,
-    /// How long a refresh takes before it is answered.
-    pub delay: Duration,
-    /// Answer refreshes with this HTTP status (a 5xx page) instead.
-    pub failing: Option<u16>,
-}
+/// One request to `/token` being answered.
+struct Answering(Arc<Load>);
 
-impl Default for Family {
-    fn default() -> Self {
-        Self {
-            current: 0,
-            revoked: false,
-            refreshes: 0,
-            uses: HashMap::new(),
-            lifetime: None,
-            delay: Duration::ZERO,
-            failing: None,
-        }
+impl Drop for Answering {
+    fn drop(&mut self) {
+        self.0.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
     }
-}
-
-/// A token endpoint that holds every request until the test opens it, to
-/// stand for a provider that hangs. `waiting` counts requests held.
-#[derive(Debug, Default)]
-pub struct Gate {
-    pub waiting: std::sync::atomic::AtomicU32,
-    opened: tokio::sync::Notify,
-    open: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Clone)]
@@ -533,11 +494,11 @@ async fn token(
     }
 }
 
-/// The password grant for `ann`, as [`Accounts`] says.
+/// The password grant for the one user, as [`Accounts`] says.
 fn password_grant(accounts: &mut Accounts, username: &str, password: &str) -> Response {
     accounts.grants += 1;
-    if username != "ann" || password != accounts.password {
-        return error(StatusCode::BAD_REQUEST, "invalid_grant", &format!("password {password} is wrong for {username}"));
+    if username != accounts.username || password != accounts.password {
+        return error(StatusCode::BAD_REQUEST, "invalid_grant", &format!("password {password} is wrong"));
     }
     accounts.issued += 1;
     let n = accounts.issued;

@@ -170,4 +170,38 @@ impl Api {
     pub async fn get(&self, path: &str, key: &str) -> (StatusCode, Value) {
         self.call(reqwest::Method::GET, path, key, None).await
     }
+
+    /// Creates the tenant `name` with the admin key and loads the load
+    /// file `file` into it; returns the tenant's key.
+    pub async fn tenant_with(&self, name: &str, file: Value) -> String {
+        let (status, tenant) = self.post("/v1/tenants", ADMIN_KEY, serde_json::json!({"name": name})).await;
+        assert_eq!(status, StatusCode::CREATED, "{tenant}");
+        let key = tenant["api_key"].as_str().unwrap().to_owned();
+        let (status, report) = self.post(&format!("/v1/tenants/{name}/oauth-configurations"), &key, file).await;
+        assert_eq!(status, StatusCode::OK, "{report}");
+        key
+    }
+
+    /// The server's `/metrics` value of `name` (a metric without labels).
+    pub async fn metric(&self, name: &str) -> u64 {
+        let text = self.http.get(format!("{}/metrics", self.base)).send().await.unwrap().text().await.unwrap();
+        let prefix = format!("{name} ");
+        let value = text.lines().find_map(|l| l.strip_prefix(&prefix)).unwrap_or_else(|| panic!("no {name}: {text}"));
+        value.parse().unwrap()
+    }
+}
+
+/// Starts the authorization of a `devtools/HTTP` token named `bot` of the
+/// tenant `acme` on `start`, and sends the user back to `callback` with
+/// the mock provider's rotating family's code (`short-code`); returns the
+/// token id.
+pub async fn authorized(start: &Server, callback: &Server, key: &str) -> String {
+    let body = serde_json::json!({"name": "bot", "connector": "devtools", "provider": "HTTP", "flow": "authorization_code"});
+    let (status, started) = start.api().post("/v1/tenants/acme/tokens", key, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{started}");
+    let link = url::Url::parse(started["auth_link"].as_str().unwrap()).unwrap();
+    let state = link.query_pairs().find(|(k, _)| k == "state").unwrap().1.into_owned();
+    let page = reqwest::get(format!("{}/oauth/return?code=short-code&state={state}", callback.base)).await.unwrap();
+    assert!(page.text().await.unwrap().contains("Connected"), "the callback completed");
+    started["id"].as_str().unwrap().to_owned()
 }
