@@ -143,6 +143,49 @@ impl Drop for Answering {
     }
 }
 
+/// A strict provider's rotating refresh tokens (`fam-<n>`): each is good
+/// once; presenting a used one revokes the whole family, as reuse detection
+/// does. `refreshes` counts refresh requests, `uses` each refresh token's.
+/// The knobs make it misbehave as real providers do: slow answers, 5xx
+/// answers, short lifetimes.
+#[derive(Debug)]
+pub struct Family {
+    pub current: u32,
+    pub revoked: bool,
+    pub refreshes: u32,
+    pub uses: HashMap<String, u32>,
+    /// `expires_in` of the family's access tokens; `None`: 0 for the first
+    /// (from `short-code`: due for a refresh at once), 3600 for refreshed ones.
+    pub lifetime: Option<u64>,
+    /// How long a refresh takes before it is answered.
+    pub delay: Duration,
+    /// Answer refreshes with this HTTP status (a 5xx page) instead.
+    pub failing: Option<u16>,
+}
+
+impl Default for Family {
+    fn default() -> Self {
+        Self {
+            current: 0,
+            revoked: false,
+            refreshes: 0,
+            uses: HashMap::new(),
+            lifetime: None,
+            delay: Duration::ZERO,
+            failing: None,
+        }
+    }
+}
+
+/// A token endpoint that holds every request until the test opens it, to
+/// stand for a provider that hangs. `waiting` counts requests held.
+#[derive(Debug, Default)]
+pub struct Gate {
+    pub waiting: std::sync::atomic::AtomicU32,
+    opened: tokio::sync::Notify,
+    open: std::sync::atomic::AtomicBool,
+}
+
 #[derive(Clone)]
 struct Idp {
     seen: SeenLog,

@@ -70,7 +70,8 @@ impl Refresher {
             }
             // A tenant's slots go once none of its renewals holds them.
             self.tenants.retain(|_, slots| Arc::strong_count(slots) > 1);
-            tokio::time::sleep(SCAN_EVERY.mul_f64(rand::rng().random_range(0.8..1.2))).await;
+            let pause = SCAN_EVERY.mul_f64(rand::rng().random_range(0.8..1.2));
+            tokio::time::sleep(pause).await;
         }
     }
 
