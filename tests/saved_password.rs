@@ -105,23 +105,34 @@ async fn database(backend: &Backend) -> sqlx::AnyPool {
     sqlx::AnyPool::connect(&backend.url).await.unwrap()
 }
 
-/// Everything the store holds in plaintext where a person could read it:
-/// on SQLite every byte of the database files, on PostgreSQL every token
-/// row as text with its sealed columns' bytes.
-async fn stored_bytes(backend: &Backend) -> Vec<u8> {
+/// Everything stored where a person could read it: every file of the
+/// server's data directory and, on SQLite, of the database's (the
+/// database, its write-ahead log, ...), and on PostgreSQL every token row
+/// as text with its sealed columns' bytes.
+async fn stored_bytes(backend: &Backend, data_dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    read_all(data_dir, &mut bytes);
     if let Some(file) = backend.url.strip_prefix("sqlite://") {
-        let dir = std::path::Path::new(file).parent().unwrap();
-        let mut bytes = Vec::new();
-        for entry in std::fs::read_dir(dir).unwrap() {
-            bytes.extend(std::fs::read(entry.unwrap().path()).unwrap());
-        }
+        read_all(std::path::Path::new(file).parent().unwrap(), &mut bytes);
         return bytes;
     }
     let pool = database(backend).await;
     let rows: Vec<(String, Option<Vec<u8>>)> =
         sqlx::query_as("SELECT CAST(t AS TEXT), t.credentials_sealed FROM tokens t").fetch_all(&pool).await.unwrap();
     pool.close().await;
-    rows.into_iter().flat_map(|(text, sealed)| [text.into_bytes(), sealed.unwrap_or_default()]).flatten().collect()
+    bytes.extend(rows.into_iter().flat_map(|(text, sealed)| [text.into_bytes(), sealed.unwrap_or_default()]).flatten());
+    bytes
+}
+
+/// Appends every file under `dir` to `bytes`.
+fn read_all(dir: &std::path::Path, bytes: &mut Vec<u8>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        match path.is_dir() {
+            true => read_all(&path, bytes),
+            false => bytes.extend(std::fs::read(&path).unwrap()),
+        }
+    }
 }
 
 fn holds(haystack: &[u8], needle: &str) -> bool {
@@ -198,7 +209,7 @@ on_each_backend! {
         for answer in &answers {
             assert!(!answer.contains(PASSWORD) && !answer.contains(USERNAME), "{answer}");
         }
-        let stored = stored_bytes(backend).await;
+        let stored = stored_bytes(backend, d.server.dir.path()).await;
         assert!(!holds(&stored, PASSWORD) && !holds(&stored, USERNAME), "the store holds the credentials in plaintext");
         assert_eq!(tokens_with_credentials(backend).await, 1);
 
@@ -252,8 +263,10 @@ async fn turning_the_setting_off_forgets_the_saved_passwords() {
     let path = "/v1/tenants/acme/oauth-configurations?mode=update";
 
     let (status, refused) = api.post(path, &d.key, json!({"devtools": {"HTTP": {"SAVE_PASSWORD_CREDENTIALS": "yes"}}})).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{refused}");
-    assert!(refused.to_string().contains("$.devtools.HTTP.SAVE_PASSWORD_CREDENTIALS: must be true or false"), "{refused}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
+    let problem = &refused["errors"][0];
+    assert_eq!(problem["path"], "$.devtools.HTTP.SAVE_PASSWORD_CREDENTIALS", "{refused}");
+    assert_eq!(problem["message"], "must be true or false, not \"yes\"");
     assert_eq!(tokens_with_credentials(&backend).await, 1, "a refused file changes nothing");
 
     let (status, report) = api.post(path, &d.key, json!({"devtools": {"HTTP": {"SAVE_PASSWORD_CREDENTIALS": "false"}}})).await;
