@@ -9,8 +9,8 @@
 use std::path::Path;
 
 use flowauth::store::{
-    AfterAttempt, Attempt, EndpointReport, Issued, KeyOwner, LoadMode, NewDelivery, NewToken, Outcome, ProviderInput,
-    Slots, Store, Tenant, new_id, now_ms,
+    AfterAttempt, Attempt, EndpointReport, Issued, KeyOwner, LoadMode, NewDelivery, NewToken, Outcome,
+    PasswordCredentials, ProviderInput, Slots, Store, Tenant, new_id, now_ms,
 };
 use flowauth_tests::CapturedLogs;
 use flowauth_tests::lifecycle::{given_key, open_at};
@@ -35,6 +35,8 @@ struct Schema {
     folded_names: i64,
     /// The first version with tenant API keys.
     api_keys: i64,
+    /// The first version with saved password credentials.
+    saved_credentials: i64,
     /// A table's columns in order (`$1`: the table; none when it is absent).
     columns: &'static str,
     /// The function that writes any value as an SQL literal.
@@ -45,6 +47,7 @@ const SQLITE: Schema = Schema {
     migrations: SQLITE_MIGRATIONS,
     folded_names: 8,
     api_keys: 2,
+    saved_credentials: 15,
     columns: "SELECT name FROM pragma_table_info($1) ORDER BY cid",
     quote: "quote",
 };
@@ -53,6 +56,7 @@ const POSTGRES: Schema = Schema {
     migrations: POSTGRES_MIGRATIONS,
     folded_names: 1,
     api_keys: 1,
+    saved_credentials: 6,
     columns: "SELECT column_name::text FROM information_schema.columns \
               WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
     quote: "quote_nullable",
@@ -72,7 +76,7 @@ struct Held {
 /// A current store on `backend` with two tenants (`acme`, then
 /// `acme-later`, which SQLite fixtures of versions before folded names
 /// rename `ACME`), each with a key, a provider and a token with sealed
-/// access and refresh tokens, and a webhook with two deliveries due, one
+/// access and refresh tokens and saved password credentials, and a webhook with two deliveries due, one
 /// of them after a failed attempt.
 async fn source(dir: &Path, backend: &Backend) -> Vec<Held> {
     let store = open_at(dir, &backend.url, given_key(1)).await.unwrap();
@@ -89,7 +93,7 @@ async fn source(dir: &Path, backend: &Backend) -> Vec<Held> {
             tenant_id: tenant.id.clone(),
             provider_id: provider.id,
             name: "nightly".into(),
-            flow: "client_credentials".into(),
+            flow: "password".into(),
             scopes: vec!["read".into()],
             inputs: vec![],
             client: None,
@@ -102,7 +106,8 @@ async fn source(dir: &Path, backend: &Backend) -> Vec<Held> {
             expires_at: Some(4_000_000_000),
             extra: vec![],
         };
-        store.create_token(&token, Outcome::Issued(&issued)).await.unwrap();
+        let credentials = PasswordCredentials { username: format!("user-{name}"), password: format!("pw-{name}") };
+        store.create_token(&token, Outcome::IssuedSaving(&issued, &credentials)).await.unwrap();
         let url = format!("https://hooks.example.com/{name}");
         let events = ["token.active".to_owned()];
         let (webhook, _) = store.put_webhook(&tenant.id, &url, &events, &format!("whsec-{name}"), true).await.unwrap();
@@ -245,6 +250,10 @@ async fn every_earlier_version_upgrades(source_db: Backend) {
             let token = store.token(&held.tenant.id, &held.token_id).await.unwrap().expect("the token is kept");
             let sealed = (token.access_token.as_deref(), token.refresh_token.as_deref());
             assert_eq!(sealed, (Some(format!("at-{name}").as_str()), Some(format!("rt-{name}").as_str())));
+            if version >= schema.saved_credentials {
+                let saved = store.saved_credentials(&held.tenant.id, &held.token_id).await.unwrap();
+                assert_eq!(saved.map(|c| c.password), Some(format!("pw-{name}")), "{source_db} version {version}");
+            }
             let provider = store.provider_by_id(&held.tenant.id, &token.provider_id).await.unwrap();
             assert!(provider.settings.contains(&("CLIENT_SECRET".into(), format!("secret-{name}"))));
             if version >= schema.api_keys {
