@@ -189,6 +189,18 @@ on_each_backend! {
         for text in [refused.to_string(), token.to_string(), received[0].body.clone()] {
             assert!(!text.contains(PASSWORD), "{text}");
         }
+
+        // The user gives her current password: the token is requested anew and keeps it.
+        let retry = "/v1/tenants/acme/tokens/nightly/retry";
+        let (status, half) = d.server.api().post(retry, &d.key, json!({"password": "changed-at-the-provider"})).await;
+        assert_eq!((status, half["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{half}");
+        let current = json!({"username": USERNAME, "password": "changed-at-the-provider"});
+        let (status, retried) = d.server.api().post(retry, &d.key, current).await;
+        assert_eq!((status, retried["status"].as_str()), (StatusCode::OK, Some("active")), "{retried}");
+        assert_eq!(d.show().await["saved_credentials"], true);
+        let (status, renewed) = d.access_token().await;
+        assert_eq!((status, renewed["access_token"].as_str()), (StatusCode::OK, Some("at-pw-3")), "{renewed}");
+        assert_eq!(d.idp.seen().pop().unwrap().form.get("password").map(String::as_str), Some("changed-at-the-provider"));
     }
 
     async fn saved_credentials_never_show_in_answers_logs_or_files_and_go_with_the_token(backend) {
@@ -313,4 +325,17 @@ async fn the_command_line_starts_a_token_that_keeps_its_password() {
     assert_eq!((shown["status"].as_str(), &shown["saved_credentials"]), (Some("active"), &json!(true)), "{shown}");
     d.idp.accounts(|a| a.lifetime = 3600);
     assert_eq!(d.cli(&backend, &["token", "get", "--tenant", "acme", "cli-bot"]).trim(), "at-pw-2");
+
+    // The token that failed for want of a password is requested anew with it.
+    let retry = ["--allow-private-network", "--database-url", &backend.url, "--json", "token", "retry", "--tenant", "acme"];
+    let retried = std::process::Command::new(binary())
+        .arg("--data-dir")
+        .arg(d.server.dir.path())
+        .args([&retry[..], &["no-password", "--username", USERNAME]].concat())
+        .env("FLOWAUTH_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(retried.status.success(), "{}", String::from_utf8_lossy(&retried.stderr));
+    let shown: Value = serde_json::from_str(&d.cli(&backend, &["--json", "token", "show", "--tenant", "acme", "no-password"])).unwrap();
+    assert_eq!((shown["status"].as_str(), &shown["saved_credentials"]), (Some("active"), &json!(true)), "{shown}");
 }

@@ -14,7 +14,7 @@ use super::views::{
     AccessView, StartedView, TokenPage, TokenView, ValidationView, access_view, started_view, token_view,
 };
 use super::{ApiError, AppState, body};
-use crate::store::{TokenFilter, TokenRecord, TokenStatus};
+use crate::store::{PasswordCredentials, TokenFilter, TokenRecord, TokenStatus};
 use crate::tokens::{AccessToken, Flow, StartRequest, Started};
 
 fn default_true() -> bool {
@@ -222,16 +222,42 @@ pub struct RetryQuery {
     force: Option<bool>,
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path), ("force" = Option<bool>, Query, description = "re-authorize an active token; it keeps serving until the new authorization completes")), responses((status = 200, description = "a new auth_link", body = StartedView), (status = 409, description = "the token is active: use refresh, or force; or the provider's client secret expired (client_secret_expired)"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+/// A password token's re-request: the user's current username and password.
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub struct RetryBody {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/retry", params(("tenant" = String, Path), ("id" = String, Path), ("force" = Option<bool>, Query, description = "re-authorize an active token; it keeps serving until the new authorization completes")), request_body(content = Option<RetryBody>, description = "for a password token: the current username and password (saved where the provider says SAVE_PASSWORD_CREDENTIALS=true)"), responses((status = 200, description = "a new auth_link, or a password token's outcome", body = StartedView), (status = 400, description = "username without password, or the other way round; or credentials for a token that is not a password token"), (status = 409, description = "the token is active: use refresh, or force; or the provider's client secret expired (client_secret_expired)"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn retry(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
     Query(query): Query<RetryQuery>,
+    request: Result<Option<Json<RetryBody>>, JsonRejection>,
 ) -> Result<Json<StartedView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
+    let b = match request {
+        Ok(given) => given.map(|Json(b)| b).unwrap_or_default(),
+        Err(rejection) => body::<RetryBody>(Err(rejection))?,
+    };
     let id = state.service.token_id(&tenant.id, &id).await?;
-    Ok(started(state.service.retry(&tenant.id, &id, query.force.unwrap_or(false)).await?))
+    let s = match (b.username, b.password) {
+        (None, None) => state.service.retry(&tenant.id, &id, query.force.unwrap_or(false)).await?,
+        (Some(username), Some(password)) => {
+            // Detached: a caller that hangs up must not lose the token set the provider issued.
+            let service = state.service.clone();
+            let credentials = PasswordCredentials { username, password };
+            detached(async move { service.retry_password(&tenant.id, &id, credentials).await }).await?
+        }
+        _ => {
+            let message = "give username and password together: the user's current ones, for a password token";
+            return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message));
+        }
+    };
+    Ok(started(s))
 }
 
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/validate", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "what the provider says", body = ValidationView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]

@@ -6,7 +6,7 @@
 use anyhow::{Context as _, bail};
 use clap::{Args, Subcommand};
 use flowauth::api::{access_view, json as view_json, started_view, token_view};
-use flowauth::store::{TokenFilter, TokenRecord, TokenStatus};
+use flowauth::store::{PasswordCredentials, TokenFilter, TokenRecord, TokenStatus};
 use flowauth::tokens::{AccessToken, Flow, Revocation, StartRequest, Started, TokenService};
 use serde_json::json;
 
@@ -33,14 +33,23 @@ pub enum TokenCommand {
         #[command(flatten)]
         asked: Asked,
     },
-    /// A new auth link for a token that failed or needs re-authorization.
+    /// A new auth link for a token that failed or needs re-authorization;
+    /// with --username (and the password), a password token requested anew.
     Retry {
         #[command(flatten)]
         token: TokenRef,
         /// Re-authorize an active token; it keeps serving until the new
         /// authorization completes.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "username")]
         force: bool,
+        /// A password token's user, requested anew with her current
+        /// password (saved where the provider says SAVE_PASSWORD_CREDENTIALS=true).
+        #[arg(long, requires = "password")]
+        username: Option<String>,
+        /// Her current password. Prefer FLOWAUTH_PASSWORD to keep it out of
+        /// the process list.
+        #[arg(long, env = "FLOWAUTH_PASSWORD", hide_env_values = true)]
+        password: Option<String>,
         /// The server's public URL, when it differs from the one the
         /// running server recorded.
         #[arg(long, env = "FLOWAUTH_PUBLIC_URL")]
@@ -209,12 +218,18 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
             let scopes = (!asked.scopes.is_empty()).then_some(asked.scopes);
             started(&service.reset(&tenant_id, &id, scopes, asked.resource, asked.inputs).await?, json)
         }
-        TokenCommand::Retry { token, force, public_url } => {
+        TokenCommand::Retry { token, force, username, password, public_url } => {
             let store = ctx.store().await?;
             let tenant = context::tenant(&store, &token.tenant).await?;
             let service = ctx.service(&store, public_url.as_deref()).await?;
             let id = service.token_id(&tenant.id, &token.token).await?;
-            started(&service.retry(&tenant.id, &id, force).await?, json)
+            match username.zip(password) {
+                Some((username, password)) => {
+                    let credentials = PasswordCredentials { username, password };
+                    started(&service.retry_password(&tenant.id, &id, credentials).await?, json)
+                }
+                None => started(&service.retry(&tenant.id, &id, force).await?, json),
+            }
         }
         TokenCommand::Validate(token) => {
             let (service, tenant_id, id) = open(ctx, &token).await?;

@@ -143,12 +143,7 @@ impl Store {
             }
             Outcome::IssuedSaving(issued, credentials) => {
                 self.write_issued(&mut tx, &token.tenant_id, &token.id, issued, None).await?;
-                sqlx::query("UPDATE tokens SET credentials_sealed = $1 WHERE tenant_id = $2 AND id = $3")
-                    .bind(self.seal_credentials(&token.tenant_id, &token.id, credentials))
-                    .bind(&token.tenant_id)
-                    .bind(&token.id)
-                    .execute(&mut *tx)
-                    .await?;
+                self.write_credentials(&mut tx, &token.tenant_id, &token.id, Some(credentials)).await?;
             }
             Outcome::Failed(..) => {}
         }
@@ -347,6 +342,49 @@ impl Store {
         .bind(expected_generation)
         .fetch_optional(conn)
         .await?)
+    }
+
+    /// Stores the token set a password grant with the user's current
+    /// `credentials` issued (a re-request), in one transaction: it replaces
+    /// the whole grant (a refresh token of the old one is forgotten), and
+    /// the credentials replace those saved, or none are kept (`save` false).
+    pub async fn store_password_grant(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        issued: &Issued,
+        credentials: &PasswordCredentials,
+        save: bool,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.begin_write().await?;
+        if issued.refresh_token.is_none() {
+            sqlx::query("UPDATE tokens SET refresh_token_sealed = NULL WHERE tenant_id = $1 AND id = $2")
+                .bind(tenant_id)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        self.write_issued(&mut tx, tenant_id, id, issued, None).await?;
+        self.write_credentials(&mut tx, tenant_id, id, save.then_some(credentials)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Keeps `credentials` with a token, sealed, or none.
+    async fn write_credentials(
+        &self,
+        conn: &mut AnyConnection,
+        tenant_id: &str,
+        id: &str,
+        credentials: Option<&PasswordCredentials>,
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE tokens SET credentials_sealed = $1 WHERE tenant_id = $2 AND id = $3")
+            .bind(credentials.map(|c| self.seal_credentials(tenant_id, id, c)))
+            .bind(tenant_id)
+            .bind(id)
+            .execute(conn)
+            .await?;
+        Ok(())
     }
 
     /// Marks an active token `needs_reauth` after the provider refused its

@@ -101,11 +101,8 @@ impl TokenService {
                 Some(client)
             }
         };
-        if request.flow == Flow::Password && !allows_password_grant(&provider.settings) {
-            return Err(TokenError::Invalid(format!(
-                "provider {}/{} does not allow the password grant: set ALLOW_PASSWORD_GRANT to true (RFC 9700 advises against it)",
-                provider.connector, provider.display_name
-            )));
+        if request.flow == Flow::Password {
+            check_password_allowed(&provider)?;
         }
         check_secret_current(&provider, client.as_deref())?;
         let target = self.target(&provider, client.as_deref()).await?;
@@ -342,6 +339,53 @@ impl TokenService {
         Ok(Started { id: token.id, status, auth_link: Some(url), error: None })
     }
 
+    /// Re-requests a password-grant token with its user's current username
+    /// and password (after the provider refused the saved ones, or the
+    /// start failed): it keeps its name, scopes and inputs, and the
+    /// credentials are saved where the provider says so. A token the
+    /// provider refuses becomes failed, unless it was active: then it
+    /// serves on as it was and the answer carries the refusal.
+    pub async fn retry_password(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        credentials: PasswordCredentials,
+    ) -> Result<Started, TokenError> {
+        let token = self.token(tenant_id, id).await?;
+        if token.flow != Flow::Password.as_str() {
+            return Err(TokenError::Invalid(format!(
+                "a username and password re-request password tokens; this token uses {}: retry it without them",
+                token.flow
+            )));
+        }
+        let provider = self.store.provider_by_id(tenant_id, &token.provider_id).await?;
+        check_password_allowed(&provider)?;
+        check_secret_current(&provider, token.client.as_deref())?;
+        let target = self.target(&provider, token.client.as_deref()).await?;
+        let secrets = [
+            ("username".to_owned(), credentials.username.clone()),
+            ("password".to_owned(), credentials.password.clone()),
+        ];
+        let params = grant_params(&token.scopes, &token.inputs, &secrets);
+        let call = self.runtime.request_token(&target, Grant::Password, &params).await;
+        match call.map_err(|e| redacted(e, &target, &[Some(&credentials.password)])) {
+            Err(busy @ CallError::Busy { .. }) => Err(busy.into()),
+            Ok(set) => {
+                let save = saves_passwords(&provider.settings);
+                self.store.store_password_grant(tenant_id, id, &issued(set), &credentials, save).await?;
+                self.fresh.forget(id);
+                self.emit(&token, EventKind::Active, None).await;
+                Ok(Started { id: token.id.clone(), status: TokenStatus::Active, auth_link: None, error: None })
+            }
+            Err(error) if token.status == TokenStatus::Active => {
+                let error = TokenError::Provider(error);
+                let refusal = Some((error.code().to_owned(), error.to_string()));
+                Ok(Started { id: token.id, status: TokenStatus::Active, auth_link: None, error: refusal })
+            }
+            Err(error) => self.failed(&token, error).await,
+        }
+    }
+
     /// ResetClientCredentialsToken: revokes where the provider can, then
     /// requests anew with the given scopes, resource and additional values.
     pub async fn reset(
@@ -477,6 +521,17 @@ pub(super) fn grant_params(
     }
     params.extend(inputs.iter().cloned());
     params
+}
+
+/// Refuses the password grant with a provider whose settings do not allow it.
+fn check_password_allowed(provider: &Provider) -> Result<(), TokenError> {
+    match allows_password_grant(&provider.settings) {
+        true => Ok(()),
+        false => Err(TokenError::Invalid(format!(
+            "provider {}/{} does not allow the password grant: set ALLOW_PASSWORD_GRANT to true (RFC 9700 advises against it)",
+            provider.connector, provider.display_name
+        ))),
+    }
 }
 
 /// Refuses a new authorization with a provider whose client secret is past

@@ -199,8 +199,8 @@ impl TokenService {
                 let message = match token.flow == Flow::Password.as_str() {
                     true => {
                         "the access token expired, the provider gave no refresh token and no password is saved: \
-                         start the token again (a provider with SAVE_PASSWORD_CREDENTIALS=true keeps the password \
-                         to renew its tokens)"
+                         retry the token with the username and password (a provider with \
+                         SAVE_PASSWORD_CREDENTIALS=true keeps them to renew its tokens)"
                     }
                     false => "the access token expired and the provider gave no refresh token: authorize again",
                 };
@@ -236,8 +236,8 @@ impl TokenService {
             Err(error) if error.oauth_code() == Some("invalid_grant") => {
                 let message = match by_password {
                     true => format!(
-                        "the provider refused the saved username and password, which are forgotten: start the token \
-                         again with the current ones ({error})"
+                        "the provider refused the saved username and password, which are forgotten: retry the token \
+                         with the current ones ({error})"
                     ),
                     false => error.to_string(),
                 };
