@@ -311,7 +311,9 @@ impl TokenService {
         let token = self.token(tenant_id, id).await?;
         if token.flow != Flow::AuthorizationCode.as_str() {
             return Err(TokenError::Invalid(
-                "retry re-authorizes authorization_code tokens; use reset for the others".into(),
+                "retry re-authorizes authorization_code tokens: give a password token's username and password to \
+                 request it anew, and reset a client_credentials token"
+                    .into(),
             ));
         }
         let active = token.status == TokenStatus::Active;
