@@ -89,10 +89,13 @@ async fn a_30_second_token_is_renewed_before_anyone_asks() {
     idp.family(|f| f.lifetime = Some(3600));
 
     eventually_within("the renewal ahead of expiry", RENEWAL_WAIT, async || idp.family_refreshes() == 1).await;
-    eventually("the renewed token stored", async || show(&server, &key, &id).await["expires_at"].as_i64() > Some(issued))
-        .await;
+    eventually("the renewed token stored", async || {
+        show(&server, &key, &id).await["expires_at"].as_i64() > Some(issued)
+    })
+    .await;
     assert_eq!(server.api().metric("flowauth_token_renewals_ahead_total").await, 1);
-    let (status, token) = server.api().post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), &key, json!({})).await;
+    let (status, token) =
+        server.api().post(&format!("/v1/tenants/acme/tokens/{id}/access-token"), &key, json!({})).await;
     assert_eq!((status, token["access_token"].as_str()), (StatusCode::OK, Some("at-fam-1")), "{token}");
     assert_eq!(idp.family_refreshes(), 1, "the flow step got the renewed token without a refresh of its own");
     assert!(!idp.family_revoked());
@@ -114,7 +117,10 @@ async fn a_dead_grant_fires_needs_reauth_before_a_flow_step_asks() {
 
     let received = receiver.wait_for(1, Duration::from_secs(30)).await;
     let event = received.first().expect("token.needs_reauth").verified(set["secret"].as_str().unwrap()).unwrap();
-    assert_eq!((event["type"].as_str(), event["token"]["id"].as_str()), (Some("token.needs_reauth"), Some(id.as_str())));
+    assert_eq!(
+        (event["type"].as_str(), event["token"]["id"].as_str()),
+        (Some("token.needs_reauth"), Some(id.as_str()))
+    );
     assert_eq!(event["error"]["code"], "invalid_grant", "{event}");
     assert_eq!(show(&server, &key, &id).await["status"], "needs_reauth");
     assert_eq!(idp.family_refreshes(), 1, "one refresh found it; no flow step asked");
@@ -145,8 +151,10 @@ async fn two_postgresql_instances_renew_each_token_once() {
     eventually_within("every token renewed", RENEWAL_WAIT, async || all_renewed(&one, &key, 6).await).await;
     // A renewal either instance started before the tokens were renewed has ended.
     for server in [&one, &two] {
-        eventually("no renewal under way", async || server.api().metric("flowauth_token_renewals_ahead_in_flight").await == 0)
-            .await;
+        eventually("no renewal under way", async || {
+            server.api().metric("flowauth_token_renewals_ahead_in_flight").await == 0
+        })
+        .await;
     }
     assert_eq!(idp.password_grants(), 12, "six starts, and each token renewed once: {:?}", idp.seen());
     let renewed = one.api().metric("flowauth_token_renewals_ahead_total").await

@@ -261,7 +261,8 @@ async fn a_refresh_token_the_provider_refuses_gives_way_to_the_saved_password() 
         let (status, token) = d.access_token().await;
         assert_eq!((status, token["access_token"].as_str()), (StatusCode::OK, Some(expected)), "{token}");
     }
-    let refreshes = d.idp.seen().iter().filter(|r| r.form.get("grant_type").is_some_and(|g| g == "refresh_token")).count();
+    let refreshes =
+        d.idp.seen().iter().filter(|r| r.form.get("grant_type").is_some_and(|g| g == "refresh_token")).count();
     assert_eq!(refreshes, 1, "the refused refresh token is forgotten, not presented again: {}", d.requests());
     assert_eq!(d.idp.password_grants(), 3);
 }
@@ -274,14 +275,16 @@ async fn turning_the_setting_off_forgets_the_saved_passwords() {
     let api = d.server.api();
     let path = "/v1/tenants/acme/oauth-configurations?mode=update";
 
-    let (status, refused) = api.post(path, &d.key, json!({"devtools": {"HTTP": {"SAVE_PASSWORD_CREDENTIALS": "yes"}}})).await;
+    let (status, refused) =
+        api.post(path, &d.key, json!({"devtools": {"HTTP": {"SAVE_PASSWORD_CREDENTIALS": "yes"}}})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     let problem = &refused["errors"][0];
     assert_eq!(problem["path"], "$.devtools.HTTP.SAVE_PASSWORD_CREDENTIALS", "{refused}");
     assert_eq!(problem["message"], "must be true or false, not \"yes\"");
     assert_eq!(tokens_with_credentials(&backend).await, 1, "a refused file changes nothing");
 
-    let (status, report) = api.post(path, &d.key, json!({"devtools": {"HTTP": {"SAVE_PASSWORD_CREDENTIALS": "false"}}})).await;
+    let (status, report) =
+        api.post(path, &d.key, json!({"devtools": {"HTTP": {"SAVE_PASSWORD_CREDENTIALS": "false"}}})).await;
     assert_eq!(status, StatusCode::OK, "{report}");
     assert_eq!(d.show().await["saved_credentials"], false);
     assert_eq!(tokens_with_credentials(&backend).await, 0);
@@ -308,8 +311,11 @@ async fn saved_credentials_are_resealed_by_a_key_rotation() {
 async fn the_command_line_starts_a_token_that_keeps_its_password() {
     let backend = Backend::sqlite();
     let d = Deployment::start(&backend, true).await;
-    let args = ["--allow-private-network", "--database-url", &backend.url, "--json", "token", "start", "--tenant", "acme"];
-    let args = [&args[..], &["--connector", "devtools", "--provider", "HTTP", "--flow", "password", "--username", USERNAME]].concat();
+    let args =
+        ["--allow-private-network", "--database-url", &backend.url, "--json", "token", "start", "--tenant", "acme"];
+    let args =
+        [&args[..], &["--connector", "devtools", "--provider", "HTTP", "--flow", "password", "--username", USERNAME]]
+            .concat();
     let refused = d.server.cli(binary(), &[&args[..], &["--name", "no-password"]].concat());
     assert!(!refused.status.success(), "the provider refuses a start without the password");
     assert_eq!(tokens_with_credentials(&backend).await, 0, "a refused start keeps nothing");
@@ -321,13 +327,15 @@ async fn the_command_line_starts_a_token_that_keeps_its_password() {
         .output()
         .unwrap();
     assert!(with_env.status.success(), "{}", String::from_utf8_lossy(&with_env.stderr));
-    let shown: Value = serde_json::from_str(&d.cli(&backend, &["--json", "token", "show", "--tenant", "acme", "cli-bot"])).unwrap();
+    let shown: Value =
+        serde_json::from_str(&d.cli(&backend, &["--json", "token", "show", "--tenant", "acme", "cli-bot"])).unwrap();
     assert_eq!((shown["status"].as_str(), &shown["saved_credentials"]), (Some("active"), &json!(true)), "{shown}");
     d.idp.accounts(|a| a.lifetime = 3600);
     assert_eq!(d.cli(&backend, &["token", "get", "--tenant", "acme", "cli-bot"]).trim(), "at-pw-2");
 
     // The token that failed for want of a password is requested anew with it.
-    let retry = ["--allow-private-network", "--database-url", &backend.url, "--json", "token", "retry", "--tenant", "acme"];
+    let retry =
+        ["--allow-private-network", "--database-url", &backend.url, "--json", "token", "retry", "--tenant", "acme"];
     let retried = std::process::Command::new(binary())
         .arg("--data-dir")
         .arg(d.server.dir.path())
@@ -336,6 +344,8 @@ async fn the_command_line_starts_a_token_that_keeps_its_password() {
         .output()
         .unwrap();
     assert!(retried.status.success(), "{}", String::from_utf8_lossy(&retried.stderr));
-    let shown: Value = serde_json::from_str(&d.cli(&backend, &["--json", "token", "show", "--tenant", "acme", "no-password"])).unwrap();
+    let shown: Value =
+        serde_json::from_str(&d.cli(&backend, &["--json", "token", "show", "--tenant", "acme", "no-password"]))
+            .unwrap();
     assert_eq!((shown["status"].as_str(), &shown["saved_credentials"]), (Some("active"), &json!(true)), "{shown}");
 }

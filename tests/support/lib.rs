@@ -113,7 +113,14 @@ pub struct Accounts {
 
 impl Default for Accounts {
     fn default() -> Self {
-        Self { username: "ann".into(), password: "pw".into(), lifetime: 600, refresh_tokens: false, grants: 0, issued: 0 }
+        Self {
+            username: "ann".into(),
+            password: "pw".into(),
+            lifetime: 600,
+            refresh_tokens: false,
+            grants: 0,
+            issued: 0,
+        }
     }
 }
 

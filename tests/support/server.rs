@@ -196,7 +196,8 @@ impl Api {
 /// the mock provider's rotating family's code (`short-code`); returns the
 /// token id.
 pub async fn authorized(start: &Server, callback: &Server, key: &str) -> String {
-    let body = serde_json::json!({"name": "bot", "connector": "devtools", "provider": "HTTP", "flow": "authorization_code"});
+    let body =
+        serde_json::json!({"name": "bot", "connector": "devtools", "provider": "HTTP", "flow": "authorization_code"});
     let (status, started) = start.api().post("/v1/tenants/acme/tokens", key, body).await;
     assert_eq!(status, StatusCode::CREATED, "{started}");
     let link = url::Url::parse(started["auth_link"].as_str().unwrap()).unwrap();

@@ -5,8 +5,8 @@ use sqlx::AnyConnection;
 
 use super::sealing::columns::{TOKEN_ACCESS, TOKEN_CLIENT, TOKEN_EXTRA, TOKEN_ID, TOKEN_REFRESH};
 use super::{
-    Issued, NewToken, PasswordCredentials, PendingAuthorization, RefreshFailure, Store, StoreError, TokenRecord, TokenStatus, from_json,
-    json, now,
+    Issued, NewToken, PasswordCredentials, PendingAuthorization, RefreshFailure, Store, StoreError, TokenRecord,
+    TokenStatus, from_json, json, now,
 };
 
 type Pairs = Vec<(String, String)>;
@@ -417,12 +417,14 @@ impl Store {
     /// Forgets the refresh token of `generation` (the provider refused it,
     /// and the token was renewed with its saved password instead).
     pub async fn drop_refresh_token(&self, tenant_id: &str, id: &str, generation: i64) -> Result<(), StoreError> {
-        sqlx::query("UPDATE tokens SET refresh_token_sealed = NULL WHERE tenant_id = $1 AND id = $2 AND generation = $3")
-            .bind(tenant_id)
-            .bind(id)
-            .bind(generation)
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE tokens SET refresh_token_sealed = NULL WHERE tenant_id = $1 AND id = $2 AND generation = $3",
+        )
+        .bind(tenant_id)
+        .bind(id)
+        .bind(generation)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

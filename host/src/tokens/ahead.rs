@@ -41,12 +41,7 @@ pub struct RefreshAhead {
 impl TokenService {
     /// Starts the background refresher; it runs until the task is aborted.
     pub fn spawn_refresh_ahead(&self, config: RefreshAhead) -> tokio::task::JoinHandle<()> {
-        let refresher = Refresher {
-            service: self.clone(),
-            config,
-            renewing: Arc::default(),
-            tenants: HashMap::new(),
-        };
+        let refresher = Refresher { service: self.clone(), config, renewing: Arc::default(), tenants: HashMap::new() };
         tokio::spawn(refresher.run())
     }
 }
@@ -81,9 +76,10 @@ impl Refresher {
         if !self.renewing.lock().expect("renewing").insert(token.id.clone()) {
             return;
         }
-        let slots = self.tenants.entry(token.tenant_id.clone()).or_insert_with(|| {
-            Arc::new(Semaphore::new(self.config.per_tenant))
-        });
+        let slots = self
+            .tenants
+            .entry(token.tenant_id.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.config.per_tenant)));
         let slots = slots.clone();
         let margin = Duration::from_secs((token.expires_at - token.due).max(0) as u64);
         let delay = MAX_JITTER.min(margin / 4).mul_f64(rand::rng().random_range(0.0..1.0));

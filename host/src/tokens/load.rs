@@ -8,8 +8,8 @@
 use serde_json::{Map, Value};
 
 use crate::store::{
-    ALLOW_PASSWORD_SETTING, EXPIRES_AT_SETTING, EntryError, LoadMode, LoadReport, ProviderInput, SAVE_PASSWORD_SETTING, Tenant,
-    parse_expiry,
+    ALLOW_PASSWORD_SETTING, EXPIRES_AT_SETTING, EntryError, LoadMode, LoadReport, ProviderInput, SAVE_PASSWORD_SETTING,
+    Tenant, parse_expiry,
 };
 
 use super::suggest::did_you_mean;
@@ -116,7 +116,8 @@ impl TokenService {
                     match value {
                         Value::String(text) => match check_url(key, text)
                             .and_then(|()| check_expiry(key, text))
-                            .and_then(|()| check_flag(key, text)) {
+                            .and_then(|()| check_flag(key, text))
+                        {
                             Ok(()) => values.push((key.clone(), text.clone())),
                             Err(message) => errors.push(error(path, message)),
                         },
