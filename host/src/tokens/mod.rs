@@ -3,6 +3,7 @@
 //! reset (ResetClientCredentialsToken), retry, rename, delete, validate.
 //! Data flows one way: tokens -> (store, runtime).
 
+mod bundles;
 mod components;
 mod connect;
 mod connectors;
@@ -22,6 +23,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+pub use bundles::{BundleError, Exported};
 pub use components::{ComponentView, InstallOptions, Installed, PinView, UNINSTALLED_CODE, Uninstalled, VersionView};
 pub use connect::{CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest, ConnectVisit, CreatedSession};
 pub use error::TokenError;
