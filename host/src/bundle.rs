@@ -142,7 +142,8 @@ fn derive(passphrase: &str, kdf: &Kdf) -> Result<(Aes256Gcm, String), SealError>
         .hash_password_into(passphrase.as_bytes(), &salt, &mut derived)
         .map_err(|e| SealError::NotABundle(format!("the bundle's salt is not valid: {e}")))?;
     let (key, check) = derived.split_at(32);
-    let cipher = Aes256Gcm::new(Key::<Aes256Gcm>::from_slice(key));
+    let key: [u8; 32] = key.try_into().expect("32 of 64 bytes");
+    let cipher = Aes256Gcm::new(&Key::<Aes256Gcm>::from(key));
     let check = STANDARD.encode(Sha256::new().chain_update(b"flowauth-bundle check").chain_update(check).finalize());
     Ok((cipher, check))
 }
@@ -182,7 +183,7 @@ pub fn seal(
     let (cipher, check) = derive(passphrase, &header.kdf)?;
     let aad = associated_data(VERSION, &header);
     let ciphertext = cipher
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+        .encrypt(&Nonce::from(nonce), Payload { msg: plaintext, aad: &aad })
         .expect("AES-GCM encryption of an in-memory buffer cannot fail");
     let envelope = Envelope {
         format: FORMAT.into(),
@@ -208,11 +209,15 @@ pub fn open(passphrase: &str, bundle: &[u8]) -> Result<(Header, Vec<u8>), SealEr
     if check != envelope.check {
         return Err(SealError::WrongPassphrase);
     }
-    let nonce = STANDARD.decode(&envelope.nonce).ok().filter(|n| n.len() == NONCE_LEN).ok_or(SealError::Damaged)?;
+    let nonce: [u8; NONCE_LEN] = STANDARD
+        .decode(&envelope.nonce)
+        .ok()
+        .and_then(|n| n.try_into().ok())
+        .ok_or(SealError::Damaged)?;
     let ciphertext = STANDARD.decode(&envelope.ciphertext).map_err(|_| SealError::Damaged)?;
     let aad = associated_data(envelope.version, &envelope.header);
     let plaintext = cipher
-        .decrypt(Nonce::from_slice(&nonce), Payload { msg: &ciphertext, aad: &aad })
+        .decrypt(&Nonce::from(nonce), Payload { msg: &ciphertext, aad: &aad })
         .map_err(|_| SealError::Damaged)?;
     Ok((envelope.header, plaintext))
 }
