@@ -104,7 +104,7 @@ fn sorted(list: &Value) -> Vec<String> {
     items
 }
 
-/// Every item of the source's bundle, as an import reports it.
+/// Every item of the source's bundle, as an import reports it, sorted.
 fn every_item(with_tokens: bool) -> Vec<String> {
     let mut items = vec![
         "component oidc-discovery",
@@ -117,7 +117,9 @@ fn every_item(with_tokens: bool) -> Vec<String> {
     if with_tokens {
         items.push("token bot");
     }
-    items.into_iter().map(String::from).collect()
+    let mut items: Vec<String> = items.into_iter().map(String::from).collect();
+    items.sort();
+    items
 }
 
 on_each_backend! {
