@@ -47,7 +47,8 @@ async fn source(idp: &MockIdp) -> Server {
     assert_eq!(status, StatusCode::CREATED, "{acme}");
     let key = acme["api_key"].as_str().unwrap().to_owned();
     install_example(&api).await;
-    let (status, enabled) = api.call(reqwest::Method::PUT, "/v1/tenants/acme/components/oidc-discovery", ADMIN_KEY, None).await;
+    let (status, enabled) =
+        api.call(reqwest::Method::PUT, "/v1/tenants/acme/components/oidc-discovery", ADMIN_KEY, None).await;
     assert_eq!(status, StatusCode::OK, "{enabled}");
     let config = json!({
         "name": "acme_crm", "title": "Acme CRM", "oauth_type": "OAuth2", "base_url": idp.base_url(),
@@ -243,9 +244,8 @@ fn flowauth(dir: &Path, args: &[&str], passphrase: Option<&str>) -> Output {
 
 fn stdout_json(output: &Output) -> Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.trim()).unwrap_or_else(|e| {
-        panic!("not JSON ({e}): {stdout:?}; stderr: {}", String::from_utf8_lossy(&output.stderr))
-    })
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {stdout:?}; stderr: {}", String::from_utf8_lossy(&output.stderr)))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -277,7 +277,8 @@ async fn the_cli_moves_a_tenant_without_tokens_and_a_second_import_changes_nothi
     let installed = flowauth(target.path(), &["component", "install", wasm.to_str().unwrap()], None);
     assert!(installed.status.success(), "{installed:?}");
 
-    let wrong = flowauth(target.path(), &["--json", "import", bundle, "--tenant", "acme-test"], Some("the wrong passphrase"));
+    let wrong =
+        flowauth(target.path(), &["--json", "import", bundle, "--tenant", "acme-test"], Some("the wrong passphrase"));
     assert!(!wrong.status.success());
     assert_eq!(stdout_json(&wrong)["error"]["code"], "wrong_passphrase", "{wrong:?}");
 

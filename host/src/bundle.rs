@@ -209,16 +209,12 @@ pub fn open(passphrase: &str, bundle: &[u8]) -> Result<(Header, Vec<u8>), SealEr
     if check != envelope.check {
         return Err(SealError::WrongPassphrase);
     }
-    let nonce: [u8; NONCE_LEN] = STANDARD
-        .decode(&envelope.nonce)
-        .ok()
-        .and_then(|n| n.try_into().ok())
-        .ok_or(SealError::Damaged)?;
+    let nonce: [u8; NONCE_LEN] =
+        STANDARD.decode(&envelope.nonce).ok().and_then(|n| n.try_into().ok()).ok_or(SealError::Damaged)?;
     let ciphertext = STANDARD.decode(&envelope.ciphertext).map_err(|_| SealError::Damaged)?;
     let aad = associated_data(envelope.version, &envelope.header);
-    let plaintext = cipher
-        .decrypt(&Nonce::from(nonce), Payload { msg: &ciphertext, aad: &aad })
-        .map_err(|_| SealError::Damaged)?;
+    let plaintext =
+        cipher.decrypt(&Nonce::from(nonce), Payload { msg: &ciphertext, aad: &aad }).map_err(|_| SealError::Damaged)?;
     Ok((envelope.header, plaintext))
 }
 

@@ -16,8 +16,8 @@ use super::sealing::columns::{TOKEN_ACCESS, TOKEN_CLIENT, TOKEN_EXTRA, TOKEN_ID,
 use super::tenants::check_tenant_name;
 use super::tokens::{SELECT_TOKENS, TokenRow};
 use super::{
-    LoadMode, LoadReport, ProviderInput, Store, StoreError, Tenant, TokenRecord, TokenStatus, from_json, json,
-    new_id, now,
+    LoadMode, LoadReport, ProviderInput, Store, StoreError, Tenant, TokenRecord, TokenStatus, from_json, json, new_id,
+    now,
 };
 
 type Pairs = Vec<(String, String)>;
@@ -323,11 +323,7 @@ impl Store {
     }
 
     /// The tenant of this name, or a new one with its API key.
-    async fn import_tenant(
-        &self,
-        tx: &mut AnyConnection,
-        name: &str,
-    ) -> Result<(Tenant, Option<String>), StoreError> {
+    async fn import_tenant(&self, tx: &mut AnyConnection, name: &str) -> Result<(Tenant, Option<String>), StoreError> {
         let existing: Option<Tenant> = sqlx::query_as("SELECT id, name FROM tenants WHERE lower(name) = lower($1)")
             .bind(name)
             .fetch_optional(&mut *tx)

@@ -258,7 +258,7 @@ pub(super) async fn write_connect_origins(
     tenant_id: &str,
     origins: &[String],
 ) -> Result<(), StoreError> {
-        sqlx::query(
+    sqlx::query(
         "INSERT INTO connect_settings (tenant_id, allowed_return_origins, updated_at) VALUES ($1, $2, $3) \
          ON CONFLICT (tenant_id) DO UPDATE SET allowed_return_origins = excluded.allowed_return_origins, \
          updated_at = excluded.updated_at",
@@ -269,4 +269,4 @@ pub(super) async fn write_connect_origins(
     .execute(conn)
     .await?;
     Ok(())
-    }
+}

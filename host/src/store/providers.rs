@@ -30,7 +30,7 @@ impl Store {
         mode: LoadMode,
     ) -> Result<Result<LoadReport, Vec<EntryError>>, StoreError> {
         let mut tx = self.begin_write().await?;
-        let (report, conflicts) = self.apply_providers(&mut *tx, tenant_id, entries, mode).await?;
+        let (report, conflicts) = self.apply_providers(&mut tx, tenant_id, entries, mode).await?;
         if !conflicts.is_empty() {
             tx.rollback().await?;
             return Ok(Err(conflicts));

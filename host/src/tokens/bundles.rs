@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use crate::bundle::{self, Cost, SealError};
-use crate::store::{Imported, TenantImage, Tenant};
+use crate::store::{Imported, Tenant, TenantImage};
 
 use super::{TokenError, TokenService};
 
@@ -85,10 +85,11 @@ impl TokenService {
         let plaintext = serde_json::to_vec(&image).expect("an image serializes");
         let name = tenant.name.clone();
         // Argon2id takes tens of milliseconds of CPU: off the async threads.
-        let sealed =
-            tokio::task::spawn_blocking(move || bundle::seal(&passphrase, &name, with_tokens, &plaintext, Cost::DEFAULT))
-                .await
-                .map_err(|e| TokenError::Internal(format!("sealing the bundle: {e}")))??;
+        let sealed = tokio::task::spawn_blocking(move || {
+            bundle::seal(&passphrase, &name, with_tokens, &plaintext, Cost::DEFAULT)
+        })
+        .await
+        .map_err(|e| TokenError::Internal(format!("sealing the bundle: {e}")))??;
         Ok(Exported {
             bundle: sealed,
             providers: image.providers.len(),
@@ -161,10 +162,9 @@ impl TokenService {
         let mut known: BTreeSet<String> = BTreeSet::new();
         let generic = self.generic()?;
         for connector in &image.connectors {
-            let described =
-                self.runtime.describe_definition(&generic, &connector.definition).await.map_err(|e| {
-                    BundleError::Invalid(format!("connector {:?} in the bundle does not load here: {e}", connector.name))
-                })?;
+            let described = self.runtime.describe_definition(&generic, &connector.definition).await.map_err(|e| {
+                BundleError::Invalid(format!("connector {:?} in the bundle does not load here: {e}", connector.name))
+            })?;
             if self.runtime.builtin_for(&described.name).is_some() {
                 return Err(BundleError::Invalid(format!(
                     "connector {:?} in the bundle has a built-in connector's name on this instance: rename it at the \
