@@ -81,6 +81,15 @@ enum Command {
         #[arg(long)]
         tenant: Option<String>,
     },
+    /// Writes a tenant (providers with their secrets, its own connectors,
+    /// component pins, webhook, connect settings, and with --with-tokens
+    /// its tokens) to stdout as a bundle sealed with a passphrase, for
+    /// `flowauth import` on another instance (docs/BUNDLES.md).
+    Export(cli::ExportArgs),
+    /// Applies a bundle from `flowauth export` in one transaction: all of
+    /// it or nothing; importing it again changes nothing. Creates the
+    /// tenant (printing its new API key once) when there is none.
+    Import(cli::ImportArgs),
     /// Manages a tenant's own connectors (ThingWorx config.json files).
     #[command(subcommand)]
     Connector(cli::ConnectorCommand),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod bundles;
 mod callback;
 mod components;
 mod connect;
@@ -33,7 +34,9 @@ pub use error::{ApiError, body, text};
 pub use pace::BodyPace;
 pub use server::{Limits, serve};
 pub use share::OpenRequests;
-pub use views::{TenantKeyView, TenantView, access_view, json, started_view, token_view};
+pub use views::{
+    ImportReportView, TenantKeyView, TenantView, access_view, import_report_view, json, started_view, token_view,
+};
 
 use crate::events::{DeliveryConfig, Events};
 use crate::runtime::Runtime;
@@ -130,6 +133,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants", get(admin::tenants).post(admin::create_tenant))
         .route("/v1/tenants/{tenant}", delete(admin::delete_tenant))
         .route("/v1/tenants/{tenant}/rotate-key", post(admin::rotate_key))
+        .route("/v1/tenants/{tenant}/export", post(bundles::export))
+        .route(
+            "/v1/tenants/{tenant}/import",
+            post(bundles::import).layer(DefaultBodyLimit::max(crate::bundle::MAX_BUNDLE_BYTES)),
+        )
         .route("/v1/tenants/{tenant}/connect-settings", put(connect::set_settings).get(connect::settings))
         .route("/v1/tenants/{tenant}/connect-sessions", post(connect::create))
         .route(

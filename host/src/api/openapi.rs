@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use super::{CALLBACK_PATHS, admin, callback, components, connect, tokens, views, webhooks};
+use super::{CALLBACK_PATHS, admin, bundles, callback, components, connect, tokens, views, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -34,6 +34,8 @@ use super::{CALLBACK_PATHS, admin, callback, components, connect, tokens, views,
         admin::connectors,
         admin::add_connector,
         admin::remove_connector,
+        bundles::export,
+        bundles::import,
         components::list,
         components::install,
         components::uninstall,

@@ -288,3 +288,33 @@ pub fn load_report_view(report: &crate::store::LoadReport) -> LoadReportView {
         unchanged: report.unchanged.clone(),
     }
 }
+
+/// What an import did: each item as `kind name` (`provider devtools/HTTP`,
+/// `connector acme_crm`, `component oidc-discovery`, `webhook`,
+/// `connect settings`, `token bot`, `tenant acme`).
+#[derive(Serialize, ToSchema)]
+pub struct ImportReportView {
+    /// The tenant imported into.
+    pub tenant: String,
+    /// Whether the import created it.
+    pub tenant_created: bool,
+    /// The new tenant's API key, shown this once (only when the import created the tenant).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: Vec<String>,
+}
+
+/// What an import did.
+pub fn import_report_view(imported: &crate::store::Imported) -> ImportReportView {
+    let LoadReportView { created, updated, unchanged } = load_report_view(&imported.report);
+    ImportReportView {
+        tenant: imported.tenant.name.clone(),
+        tenant_created: imported.api_key.is_some(),
+        api_key: imported.api_key.clone(),
+        created,
+        updated,
+        unchanged,
+    }
+}

@@ -3,6 +3,7 @@
 //! what they change.
 
 mod admin;
+mod bundles;
 mod call;
 mod components;
 mod connectors;
@@ -17,6 +18,7 @@ mod tokens;
 mod webhooks;
 
 pub use admin::{KeysCommand, OauthCommand, StoreCommand, TenantCommand};
+pub use bundles::{ExportArgs, ImportArgs};
 pub use call::CallArgs;
 pub use components::ComponentCommand;
 pub use connectors::ConnectorCommand;
@@ -59,6 +61,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys(command) => admin::keys(&ctx, command, json).await?,
         Command::Store(command) => admin::store(&ctx, command, json).await?,
         Command::Webhook(command) => webhooks::run(&ctx, command, json).await?,
+        Command::Export(args) => bundles::export(&ctx, args).await?,
+        Command::Import(args) => bundles::import(&ctx, args, json).await?,
     }
     Ok(())
 }

@@ -5,7 +5,7 @@ use std::fmt::Display;
 use std::io::Write;
 
 use flowauth::store::StoreError;
-use flowauth::tokens::TokenError;
+use flowauth::tokens::{BundleError, TokenError};
 
 /// An error whose details were printed already: the command only fails.
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +37,9 @@ pub fn error(error: &anyhow::Error, json: bool) {
 
 /// A stable code for scripts: the token layer's when it has one.
 fn code(error: &anyhow::Error) -> &str {
+    if let Some(error) = error.downcast_ref::<BundleError>() {
+        return error.code();
+    }
     match (error.downcast_ref::<TokenError>(), error.downcast_ref::<StoreError>()) {
         (Some(e), _) => e.code(),
         (None, Some(StoreError::NotFound(_))) => "not_found",

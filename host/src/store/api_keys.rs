@@ -12,7 +12,7 @@ use super::{Store, StoreError, Tenant, now};
 const MIN_ADMIN_KEY_LENGTH: usize = 16;
 
 /// A new key: `fa_` and 256 random bits.
-fn new_key() -> String {
+pub(super) fn new_key() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     format!("fa_{}", URL_SAFE_NO_PAD.encode(bytes))

@@ -236,17 +236,8 @@ impl Store {
 
     /// Replaces the origins a tenant's sessions may return to.
     pub async fn set_connect_origins(&self, tenant_id: &str, origins: &[String]) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO connect_settings (tenant_id, allowed_return_origins, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (tenant_id) DO UPDATE SET allowed_return_origins = excluded.allowed_return_origins, \
-             updated_at = excluded.updated_at",
-        )
-        .bind(tenant_id)
-        .bind(json(&origins))
-        .bind(now())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        let mut conn = self.pool.acquire().await?;
+        write_connect_origins(&mut conn, tenant_id, origins).await
     }
 
     /// The origins a tenant's sessions may return to; none until set.
@@ -258,4 +249,24 @@ impl Store {
                 .await?;
         text.map(|t| from_json("allowed return origins", &t)).transpose().map(Option::unwrap_or_default)
     }
+}
+
+/// Replaces the origins a tenant's sessions may return to, on `conn` (a
+/// transaction of the caller's, or a pooled connection).
+pub(super) async fn write_connect_origins(
+    conn: &mut sqlx::AnyConnection,
+    tenant_id: &str,
+    origins: &[String],
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO connect_settings (tenant_id, allowed_return_origins, updated_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (tenant_id) DO UPDATE SET allowed_return_origins = excluded.allowed_return_origins, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(tenant_id)
+    .bind(json(&origins))
+    .bind(now())
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -7,6 +7,7 @@
 
 mod api_keys;
 mod backend;
+mod bundles;
 mod components;
 mod connect_sessions;
 mod connectors;
@@ -34,6 +35,7 @@ pub use api_keys::{KeyOwner, key_hash};
 pub use backend::sqlite::DATABASE_FILE;
 use backend::{Backend, ConnectOptions};
 pub use backend::{Change, Lease};
+pub use bundles::{ImageConnector, ImagePin, ImageProvider, ImageToken, ImageWebhook, Imported, TenantImage};
 pub use components::{ComponentPin, ComponentVersion};
 pub use connect_sessions::{ConnectSession, NewConnectSession, SessionStatus, Visited};
 pub use copy::Copied;

@@ -1,6 +1,8 @@
 //! Providers: a tenant's OAuth clients, one per connector and display
 //! name, loaded from ThingWorx load files; their settings are sealed.
 
+use sqlx::AnyConnection;
+
 use super::sealing::columns::PROVIDER_SETTINGS;
 use super::{
     EntryError, LoadMode, LoadReport, Provider, ProviderInput, ProviderSummary, Store, StoreError, expires_at,
@@ -28,6 +30,25 @@ impl Store {
         mode: LoadMode,
     ) -> Result<Result<LoadReport, Vec<EntryError>>, StoreError> {
         let mut tx = self.begin_write().await?;
+        let (report, conflicts) = self.apply_providers(&mut tx, tenant_id, entries, mode).await?;
+        if !conflicts.is_empty() {
+            tx.rollback().await?;
+            return Ok(Err(conflicts));
+        }
+        tx.commit().await?;
+        Ok(Ok(report))
+    }
+
+    /// Applies load-file entries on `tx` (the caller's transaction): what
+    /// was done, and the entries [`LoadMode::Replace`] refuses (the caller
+    /// then rolls back).
+    pub(super) async fn apply_providers(
+        &self,
+        tx: &mut AnyConnection,
+        tenant_id: &str,
+        entries: &[ProviderInput],
+        mode: LoadMode,
+    ) -> Result<(LoadReport, Vec<EntryError>), StoreError> {
         let mut report = LoadReport::default();
         let mut conflicts = Vec::new();
         for entry in entries {
@@ -110,12 +131,7 @@ impl Store {
             }
             report.updated.push(label);
         }
-        if !conflicts.is_empty() {
-            tx.rollback().await?;
-            return Ok(Err(conflicts));
-        }
-        tx.commit().await?;
-        Ok(Ok(report))
+        Ok((report, conflicts))
     }
 
     /// A provider with its settings opened.

@@ -8,7 +8,7 @@ pub(crate) const MAX_TENANT_NAME: usize = 63;
 /// Whether `name` can name a tenant: 1 to 63 letters, digits, `.`, `_` and
 /// `-`, starting with a letter or a digit. Names are unique whatever
 /// their case (`acme` and `ACME` are one tenant).
-fn check_tenant_name(name: &str) -> Result<(), String> {
+pub(super) fn check_tenant_name(name: &str) -> Result<(), String> {
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
     let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));

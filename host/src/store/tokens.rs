@@ -12,7 +12,7 @@ use super::{
 type Pairs = Vec<(String, String)>;
 
 /// Tokens with the connector and display name of their provider.
-const SELECT_TOKENS: &str = "SELECT t.id, t.tenant_id, t.provider_id, t.name, t.flow, t.status, t.error_code, \
+pub(super) const SELECT_TOKENS: &str = "SELECT t.id, t.tenant_id, t.provider_id, t.name, t.flow, t.status, t.error_code, \
      t.error_message, t.scopes, t.inputs, t.token_type, t.expires_at, t.issued_at, t.extra, t.access_token_sealed, \
      t.refresh_token_sealed, t.id_token_sealed, t.client_sealed, t.extra_sealed, t.credentials_sealed, t.generation, \
      t.refresh_failed_generation, t.refresh_retry_at, t.refresh_error_code, t.refresh_error_message, t.created_at, \
@@ -21,7 +21,7 @@ const SELECT_TOKENS: &str = "SELECT t.id, t.tenant_id, t.provider_id, t.name, t.
 
 /// A row of [`SELECT_TOKENS`], secrets still sealed.
 #[derive(sqlx::FromRow)]
-struct TokenRow {
+pub(super) struct TokenRow {
     id: String,
     tenant_id: String,
     provider_id: String,
@@ -248,7 +248,7 @@ impl Store {
         Ok((tokens, next))
     }
 
-    fn token_record(&self, row: TokenRow) -> Result<TokenRecord, StoreError> {
+    pub(super) fn token_record(&self, row: TokenRow) -> Result<TokenRecord, StoreError> {
         let (tenant, id) = (&row.tenant_id, &row.id);
         let open = |column, sealed: &Option<Vec<u8>>| self.sealer.open_optional(tenant, column, id, sealed.as_deref());
         let refresh_failure = match (row.refresh_failed_generation, row.refresh_retry_at) {

@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use sqlx::AnyConnection;
+
 use super::sealing::columns::WEBHOOK_SECRET;
 use super::{Store, StoreError, from_json, json, new_id, now};
 
@@ -326,9 +328,26 @@ impl Store {
         secret: &str,
         replace_secret: bool,
     ) -> Result<(Webhook, bool), StoreError> {
+        let mut tx = self.begin_write().await?;
+        let secret_set = self.write_webhook(&mut tx, tenant_id, url, events, secret, replace_secret).await?;
+        tx.commit().await?;
+        let webhook = self.webhook(tenant_id).await?.ok_or_else(|| StoreError::NotFound("webhook".into()))?;
+        Ok((webhook, secret_set))
+    }
+
+    /// [`Store::put_webhook`] on the caller's transaction, without reading
+    /// the webhook back. A new URL starts with a clean health record.
+    pub(super) async fn write_webhook(
+        &self,
+        tx: &mut AnyConnection,
+        tenant_id: &str,
+        url: &str,
+        events: &[String],
+        secret: &str,
+        replace_secret: bool,
+    ) -> Result<bool, StoreError> {
         let sealed = self.sealer.seal(tenant_id, WEBHOOK_SECRET, tenant_id, secret.as_bytes());
         let at = now();
-        let mut tx = self.begin_write().await?;
         let existing: Option<String> = sqlx::query_scalar("SELECT id FROM webhooks WHERE tenant_id = $1")
             .bind(tenant_id)
             .fetch_optional(&mut *tx)
@@ -369,9 +388,7 @@ impl Store {
                 .await?;
             }
         }
-        tx.commit().await?;
-        let webhook = self.webhook(tenant_id).await?.ok_or_else(|| StoreError::NotFound("webhook".into()))?;
-        Ok((webhook, secret_set))
+        Ok(secret_set)
     }
 
     /// A tenant's webhook.

@@ -21,7 +21,7 @@ pub struct Resolved {
 }
 
 impl TokenService {
-    fn generic(&self) -> Result<Arc<Component>, TokenError> {
+    pub(super) fn generic(&self) -> Result<Arc<Component>, TokenError> {
         let generic = self.runtime.components().into_iter().find(|c| c.built_in && c.name == GENERIC);
         generic.ok_or_else(|| TokenError::NotFound("the generic component".into()))
     }

@@ -5,6 +5,7 @@
 //! Data flows one way: tokens -> (store, runtime).
 
 mod ahead;
+mod bundles;
 mod components;
 mod connect;
 mod connectors;
@@ -25,6 +26,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 
 pub use ahead::RefreshAhead;
+pub use bundles::{BundleError, Exported};
 pub use components::{ComponentView, InstallOptions, Installed, PinView, UNINSTALLED_CODE, Uninstalled, VersionView};
 pub use connect::{CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest, ConnectVisit, CreatedSession};
 pub use error::TokenError;
