@@ -6,6 +6,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod client_keys;
 pub mod events;
 pub mod metrics;
 pub mod pkce;

@@ -47,7 +47,6 @@ pub struct TokenService {
     store: Store,
     runtime: Runtime,
     redirect_uri: Arc<str>,
-    signing_key: Option<SigningKey>,
     /// Refreshes in flight in this process, by token.
     flights: Arc<flights::Flights<Result<refresh::Handout, TokenError>>>,
     /// Access tokens handed out recently, so the hot path can skip the
@@ -123,17 +122,10 @@ impl TokenService {
             store,
             runtime,
             redirect_uri: redirect_uri.into(),
-            signing_key: None,
             flights: Arc::default(),
             fresh,
             events: None,
         }
-    }
-
-    /// Lends a key for providers that authenticate with `private_key_jwt`.
-    pub fn with_signing_key(mut self, key: SigningKey) -> Self {
-        self.signing_key = Some(key);
-        self
     }
 
     /// Queues webhook events on token changes (docs/WEBHOOKS.md).
@@ -196,7 +188,7 @@ impl TokenService {
     }
 
     /// The component call target of a provider, with a token's own client
-    /// when it has one.
+    /// when it has one and the provider's key for `private_key_jwt`.
     async fn target(
         &self,
         provider: &Provider,
@@ -211,8 +203,10 @@ impl TokenService {
         let client = Client { connector: provider.connector.clone(), settings, definition: resolved.definition };
         let target =
             Target::with_connector(resolved.component, resolved.connector, client).for_tenant(&provider.tenant_id);
-        Ok(match &self.signing_key {
-            Some(key) => target.with_signing_key(key.clone()),
+        Ok(match self.store.active_provider_key(&provider.tenant_id, &provider.id).await? {
+            Some(key) => target.with_signing_key(
+                SigningKey::new(&key.algorithm, &key.pem, &key.kid).map_err(TokenError::Internal)?,
+            ),
             None => target,
         })
     }
