@@ -7,6 +7,10 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::RngCore;
 use serde::Serialize;
 
+/// Why a call without a key lent cannot sign (the token service lends each
+/// provider's key, or says which command sets one).
+pub const NO_KEY: &str = "flowauth holds no private key for this provider: configure one for private_key_jwt";
+
 /// How long an assertion is valid: long enough to reach the token endpoint.
 const LIFETIME_SECONDS: u64 = 60;
 

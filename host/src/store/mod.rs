@@ -37,7 +37,7 @@ pub use backend::{Change, Lease};
 pub use components::{ComponentPin, ComponentVersion};
 pub use connect_sessions::{ConnectSession, NewConnectSession, SessionStatus, Visited};
 pub use copy::Copied;
-pub use provider_keys::{KeyState, NewProviderKey, PublishedKey, SigningMaterial};
+pub use provider_keys::{ActiveKey, KeyState, NewProviderKey, PublishedKey, SigningMaterial};
 pub use records::*;
 use sealing::Sealer;
 pub use sealing::keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};

@@ -77,6 +77,17 @@ impl std::fmt::Debug for SigningMaterial {
     }
 }
 
+/// What [`Store::active_provider_key`] finds.
+#[derive(Debug)]
+pub struct ActiveKey {
+    /// The provider's tenant's name.
+    pub tenant_name: String,
+    /// The active key, when the provider has one.
+    pub key: Option<SigningMaterial>,
+}
+
+type ActiveRow = (String, Option<String>, Option<String>, Option<String>, Option<Vec<u8>>);
+
 #[derive(sqlx::FromRow)]
 struct KeyRow {
     state: String,
@@ -156,25 +167,28 @@ impl Store {
         Ok(true)
     }
 
-    /// The provider's active key, opened, if it has one.
-    pub async fn active_provider_key(
-        &self,
-        tenant_id: &str,
-        provider_id: &str,
-    ) -> Result<Option<SigningMaterial>, StoreError> {
-        let row: Option<(String, String, String, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, algorithm, kid, private_key_sealed FROM provider_keys \
-             WHERE tenant_id = $1 AND provider_id = $2 AND state = 'active' AND private_key_sealed IS NOT NULL",
+    /// The provider's active key, opened, if it has one, and its tenant's
+    /// name (for saying how to set one), in one query: every call to a
+    /// provider asks.
+    pub async fn active_provider_key(&self, tenant_id: &str, provider_id: &str) -> Result<ActiveKey, StoreError> {
+        let (tenant_name, id, algorithm, kid, sealed): ActiveRow = sqlx::query_as(
+            "SELECT t.name, k.id, k.algorithm, k.kid, k.private_key_sealed FROM tenants t \
+             LEFT JOIN provider_keys k ON k.tenant_id = t.id AND k.provider_id = $2 AND k.state = 'active' \
+             WHERE t.id = $1",
         )
         .bind(tenant_id)
         .bind(provider_id)
         .fetch_optional(&self.pool)
-        .await?;
-        row.map(|(id, algorithm, kid, sealed)| {
-            let pem = self.sealer.open_text(tenant_id, PROVIDER_KEY, &id, &sealed)?;
-            Ok(SigningMaterial { algorithm, kid, pem })
-        })
-        .transpose()
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("tenant {tenant_id}")))?;
+        let key = match (id, algorithm, kid, sealed) {
+            (Some(id), Some(algorithm), Some(kid), Some(sealed)) => {
+                let pem = self.sealer.open_text(tenant_id, PROVIDER_KEY, &id, &sealed)?;
+                Some(SigningMaterial { algorithm, kid, pem })
+            }
+            _ => None,
+        };
+        Ok(ActiveKey { tenant_name, key })
     }
 
     /// The provider's keys, the active one first, without any private half.

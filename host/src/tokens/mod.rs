@@ -203,11 +203,12 @@ impl TokenService {
         let client = Client { connector: provider.connector.clone(), settings, definition: resolved.definition };
         let target =
             Target::with_connector(resolved.component, resolved.connector, client).for_tenant(&provider.tenant_id);
-        Ok(match self.store.active_provider_key(&provider.tenant_id, &provider.id).await? {
+        let active = self.store.active_provider_key(&provider.tenant_id, &provider.id).await?;
+        Ok(match active.key {
             Some(key) => target.with_signing_key(
                 SigningKey::new(&key.algorithm, &key.pem, &key.kid).map_err(TokenError::Internal)?,
             ),
-            None => target,
+            None => target.without_signing_key(no_key(&active.tenant_name, provider)),
         })
     }
 
@@ -215,6 +216,18 @@ impl TokenService {
         let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
         self.target(&provider, token.client.as_deref()).await
     }
+}
+
+/// What to do when a provider that authenticates with `private_key_jwt`
+/// has no key.
+fn no_key(tenant: &str, provider: &Provider) -> String {
+    let label = format!("{}/{}", provider.connector, provider.display_name);
+    format!(
+        "provider {label} authenticates with private_key_jwt but has no key: make one with \
+         `flowauth provider key rotate --tenant {tenant} {label}` or set yours with \
+         `flowauth provider key set --tenant {tenant} {label} key.pem` (API: PUT /v1/tenants/{tenant}/providers/{label}/key), \
+         then register its public JWK at the identity provider"
+    )
 }
 
 /// A call's error without the call's secrets: the client's and `also`
