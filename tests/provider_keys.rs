@@ -227,7 +227,7 @@ async fn bad_keys_missing_keys_and_foreign_tenants_are_refused_with_what_to_do()
         ("rsa-1024.pem", "at least 2048"),
         ("p384.pem", "P-384 key is not supported"),
         ("ed25519.pem", "Ed25519 key is not supported"),
-        ("rs256.pub.pem", "public key is public"),
+        ("rs256.pub.pem", "a public key, not a private key"),
     ] {
         let (status, refused) = put_key(&api, &key, "HTTP", &fixture(file)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{file}: {refused}");

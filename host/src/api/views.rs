@@ -308,6 +308,13 @@ pub struct ProviderKeyView {
     pub changed: bool,
 }
 
+/// A provider's JWKS document (RFC 7517 JWK Set): public keys only.
+#[derive(Serialize, ToSchema)]
+pub struct JwksView {
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<serde_json::Value>,
+}
+
 /// A key still published after a rotation.
 #[derive(Serialize, ToSchema)]
 pub struct PreviousKeyView {

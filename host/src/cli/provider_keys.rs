@@ -2,7 +2,7 @@
 //! (docs/KEYS.md), as the API's `.../providers/{connector}/{display_name}/key` routes.
 
 use std::io::Read as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::Subcommand;
@@ -116,7 +116,7 @@ pub async fn run(ctx: &Context, command: KeyCommand, json: bool) -> anyhow::Resu
 }
 
 /// The key file's text, from a file or standard input.
-fn read_key_file(file: &PathBuf) -> anyhow::Result<String> {
+fn read_key_file(file: &Path) -> anyhow::Result<String> {
     let mut text = String::new();
     let what = || format!("reading the key file {}", file.display());
     if file.as_os_str() == "-" {

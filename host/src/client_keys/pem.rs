@@ -57,7 +57,10 @@ pub fn read(text: &str) -> Result<PrivateKey, String> {
             return Err("an encrypted key: decrypt it with `openssl pkcs8 -in key.pem -out key.pk8.pem`".into());
         }
         "PUBLIC KEY" | "CERTIFICATE" => {
-            return Err(format!("a {} is public: give the private key (BEGIN PRIVATE KEY)", label.to_lowercase()));
+            return Err(format!(
+                "a {}, not a private key: give the private key (BEGIN PRIVATE KEY)",
+                label.to_lowercase()
+            ));
         }
         other => return Err(format!("a PEM {other:?}, not a private key: give a PKCS#8 key (BEGIN PRIVATE KEY)")),
     }

@@ -99,14 +99,14 @@ impl<'a> KeyService<'a> {
         Ok(removed)
     }
 
-    /// The JWKS document of a provider, by its id alone: the public keys,
+    /// The public keys of a provider's JWKS document, by its id alone:
     /// active first. Not found when it has none (or there is no such id).
-    pub async fn jwks(&self, provider_id: &str) -> Result<serde_json::Value, TokenError> {
+    pub async fn jwks(&self, provider_id: &str) -> Result<Vec<serde_json::Value>, TokenError> {
         let keys = self.store.published_keys(provider_id).await?;
         if keys.is_empty() {
             return Err(TokenError::NotFound("a key set of this id".into()));
         }
-        Ok(serde_json::json!({"keys": keys.into_iter().map(|k| k.public_jwk).collect::<Vec<_>>()}))
+        Ok(keys.into_iter().map(|k| k.public_jwk).collect())
     }
 
     async fn provider(&self, tenant: &Tenant, connector: &str, display_name: &str) -> Result<Provider, TokenError> {
