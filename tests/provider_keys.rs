@@ -255,6 +255,17 @@ async fn bad_keys_missing_keys_and_foreign_tenants_are_refused_with_what_to_do()
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}");
     assert!(refused.to_string().contains("$.devtools.Mtls.CLIENT_AUTH"), "{refused}");
 
+    // Every built-in family lists CLIENT_AUTH and PROMPT among its settings.
+    let listed = server.cli(binary(), &["--json", "connectors"]);
+    assert!(listed.status.success(), "{}", String::from_utf8_lossy(&listed.stderr));
+    let connectors: Vec<Value> =
+        String::from_utf8(listed.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    for name in ["box", "google_gmail", "salesforce", "windchill", "devtools"] {
+        let connector = connectors.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{name} listed"));
+        let keys: Vec<&str> = connector["settings"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+        assert!(keys.contains(&"CLIENT_AUTH") && keys.contains(&"PROMPT"), "{name}: {keys:?}");
+    }
+
     let cli = server.cli(binary(), &["provider", "key", "set", "--tenant", "acme", "devtools/HTTP", &fixture_path("p384.pem")]);
     assert!(!cli.status.success());
     assert!(String::from_utf8_lossy(&cli.stderr).contains("P-384 key is not supported"));

@@ -69,7 +69,11 @@ impl<'a> KeyService<'a> {
                 None => Algorithm::Rs256,
             },
         };
-        let key = ProviderKey::generate(algorithm).map_err(TokenError::Internal)?;
+        // Finding RSA primes takes a while: off the threads that serve requests.
+        let key = tokio::task::spawn_blocking(move || ProviderKey::generate(algorithm))
+            .await
+            .map_err(|e| TokenError::Internal(format!("making a key: {e}")))?
+            .map_err(TokenError::Internal)?;
         self.install(tenant, &provider, &key).await
     }
 
