@@ -264,6 +264,38 @@ pub fn assertion_signing_key() -> flowauth::runtime::SigningKey {
     flowauth::runtime::SigningKey::new(key.algorithm.as_str(), &key.pem, &key.kid).expect("the test key signs")
 }
 
+/// The claims of a client assertion signed by `key` for `audience` (RFC
+/// 7523 section 3): `iss` = `sub`, `aud` the token endpoint, unexpired.
+pub fn verified_assertion(
+    assertion: &str,
+    key: &jsonwebtoken::DecodingKey,
+    audience: &str,
+) -> Result<serde_json::Value, String> {
+    let jose = jsonwebtoken::decode_header(assertion).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(jose.alg);
+    validation.set_audience(&[audience]);
+    validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(assertion, key, &validation)
+        .map_err(|e| format!("the assertion does not verify: {e}"))?
+        .claims;
+    let (iss, sub) = (claims["iss"].as_str().unwrap_or_default(), claims["sub"].as_str().unwrap_or_default());
+    if iss.is_empty() || iss != sub {
+        return Err(format!("iss {iss:?} and sub {sub:?} must both be the client"));
+    }
+    Ok(claims)
+}
+
+/// The client id of an assertion signed with `fixtures/client-assertion-key.pem` for `audience`.
+pub fn fixture_assertion_client(assertion: &str, audience: &str) -> Result<String, String> {
+    let claims = verified_assertion(assertion, &fixture_key()?, audience)?;
+    Ok(claims["iss"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The public half of the fixture key, to verify with.
+fn fixture_key() -> Result<jsonwebtoken::DecodingKey, String> {
+    jsonwebtoken::DecodingKey::from_rsa_pem(ASSERTION_PUBLIC_KEY).map_err(|e| e.to_string())
+}
+
 /// A client assertion the provider accepted.
 #[derive(Debug, Clone)]
 pub struct Assertion {
@@ -290,9 +322,7 @@ impl ClientKeys {
     /// The keys to verify an assertion with `header` by.
     async fn decoding_key(&self, header: &jsonwebtoken::Header) -> Result<jsonwebtoken::DecodingKey, String> {
         let url = self.jwks_url.lock().unwrap().clone();
-        let Some(url) = url else {
-            return jsonwebtoken::DecodingKey::from_rsa_pem(ASSERTION_PUBLIC_KEY).map_err(|e| e.to_string());
-        };
+        let Some(url) = url else { return fixture_key() };
         let answer = reqwest::get(&url).await.map_err(|e| format!("fetching the JWKS {url}: {e}"))?;
         if !answer.status().is_success() {
             return Err(format!("the JWKS {url} answered {}", answer.status()));
@@ -316,15 +346,10 @@ impl ClientKeys {
         let jose = jsonwebtoken::decode_header(assertion).map_err(|e| e.to_string())?;
         let key = self.decoding_key(&jose).await?;
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).ok_or("no Host")?;
-        let mut validation = jsonwebtoken::Validation::new(jose.alg);
-        validation.set_audience(&[format!("http://{host}/token")]);
-        validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-        let claims = jsonwebtoken::decode::<serde_json::Value>(assertion, &key, &validation)
-            .map_err(|e| format!("the assertion does not verify: {e}"))?
-            .claims;
-        let (iss, sub) = (claims["iss"].as_str().unwrap_or_default(), claims["sub"].as_str().unwrap_or_default());
-        if iss != sub || iss != form.get("client_id").map(String::as_str).unwrap_or(iss) {
-            return Err(format!("iss {iss:?} and sub {sub:?} must both be the client"));
+        let claims = verified_assertion(assertion, &key, &format!("http://{host}/token"))?;
+        let iss = claims["iss"].as_str().unwrap_or_default();
+        if form.get("client_id").is_some_and(|id| id != iss) {
+            return Err(format!("client_id and iss {iss:?} differ"));
         }
         let jti = claims["jti"].as_str().ok_or("the assertion has no jti")?.to_owned();
         let mut accepted = self.accepted.lock().unwrap();
