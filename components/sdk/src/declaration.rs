@@ -155,7 +155,10 @@ impl Declaration {
         };
         let standard = [
             Field::required("CLIENT_ID", "The client id of the OAuth application registered at the provider"),
-            Field::secret("CLIENT_SECRET", "The client secret of that application"),
+            Field::secret(
+                "CLIENT_SECRET",
+                "The client secret of that application (none with CLIENT_AUTH private_key_jwt or none)",
+            ),
             base_url,
             Field::optional("SCOPE", "Scopes to request instead of the defaults, separated by spaces or commas"),
             Field::optional(client_auth::SETTING, client_auth::DESCRIPTION),
