@@ -184,7 +184,10 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published_until_r
 
     // Over the API: show, a rotation in the active key's algorithm, then the previous key withdrawn.
     let (status, shown) = api.get(&key_path("HTTP"), &key).await;
-    assert_eq!((status, shown["kid"].as_str(), shown["previous"]["kid"].as_str()), (StatusCode::OK, Some(&*second), Some(&*first)));
+    assert_eq!(
+        (status, shown["kid"].as_str(), shown["previous"]["kid"].as_str()),
+        (StatusCode::OK, Some(&*second), Some(&*first))
+    );
     let (status, third) = api.post(&format!("{}/rotate", key_path("HTTP")), &key, json!({})).await;
     assert_eq!((status, third["algorithm"].as_str()), (StatusCode::OK, Some("ES256")), "{third}");
     let third_kid = third["kid"].as_str().unwrap();
@@ -204,7 +207,10 @@ async fn rotation_signs_with_the_new_key_and_keeps_the_old_one_published_until_r
     assert_eq!(status, StatusCode::NOT_FOUND, "nothing published any more");
     let shown = server.cli(binary(), &["provider", "key", "show", "--tenant", "acme", "devtools/HTTP"]);
     let message = String::from_utf8_lossy(&shown.stderr);
-    assert!(!shown.status.success() && message.contains("flowauth provider key set --tenant acme devtools/HTTP"), "{message}");
+    assert!(
+        !shown.status.success() && message.contains("flowauth provider key set --tenant acme devtools/HTTP"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -218,7 +224,10 @@ async fn bad_keys_missing_keys_and_foreign_tenants_are_refused_with_what_to_do()
     idp.register_jwks(&format!("{}/jwks/none", server.base));
     let started = client_credentials(&api, &key, "HTTP", "keyless").await;
     let said = started.to_string();
-    assert!(said.contains("has no key") && said.contains("flowauth provider key set --tenant acme devtools/HTTP"), "{said}");
+    assert!(
+        said.contains("has no key") && said.contains("flowauth provider key set --tenant acme devtools/HTTP"),
+        "{said}"
+    );
     assert!(idp.seen().is_empty(), "nothing reached the provider: {:?}", idp.seen());
 
     for (file, expected) in [
@@ -262,16 +271,19 @@ async fn bad_keys_missing_keys_and_foreign_tenants_are_refused_with_what_to_do()
         String::from_utf8(listed.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     for name in ["box", "google_gmail", "salesforce", "windchill", "devtools"] {
         let connector = connectors.iter().find(|c| c["name"] == name).unwrap_or_else(|| panic!("{name} listed"));
-        let keys: Vec<&str> = connector["settings"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
+        let keys: Vec<&str> =
+            connector["settings"].as_array().unwrap().iter().map(|s| s["key"].as_str().unwrap()).collect();
         assert!(keys.contains(&"CLIENT_AUTH") && keys.contains(&"PROMPT"), "{name}: {keys:?}");
     }
 
-    let cli = server.cli(binary(), &["provider", "key", "set", "--tenant", "acme", "devtools/HTTP", &fixture_path("p384.pem")]);
+    let cli = server
+        .cli(binary(), &["provider", "key", "set", "--tenant", "acme", "devtools/HTTP", &fixture_path("p384.pem")]);
     assert!(!cli.status.success());
     assert!(String::from_utf8_lossy(&cli.stderr).contains("P-384 key is not supported"));
     let cli = server.cli(binary(), &["provider", "key", "show", "--tenant", "acme", "devtools"]);
     assert!(String::from_utf8_lossy(&cli.stderr).contains("CONNECTOR/DISPLAY_NAME"));
-    let cli = server.cli(binary(), &["provider", "key", "set", "--tenant", "acme", "devtools/HTTP", "/nonexistent.pem"]);
+    let cli =
+        server.cli(binary(), &["provider", "key", "set", "--tenant", "acme", "devtools/HTTP", "/nonexistent.pem"]);
     assert!(String::from_utf8_lossy(&cli.stderr).contains("reading the key file /nonexistent.pem"));
 }
 

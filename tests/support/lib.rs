@@ -498,7 +498,11 @@ async fn family_refresh(family: &Mutex<Family>, presented: &str) -> Response {
     .into_response()
 }
 
-async fn token(State(Idp { seen, keys, family, latency, .. }): State<Idp>, headers: HeaderMap, body: String) -> Response {
+async fn token(
+    State(Idp { seen, keys, family, latency, .. }): State<Idp>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
     let latency = *latency.lock().unwrap();
     tokio::time::sleep(latency).await;
     let form: HashMap<String, String> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();

@@ -106,6 +106,8 @@ mod tests {
         assert_eq!(ClientAuth::configured(Some("body"), ClientAuth::Basic).unwrap(), ClientAuth::Body);
         assert_eq!(ClientAuth::configured(Some("Basic"), ClientAuth::Body).unwrap(), ClientAuth::Basic);
         let refused = ClientAuth::configured(Some("mtls"), ClientAuth::Body).unwrap_err();
-        assert!(matches!(refused, OauthError::Config(m) if m.starts_with("CLIENT_AUTH \"mtls\"") && m.contains("private_key_jwt")));
+        assert!(
+            matches!(refused, OauthError::Config(m) if m.starts_with("CLIENT_AUTH \"mtls\"") && m.contains("private_key_jwt"))
+        );
     }
 }

@@ -367,7 +367,8 @@ mod tests {
 
     #[test]
     fn the_prompt_setting_replaces_the_declared_prompt_and_a_tokens_own_wins() {
-        const PROMPTED: &[Declaration] = &[Declaration { authorize_params: &[("prompt", "consent")], ..Plain::CONNECTORS[0] }];
+        const PROMPTED: &[Declaration] =
+            &[Declaration { authorize_params: &[("prompt", "consent")], ..Plain::CONNECTORS[0] }];
         struct Prompted;
         impl Family for Prompted {
             const CONNECTORS: &'static [Declaration] = PROMPTED;

@@ -90,7 +90,10 @@ pub async fn remove(
 }
 
 #[utoipa::path(get, path = "/jwks/{provider_id}", params(("provider_id" = String, Path, description = "the provider's id, as `jwks_path` of its key names it")), responses((status = 200, description = "the provider's public keys (RFC 7517 JWK Set): the active key, then the previous one while published", content_type = "application/jwk-set+json", body = JwksView), (status = 404, description = "no key set of this id")))]
-pub async fn jwks(State(state): State<AppState>, Path(provider_id): Path<String>) -> Result<impl IntoResponse, ApiError> {
+pub async fn jwks(
+    State(state): State<AppState>,
+    Path(provider_id): Path<String>,
+) -> Result<impl IntoResponse, ApiError> {
     let keys = KeyService::new(state.service.store()).jwks(&provider_id).await?;
     // Short enough that a removed key leaves identity providers' caches soon.
     let headers = [(header::CONTENT_TYPE, "application/jwk-set+json"), (header::CACHE_CONTROL, "public, max-age=300")];

@@ -106,7 +106,9 @@ pub async fn run(ctx: &Context, command: KeyCommand, json: bool) -> anyhow::Resu
             let removed = keys.remove(&tenant, &connector, &display_name, previous).await?;
             let what = if previous { "the previous key" } else { "every key" };
             match json {
-                true => line(serde_json::json!({"provider": format!("{connector}/{display_name}"), "removed": removed})),
+                true => {
+                    line(serde_json::json!({"provider": format!("{connector}/{display_name}"), "removed": removed}))
+                }
                 false => line(format!("removed {what} of {connector}/{display_name} ({removed})")),
             }
             return Ok(());

@@ -62,7 +62,10 @@ pub struct ProviderKey {
 
 impl fmt::Debug for ProviderKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProviderKey").field("algorithm", &self.algorithm).field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("ProviderKey")
+            .field("algorithm", &self.algorithm)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 

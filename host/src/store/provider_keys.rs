@@ -73,7 +73,10 @@ pub struct SigningMaterial {
 
 impl std::fmt::Debug for SigningMaterial {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SigningMaterial").field("algorithm", &self.algorithm).field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("SigningMaterial")
+            .field("algorithm", &self.algorithm)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 

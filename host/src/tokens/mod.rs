@@ -118,14 +118,7 @@ impl TokenService {
         if let Some(changes) = store.changes() {
             fresh.follow(changes);
         }
-        Self {
-            store,
-            runtime,
-            redirect_uri: redirect_uri.into(),
-            flights: Arc::default(),
-            fresh,
-            events: None,
-        }
+        Self { store, runtime, redirect_uri: redirect_uri.into(), flights: Arc::default(), fresh, events: None }
     }
 
     /// Queues webhook events on token changes (docs/WEBHOOKS.md).
@@ -205,9 +198,8 @@ impl TokenService {
             Target::with_connector(resolved.component, resolved.connector, client).for_tenant(&provider.tenant_id);
         let active = self.store.active_provider_key(&provider.tenant_id, &provider.id).await?;
         Ok(match active.key {
-            Some(key) => target.with_signing_key(
-                SigningKey::new(&key.algorithm, &key.pem, &key.kid).map_err(TokenError::Internal)?,
-            ),
+            Some(key) => target
+                .with_signing_key(SigningKey::new(&key.algorithm, &key.pem, &key.kid).map_err(TokenError::Internal)?),
             None => target.without_signing_key(no_key(&active.tenant_name, provider)),
         })
     }
