@@ -267,6 +267,53 @@ async fn sap_authenticates_with_basic_and_keeps_its_urls() {
 }
 
 #[tokio::test]
+async fn client_auth_and_prompt_settings_apply_to_every_built_in_family() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let base = idp.base_url();
+
+    // Box sends its secret in the body unless CLIENT_AUTH says basic...
+    let boxcom = target(&runtime, "box", &[("BASE_URL", &base), ("CLIENT_AUTH", "basic"), ("PROMPT", "login consent")]);
+    runtime.exchange_code(&boxcom, &callback("good-code", &[])).await.unwrap();
+    let seen = idp.last("/token");
+    assert!(seen.headers.get("authorization").is_some_and(|a| a.starts_with("Basic ")), "{seen:?}");
+    assert_eq!((seen.field("client_id"), seen.field("client_secret")), (None, None), "the secret goes once");
+    let link = runtime.build_auth_url(&boxcom, &auth_request(&[], &[])).await.unwrap();
+    assert_eq!(get(&split(&link.url).1, "prompt"), Some("login consent"));
+    // ...and SAP in a header unless it says body (App Xchange's "Client credentials body").
+    let sap = target(&runtime, "sap_odata", &[("BASE_URL", &base), ("CLIENT_AUTH", "body")]);
+    runtime.exchange_code(&sap, &callback("good-code", &[])).await.unwrap();
+    let seen = idp.last("/token");
+    assert_eq!(seen.headers.get("authorization"), None, "{seen:?}");
+    assert_eq!((seen.field("client_id"), seen.field("client_secret")), (Some(CLIENT_ID), Some(CLIENT_SECRET)));
+    // The refresh and the revocation authenticate the same way.
+    runtime.refresh(&boxcom, "rt-1", &[], &[]).await.unwrap();
+    assert!(idp.last("/token").headers.get("authorization").is_some_and(|a| a.starts_with("Basic ")));
+
+    // PROMPT replaces Google's own prompt=consent; a token's own prompt still wins.
+    let gmail = target(&runtime, "google_gmail", &[("BASE_URL", &base), ("PROMPT", "select_account")]);
+    let link = runtime.build_auth_url(&gmail, &auth_request(&[], &[])).await.unwrap();
+    assert_eq!(get(&split(&link.url).1, "prompt"), Some("select_account"));
+    let link = runtime.build_auth_url(&gmail, &auth_request(&[], &[("prompt", "none")])).await.unwrap();
+    assert_eq!(get(&split(&link.url).1, "prompt"), Some("none"));
+
+    // private_key_jwt on a family: an assertion instead of the secret, or a clear refusal without a key.
+    let dropbox = target(&runtime, "dropbox", &[("BASE_URL", &base), ("CLIENT_AUTH", "private_key_jwt")]);
+    let refused = runtime.exchange_code(&dropbox, &callback("good-code", &[])).await.unwrap_err();
+    assert!(config_message(&refused).contains("no private key"), "{refused}");
+    let dropbox = dropbox.with_signing_key(flowauth_tests::assertion_signing_key());
+    runtime.exchange_code(&dropbox, &callback("good-code", &[])).await.unwrap();
+    let seen = idp.last("/token");
+    assert_eq!(seen.field("client_secret"), None);
+    assert_eq!(seen.field("client_assertion_type"), Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"));
+    assert!(seen.field("client_assertion").is_some_and(|jwt| jwt.split('.').count() == 3), "{seen:?}");
+
+    let bad = target(&runtime, "box", &[("BASE_URL", &base), ("CLIENT_AUTH", "mtls")]);
+    let refused = runtime.exchange_code(&bad, &callback("good-code", &[])).await.unwrap_err();
+    assert!(config_message(&refused).contains("CLIENT_AUTH \"mtls\""), "{refused}");
+}
+
+#[tokio::test]
 async fn github_gets_json_by_asking_and_reads_errors_sent_with_200() {
     let idp = Provider::start(Style::Github).await;
     let runtime = test_runtime(cache()).await;

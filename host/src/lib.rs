@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod bundle;
+pub mod client_keys;
 pub mod events;
 pub mod metrics;
 pub mod pkce;

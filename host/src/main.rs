@@ -60,7 +60,8 @@ enum Command {
     /// validate, rename, list, delete.
     #[command(subcommand)]
     Token(cli::TokenCommand),
-    /// Lists and removes a tenant's providers (loaded with `oauth load`).
+    /// Lists and removes a tenant's providers (loaded with `oauth load`) and
+    /// manages their keys for private_key_jwt.
     #[command(subcommand)]
     Provider(cli::ProviderCommand),
     /// Scaffolds a connector config.json or a component crate.

@@ -87,6 +87,7 @@ pub struct Seen {
 pub struct MockIdp {
     pub addr: SocketAddr,
     seen: SeenLog,
+    keys: ClientKeys,
     family: Arc<Mutex<Family>>,
     gate: Arc<Gate>,
     latency: Arc<Mutex<Duration>>,
@@ -196,6 +197,7 @@ pub struct Gate {
 #[derive(Clone)]
 struct Idp {
     seen: SeenLog,
+    keys: ClientKeys,
     family: Arc<Mutex<Family>>,
     gate: Arc<Gate>,
     /// How long `/token` takes to answer anything, as a distant provider does.
@@ -212,8 +214,10 @@ impl MockIdp {
         let gate = Arc::new(Gate::default());
         let latency = Arc::new(Mutex::new(Duration::ZERO));
         let (accounts, load) = (Arc::new(Mutex::new(Accounts::default())), Arc::new(Load::default()));
+        let keys = ClientKeys::default();
         let state = Idp {
             seen: seen.clone(),
+            keys: keys.clone(),
             family: family.clone(),
             gate: gate.clone(),
             latency: latency.clone(),
@@ -257,7 +261,7 @@ impl MockIdp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self { addr, seen, family, gate, latency, accounts, load }
+        Self { addr, seen, keys, family, gate, latency, accounts, load }
     }
 
     /// Changes the password grant's user (her password, her tokens' lifetime, ...).
@@ -273,6 +277,17 @@ impl MockIdp {
     /// The most requests `/token` was answering at once so far.
     pub fn most_token_requests_at_once(&self) -> u32 {
         self.load.most.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Registers the client's keys as the JWKS document at `url`, as an
+    /// admin registers a `private_key_jwt` client by its JWKS URL.
+    pub fn register_jwks(&self, url: &str) {
+        *self.keys.jwks_url.lock().unwrap() = Some(url.to_owned());
+    }
+
+    /// The client assertions accepted so far, in order.
+    pub fn assertions(&self) -> Vec<Assertion> {
+        self.keys.accepted.lock().unwrap().clone()
     }
 
     /// Makes `/token` take this long to answer, as a distant provider does.
@@ -327,32 +342,110 @@ type SeenLog = Arc<Mutex<Vec<Seen>>>;
 /// The public half of `fixtures/client-assertion-key.pem`.
 const ASSERTION_PUBLIC_KEY: &[u8] = include_bytes!("../fixtures/client-assertion-key.pub.pem");
 
-/// The private key the host signs `private_key_jwt` assertions with.
+/// The private key the host signs `private_key_jwt` assertions with in
+/// tests that lend it to a call themselves.
 pub fn assertion_signing_key() -> flowauth::runtime::SigningKey {
-    flowauth::runtime::SigningKey::from_pem(
-        include_bytes!("../fixtures/client-assertion-key.pem"),
-        Some("test-key".into()),
-    )
-    .expect("the test key is a PEM RSA key")
+    let pem = include_str!("../fixtures/client-assertion-key.pem");
+    let key = flowauth::client_keys::ProviderKey::from_pem(pem).expect("the test key is a PKCS#8 RSA key");
+    flowauth::runtime::SigningKey::new(key.algorithm.as_str(), &key.pem, &key.kid).expect("the test key signs")
 }
 
-/// The client id of a valid RS256 client assertion (RFC 7523) whose
-/// audience is this provider's token endpoint.
-fn assertion_client(form: &HashMap<String, String>, headers: &HeaderMap) -> Option<String> {
-    if form.get("client_assertion_type").map(String::as_str)
-        != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
-    {
-        return None;
-    }
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-    validation.set_audience(&[format!("http://{host}/token")]);
+/// The claims of a client assertion signed by `key` for `audience` (RFC
+/// 7523 section 3): `iss` = `sub`, `aud` the token endpoint, unexpired.
+pub fn verified_assertion(
+    assertion: &str,
+    key: &jsonwebtoken::DecodingKey,
+    audience: &str,
+) -> Result<serde_json::Value, String> {
+    let jose = jsonwebtoken::decode_header(assertion).map_err(|e| e.to_string())?;
+    let mut validation = jsonwebtoken::Validation::new(jose.alg);
+    validation.set_audience(&[audience]);
     validation.set_required_spec_claims(&["exp", "aud", "iss", "sub"]);
-    let key = jsonwebtoken::DecodingKey::from_rsa_pem(ASSERTION_PUBLIC_KEY).ok()?;
-    let claims =
-        jsonwebtoken::decode::<serde_json::Value>(form.get("client_assertion")?, &key, &validation).ok()?.claims;
-    let (iss, sub) = (claims["iss"].as_str()?, claims["sub"].as_str()?);
-    (iss == sub && claims["jti"].is_string()).then(|| iss.to_owned())
+    let claims = jsonwebtoken::decode::<serde_json::Value>(assertion, key, &validation)
+        .map_err(|e| format!("the assertion does not verify: {e}"))?
+        .claims;
+    let (iss, sub) = (claims["iss"].as_str().unwrap_or_default(), claims["sub"].as_str().unwrap_or_default());
+    if iss.is_empty() || iss != sub {
+        return Err(format!("iss {iss:?} and sub {sub:?} must both be the client"));
+    }
+    Ok(claims)
+}
+
+/// The client id of an assertion signed with `fixtures/client-assertion-key.pem` for `audience`.
+pub fn fixture_assertion_client(assertion: &str, audience: &str) -> Result<String, String> {
+    let claims = verified_assertion(assertion, &fixture_key()?, audience)?;
+    Ok(claims["iss"].as_str().unwrap_or_default().to_owned())
+}
+
+/// The public half of the fixture key, to verify with.
+fn fixture_key() -> Result<jsonwebtoken::DecodingKey, String> {
+    jsonwebtoken::DecodingKey::from_rsa_pem(ASSERTION_PUBLIC_KEY).map_err(|e| e.to_string())
+}
+
+/// A client assertion the provider accepted.
+#[derive(Debug, Clone)]
+pub struct Assertion {
+    /// The `kid` of its header.
+    pub kid: Option<String>,
+    /// Its `alg`.
+    pub alg: String,
+    /// Its claims.
+    pub claims: serde_json::Value,
+}
+
+/// Where the provider finds the client's public keys, as a provider with
+/// a client registered for `private_key_jwt` does: the JWKS document at a
+/// URL (fetched for each assertion, so a rotation shows at once), else
+/// the fixture key.
+#[derive(Clone, Default)]
+struct ClientKeys {
+    jwks_url: Arc<Mutex<Option<String>>>,
+    /// Every assertion accepted, in order; their `jti`s may not come again.
+    accepted: Arc<Mutex<Vec<Assertion>>>,
+}
+
+impl ClientKeys {
+    /// The keys to verify an assertion with `header` by.
+    async fn decoding_key(&self, header: &jsonwebtoken::Header) -> Result<jsonwebtoken::DecodingKey, String> {
+        let url = self.jwks_url.lock().unwrap().clone();
+        let Some(url) = url else { return fixture_key() };
+        let answer = reqwest::get(&url).await.map_err(|e| format!("fetching the JWKS {url}: {e}"))?;
+        if !answer.status().is_success() {
+            return Err(format!("the JWKS {url} answered {}", answer.status()));
+        }
+        let set: jsonwebtoken::jwk::JwkSet = answer.json().await.map_err(|e| format!("the JWKS {url}: {e}"))?;
+        let kid = header.kid.as_deref().ok_or("the assertion names no kid")?;
+        let jwk = set.find(kid).ok_or_else(|| format!("no key {kid} in the JWKS {url}"))?;
+        jsonwebtoken::DecodingKey::from_jwk(jwk).map_err(|e| e.to_string())
+    }
+
+    /// The client id of a valid client assertion (RFC 7523 section 3): signed
+    /// by a registered key, `iss` = `sub` = the client, `aud` = this token
+    /// endpoint, unexpired, and a `jti` never seen before.
+    async fn client(&self, form: &HashMap<String, String>, headers: &HeaderMap) -> Result<String, String> {
+        if form.get("client_assertion_type").map(String::as_str)
+            != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+        {
+            return Err("no client assertion".into());
+        }
+        let assertion = form.get("client_assertion").ok_or("no client_assertion")?;
+        let jose = jsonwebtoken::decode_header(assertion).map_err(|e| e.to_string())?;
+        let key = self.decoding_key(&jose).await?;
+        let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).ok_or("no Host")?;
+        let claims = verified_assertion(assertion, &key, &format!("http://{host}/token"))?;
+        let iss = claims["iss"].as_str().unwrap_or_default();
+        if form.get("client_id").is_some_and(|id| id != iss) {
+            return Err(format!("client_id and iss {iss:?} differ"));
+        }
+        let jti = claims["jti"].as_str().ok_or("the assertion has no jti")?.to_owned();
+        let mut accepted = self.accepted.lock().unwrap();
+        if accepted.iter().any(|a| a.claims["jti"] == jti.as_str()) {
+            return Err(format!("jti {jti} was used before: a replay"));
+        }
+        let alg = format!("{:?}", jose.alg);
+        accepted.push(Assertion { kid: jose.kid, alg, claims: claims.clone() });
+        Ok(iss.to_owned())
+    }
 }
 
 fn error(status: StatusCode, code: &str, description: &str) -> Response {
@@ -492,7 +585,7 @@ async fn family_refresh(family: &Mutex<Family>, presented: &str) -> Response {
 }
 
 async fn token(
-    State(Idp { seen, family, latency, accounts, load, .. }): State<Idp>,
+    State(Idp { seen, keys, family, latency, accounts, load, .. }): State<Idp>,
     headers: HeaderMap,
     body: String,
 ) -> Response {
@@ -506,10 +599,16 @@ async fn token(
         form: form.clone(),
     });
     let (id, secret) = client_credentials(&headers, &form);
-    let asserted = assertion_client(&form, &headers);
     let secret_ok = id.as_deref() == Some(CLIENT_ID) && secret.as_deref() == Some(CLIENT_SECRET);
-    if !secret_ok && asserted.as_deref() != Some(CLIENT_ID) {
-        return error(StatusCode::UNAUTHORIZED, "invalid_client", "client authentication failed");
+    if !secret_ok {
+        match keys.client(&form, &headers).await {
+            Ok(client) if client == CLIENT_ID => {}
+            Ok(other) => return error(StatusCode::UNAUTHORIZED, "invalid_client", &format!("unknown client {other}")),
+            Err(why) => {
+                let why = format!("client authentication failed: {why}");
+                return error(StatusCode::UNAUTHORIZED, "invalid_client", &why);
+            }
+        }
     }
     let grant = form.get("grant_type").map(String::as_str).unwrap_or_default();
     let field = |k: &str| form.get(k).map(String::as_str).unwrap_or_default();

@@ -306,7 +306,14 @@ impl Provider {
 }
 
 /// The client's id and secret, from HTTP Basic or the form body.
+/// Whether the client authenticated: a secret (Basic or form), or a
+/// client assertion signed with the fixture key for this token endpoint.
 fn client_ok(request: &Request) -> bool {
+    if let Some(assertion) = request.field("client_assertion") {
+        let host = request.headers.get("host").map(String::as_str).unwrap_or_default();
+        let audience = format!("http://{host}{}", request.path);
+        return crate::fixture_assertion_client(assertion, &audience).is_ok_and(|client| client == CLIENT_ID);
+    }
     let basic = request
         .headers
         .get("authorization")

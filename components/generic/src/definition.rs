@@ -5,8 +5,8 @@
 //! objects are accepted too. Every error names the JSON path at fault.
 //! Keys starting with `flowauth_` are flowauth's extensions (docs/GENERIC.md).
 
-use flowauth_sdk::client_auth::ClientAuth;
-use flowauth_sdk::{Connector, Grant, OauthError, Setting, error};
+use flowauth_sdk::client_auth::{self, ClientAuth};
+use flowauth_sdk::{Connector, Grant, OauthError, Setting, error, prompt};
 use serde_json::{Map, Value};
 
 type Pairs = Vec<(String, String)>;
@@ -317,7 +317,7 @@ fn settings(key: &str, value: &Value) -> Result<Vec<Setting>, OauthError> {
 
 /// Settings every generic connector takes besides its own (docs/GENERIC.md):
 /// endpoints and behaviour an admin may override per provider.
-const OVERRIDES: [(&str, &str); 13] = [
+const OVERRIDES: [(&str, &str); 14] = [
     ("BASE_URL", "Base of the connector's relative URLs"),
     ("RESOURCE_URL", "The resource tokens are for (and a base of relative URLs without BASE_URL)"),
     ("AUTH_URL", "Replaces the authorization URL"),
@@ -329,7 +329,8 @@ const OVERRIDES: [(&str, &str); 13] = [
     ("VALIDATE_METHOD", "GET, POST, or introspect (RFC 7662)"),
     ("VALIDATE_QUERY", "Query parameters of the validation request"),
     ("VALIDATE_AUTH", "How the validation request authenticates"),
-    ("CLIENT_AUTH", "client_secret_post, client_secret_basic, private_key_jwt or none"),
+    (client_auth::SETTING, client_auth::DESCRIPTION),
+    (prompt::SETTING, prompt::DESCRIPTION),
     ("ENVIRONMENT", "Which env_*_params of the connector apply"),
 ];
 

@@ -1,11 +1,11 @@
 //! The OAuth 2.0 operations, each rendering the definition's templates.
 
-use flowauth_sdk::client_auth::ClientAuth;
+use flowauth_sdk::client_auth::{self, ClientAuth};
 use flowauth_sdk::http::{Request, Response};
 use flowauth_sdk::token::{parse_error, parse_token_response};
 use flowauth_sdk::{
     AuthLink, AuthRequest, Callback, Client, Grant, OauthError, ProviderError, TokenSet, Validation, error, form,
-    introspect, pairs,
+    introspect, pairs, prompt,
 };
 use serde_json::Value;
 
@@ -42,6 +42,7 @@ pub fn build_auth_url(definition: &Definition, client: &Client, req: AuthRequest
         pairs::set(&mut query, "code_challenge", challenge);
         pairs::set(&mut query, "code_challenge_method", "S256");
     }
+    prompt::apply(&mut query, vars.setting(prompt::SETTING))?;
     for (key, value) in additional(definition, &req.extra) {
         pairs::set(&mut query, key, value.clone());
     }
@@ -208,10 +209,7 @@ fn authenticated_post(
 
 /// `CLIENT_AUTH` from the settings, else the definition's.
 fn client_auth(definition: &Definition, vars: &Vars) -> Result<ClientAuth, OauthError> {
-    match vars.setting("CLIENT_AUTH") {
-        Some(name) => ClientAuth::parse(name),
-        None => Ok(definition.client_auth),
-    }
+    ClientAuth::configured(vars.setting(client_auth::SETTING), definition.client_auth)
 }
 
 /// The definition's data with every template rendered, or the standard

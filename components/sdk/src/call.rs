@@ -2,6 +2,7 @@
 //! admin's settings and the user's per-token inputs. It resolves
 //! `{placeholders}` and endpoints the same way for every family.
 
+use crate::client_auth::{self, ClientAuth};
 use crate::declaration::Declaration;
 use crate::{Client, OauthError, error, pairs, template};
 
@@ -47,6 +48,12 @@ impl<'a> Call<'a> {
         self.setting(key).ok_or_else(|| {
             error::config(format!("{key} is not set: add it to the {} provider's settings", self.declaration.name))
         })
+    }
+
+    /// How the client authenticates: the provider's `CLIENT_AUTH` setting,
+    /// else the connector's declared way.
+    pub fn client_auth(&self) -> Result<ClientAuth, OauthError> {
+        ClientAuth::configured(self.setting(client_auth::SETTING), self.declaration.client_auth)
     }
 
     /// A value by name: a per-token input, else a setting (any case), else

@@ -5,6 +5,14 @@ use crate::bindings::flowauth::oauth::credentials;
 use crate::http::Request;
 use crate::{OauthError, error, pairs};
 
+/// The setting that picks the method for one provider (App Xchange's
+/// "Client authentication"), on every connector.
+pub const SETTING: &str = "CLIENT_AUTH";
+/// What [`SETTING`] takes, as `flowauth connectors` lists it.
+pub const DESCRIPTION: &str = "How the client authenticates at the token endpoint: basic (client_secret_basic), \
+                               body (client_secret_post), private_key_jwt (a key set with `flowauth provider key`) \
+                               or none; the connector's own way when unset";
+
 /// A client authentication method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientAuth {
@@ -12,7 +20,7 @@ pub enum ClientAuth {
     Body,
     /// HTTP Basic with the form-encoded id and secret (`client_secret_basic`).
     Basic,
-    /// An RS256 assertion signed by the host (`private_key_jwt`).
+    /// An assertion signed by the host with the provider's key (`private_key_jwt`).
     PrivateKeyJwt,
     /// Only `client_id` (public clients, PKCE).
     None,
@@ -31,6 +39,20 @@ impl ClientAuth {
             other => Err(error::config(format!(
                 "unknown client authentication {other:?}: use client_secret_post, client_secret_basic, private_key_jwt or none"
             ))),
+        }
+    }
+
+    /// The method a provider's [`SETTING`] names (`setting`, its value if
+    /// set), else the connector's own `default`.
+    pub fn configured(setting: Option<&str>, default: Self) -> Result<Self, OauthError> {
+        match setting.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(name) => Self::parse(name).map_err(|_| {
+                error::config(format!(
+                    "{SETTING} {name:?}: use basic, body, private_key_jwt or none \
+                     (or client_secret_basic, client_secret_post)"
+                ))
+            }),
+            None => Ok(default),
         }
     }
 
@@ -70,5 +92,22 @@ impl ClientAuth {
                 Ok(request)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_setting_wins_over_the_connectors_way_and_a_bad_one_is_named() {
+        assert_eq!(ClientAuth::configured(None, ClientAuth::Basic).unwrap(), ClientAuth::Basic);
+        assert_eq!(ClientAuth::configured(Some(" "), ClientAuth::Basic).unwrap(), ClientAuth::Basic);
+        assert_eq!(ClientAuth::configured(Some("body"), ClientAuth::Basic).unwrap(), ClientAuth::Body);
+        assert_eq!(ClientAuth::configured(Some("Basic"), ClientAuth::Body).unwrap(), ClientAuth::Basic);
+        let refused = ClientAuth::configured(Some("mtls"), ClientAuth::Body).unwrap_err();
+        assert!(
+            matches!(refused, OauthError::Config(m) if m.starts_with("CLIENT_AUTH \"mtls\"") && m.contains("private_key_jwt"))
+        );
     }
 }

@@ -9,8 +9,8 @@
 //! Values may hold `{placeholders}`: per-token inputs (`{tenant}`),
 //! settings (`{RESOURCE_URL}`) or the call's own values (`{client_id}`).
 
-use crate::client_auth::ClientAuth;
-use crate::{Connector, Grant, Setting};
+use crate::client_auth::{self, ClientAuth};
+use crate::{Connector, Grant, Setting, prompt};
 
 /// A value the admin (setting) or the user (per-token input) supplies.
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +105,8 @@ pub struct Declaration {
     pub scopes: &'static [(&'static str, &'static str)],
     /// Scopes asked for when neither the user nor `SCOPE` names any.
     pub default_scopes: &'static [&'static str],
-    /// Settings beyond `CLIENT_ID`, `CLIENT_SECRET`, `BASE_URL`, `SCOPE`.
+    /// Settings beyond `CLIENT_ID`, `CLIENT_SECRET`, `BASE_URL`, `SCOPE`,
+    /// `CLIENT_AUTH` and `PROMPT`.
     pub settings: &'static [Field],
     /// Per-token inputs (`tenant`, `subdomain`, ...).
     pub inputs: &'static [Field],
@@ -142,7 +143,7 @@ impl Declaration {
         grants: USER_GRANTS,
     };
 
-    /// Every setting: the standard four, then the connector's own.
+    /// Every setting: the standard six, then the connector's own.
     pub fn all_settings(&self) -> Vec<Setting> {
         let base_url = match self.base_url {
             "" => Field::required("BASE_URL", "The authorization server's URL, endpoint paths are kept under it"),
@@ -154,9 +155,14 @@ impl Declaration {
         };
         let standard = [
             Field::required("CLIENT_ID", "The client id of the OAuth application registered at the provider"),
-            Field::secret("CLIENT_SECRET", "The client secret of that application"),
+            Field::secret(
+                "CLIENT_SECRET",
+                "The client secret of that application (none with CLIENT_AUTH private_key_jwt or none)",
+            ),
             base_url,
             Field::optional("SCOPE", "Scopes to request instead of the defaults, separated by spaces or commas"),
+            Field::optional(client_auth::SETTING, client_auth::DESCRIPTION),
+            Field::optional(prompt::SETTING, prompt::DESCRIPTION),
         ];
         standard.iter().chain(self.settings).map(Field::setting).collect()
     }

@@ -7,7 +7,8 @@
 //! OAuth 2.0: HTTP through the host's sandboxed `http` import
 //! ([`http::Request`]), form encoding ([`form`]), token and error responses
 //! as RFC 6749 defines them ([`token`]), `{placeholder}` templates
-//! ([`template`]), client authentication ([`client_auth`]), RFC 7662
+//! ([`template`]), client authentication ([`client_auth`]), the `PROMPT` setting
+//! ([`prompt`]), RFC 7662
 //! introspection ([`introspect`]), the standard provider a family declares
 //! ([`declaration`], [`standard`]) and OAuth 1.0a ([`oauth1`]).
 #![deny(missing_docs)]
@@ -24,6 +25,7 @@ pub mod oauth1;
 #[cfg(feature = "oauth2")]
 pub mod oauth2_client;
 pub mod pairs;
+pub mod prompt;
 pub mod standard;
 pub mod template;
 pub mod token;

@@ -9,7 +9,7 @@ use crate::http::{Request, Response};
 use crate::token::{parse_error, parse_token_response};
 use crate::{
     AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, TokenSet, Validation, error,
-    form, introspect, pairs,
+    form, introspect, pairs, prompt,
 };
 
 /// Ordered key/value pairs.
@@ -132,6 +132,7 @@ pub fn build_auth_url<F: Family>(client: &Client, req: AuthRequest) -> Result<Au
         pairs::set(&mut query, "code_challenge_method", "S256");
     }
     F::authorize_params(&call, &mut query)?;
+    prompt::apply(&mut query, call.setting(prompt::SETTING))?;
     for (key, value) in additional(declaration, &req.extra) {
         pairs::set(&mut query, key, value.clone());
     }
@@ -218,7 +219,7 @@ pub fn validate<F: Family>(client: &Client, token: TokenSet) -> Result<Validatio
         Validate::None => Err(error::unsupported(format!("connector {} offers no token validation", declaration.name))),
         Validate::Introspect(endpoint) => introspect::introspect(
             &call.endpoint(endpoint)?,
-            declaration.client_auth,
+            call.client_auth()?,
             call.required_setting("CLIENT_ID")?,
             call.setting("CLIENT_SECRET"),
             &token.access_token,
@@ -267,7 +268,7 @@ fn token_request<F: Family>(call: &Call, grant: Grant, mut form: Pairs) -> Resul
 
 fn authenticate(call: &Call, request: Request, form: &mut Pairs) -> Result<Request, OauthError> {
     let client_id = call.required_setting("CLIENT_ID")?;
-    call.declaration.client_auth.apply(request, form, client_id, call.setting("CLIENT_SECRET"))
+    call.client_auth()?.apply(request, form, client_id, call.setting("CLIENT_SECRET"))
 }
 
 /// The scope to ask for: the user's, else the `SCOPE` setting (spaces or
@@ -362,6 +363,23 @@ mod tests {
             assert_eq!(pairs::get(&q, k), Some(v), "{k} in {}", link.url);
         }
         assert_eq!(pairs::get(&q, "resource"), None, "an unset optional input is left out");
+    }
+
+    #[test]
+    fn the_prompt_setting_replaces_the_declared_prompt_and_a_tokens_own_wins() {
+        const PROMPTED: &[Declaration] =
+            &[Declaration { authorize_params: &[("prompt", "consent")], ..Plain::CONNECTORS[0] }];
+        struct Prompted;
+        impl Family for Prompted {
+            const CONNECTORS: &'static [Declaration] = PROMPTED;
+        }
+        let configured = client(&[("PROMPT", "login select_account")]);
+        let q = query(&build_auth_url::<Prompted>(&configured, request(&[])).unwrap());
+        assert_eq!(pairs::get(&q, "prompt"), Some("login select_account"));
+        let q = query(&build_auth_url::<Prompted>(&configured, request(&[("prompt", "none")])).unwrap());
+        assert_eq!(pairs::get(&q, "prompt"), Some("none"));
+        let q = query(&build_auth_url::<Prompted>(&client(&[]), request(&[])).unwrap());
+        assert_eq!(pairs::get(&q, "prompt"), Some("consent"));
     }
 
     #[test]

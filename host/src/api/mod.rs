@@ -9,6 +9,7 @@ mod components;
 mod connect;
 mod error;
 mod fields;
+mod keys;
 mod log;
 mod openapi;
 mod pace;
@@ -35,7 +36,8 @@ pub use pace::BodyPace;
 pub use server::{Limits, serve};
 pub use share::OpenRequests;
 pub use views::{
-    ImportReportView, TenantKeyView, TenantView, access_view, import_report_view, json, started_view, token_view,
+    ImportReportView, TenantKeyView, TenantView, access_view, import_report_view, json, provider_key_view, started_view,
+    token_view,
 };
 
 use crate::events::{DeliveryConfig, Events};
@@ -149,6 +151,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/tenants/{tenant}/oauth-configurations", post(admin::load_configuration).layer(documents))
         .route("/v1/tenants/{tenant}/providers", get(admin::providers))
         .route("/v1/tenants/{tenant}/providers/{connector}/{display_name}", delete(admin::delete_provider))
+        .route(
+            "/v1/tenants/{tenant}/providers/{connector}/{display_name}/key",
+            put(keys::set).get(keys::show).delete(keys::remove),
+        )
+        .route("/v1/tenants/{tenant}/providers/{connector}/{display_name}/key/rotate", post(keys::rotate))
+        .route("/jwks/{provider_id}", get(keys::jwks))
         .route("/v1/tenants/{tenant}/connectors", get(admin::connectors).post(admin::add_connector).layer(documents))
         .route("/v1/tenants/{tenant}/connectors/{name}", delete(admin::remove_connector))
         .route("/v1/tenants/{tenant}/tokens", post(tokens::start).get(tokens::list))

@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use super::{CALLBACK_PATHS, admin, bundles, callback, components, connect, tokens, views, webhooks};
+use super::{CALLBACK_PATHS, admin, bundles, callback, components, connect, keys, tokens, views, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -31,6 +31,11 @@ use super::{CALLBACK_PATHS, admin, bundles, callback, components, connect, token
         admin::load_configuration,
         admin::providers,
         admin::delete_provider,
+        keys::set,
+        keys::show,
+        keys::rotate,
+        keys::remove,
+        keys::jwks,
         admin::connectors,
         admin::add_connector,
         admin::remove_connector,
@@ -70,10 +75,10 @@ struct ApiDoc;
 /// The name of the bearer security scheme.
 const BEARER: &str = "bearer";
 
-/// Routes anyone may use: the provider's redirect back and connect links
-/// (their secret is their credential).
+/// Routes anyone may use: the provider's redirect back, connect links
+/// (their secret is their credential) and providers' public keys.
 fn is_public(path: &str) -> bool {
-    CALLBACK_PATHS.contains(&path) || path.starts_with("/connect/")
+    CALLBACK_PATHS.contains(&path) || path.starts_with("/connect/") || path.starts_with("/jwks/")
 }
 
 /// Adds what every route shares.

@@ -316,5 +316,61 @@ pub fn import_report_view(imported: &crate::store::Imported) -> ImportReportView
         created,
         updated,
         unchanged,
+/// A provider's key for `private_key_jwt`: what to register at the identity
+/// provider. Never the private key.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderKeyView {
+    /// `connector/display name`.
+    pub provider: String,
+    /// RS256 or ES256.
+    pub algorithm: String,
+    /// The RFC 7638 thumbprint of the public key; assertions carry it as `kid`.
+    pub kid: String,
+    /// The public key as a JWK, to register at the identity provider.
+    #[schema(value_type = Object)]
+    pub public_jwk: serde_json::Value,
+    /// The provider's JWKS document on this server (no key needed).
+    pub jwks_path: String,
+    /// The same as an absolute URL, when the server's public URL is known.
+    pub jwks_url: Option<String>,
+    /// The key the last rotation replaced, still published until removed.
+    pub previous: Option<PreviousKeyView>,
+    /// False when the key given was the active key already.
+    pub changed: bool,
+}
+
+/// A provider's JWKS document (RFC 7517 JWK Set): public keys only.
+#[derive(Serialize, ToSchema)]
+pub struct JwksView {
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<serde_json::Value>,
+}
+
+/// A key still published after a rotation.
+#[derive(Serialize, ToSchema)]
+pub struct PreviousKeyView {
+    pub algorithm: String,
+    pub kid: String,
+    #[schema(value_type = Object)]
+    pub public_jwk: serde_json::Value,
+}
+
+/// A key report as the API and `flowauth provider key --json` show it;
+/// `public_url` is the server's, when known.
+pub fn provider_key_view(report: &crate::client_keys::KeyReport, public_url: Option<&str>) -> ProviderKeyView {
+    let jwks_path = crate::client_keys::jwks_path(&report.provider_id);
+    ProviderKeyView {
+        provider: report.provider.clone(),
+        algorithm: report.active.algorithm.clone(),
+        kid: report.active.kid.clone(),
+        public_jwk: report.active.public_jwk.clone(),
+        jwks_url: public_url.map(|url| format!("{}{jwks_path}", url.trim_end_matches('/'))),
+        jwks_path,
+        previous: report.previous.as_ref().map(|k| PreviousKeyView {
+            algorithm: k.algorithm.clone(),
+            kid: k.kid.clone(),
+            public_jwk: k.public_jwk.clone(),
+        }),
+        changed: report.changed,
     }
 }

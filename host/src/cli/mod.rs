@@ -12,6 +12,7 @@ mod init;
 mod kit;
 mod new;
 mod output;
+mod provider_keys;
 mod providers;
 mod serve;
 mod tokens;

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::context::{self, Context};
 use super::output::line;
+use super::provider_keys::{self, KeyCommand};
 
 /// `flowauth provider ...`
 #[derive(Subcommand)]
@@ -31,10 +32,15 @@ pub enum ProviderCommand {
         #[arg(long)]
         force: bool,
     },
+    /// A provider's key for private_key_jwt (RFC 7523 client assertions):
+    /// set, show, rotate, remove. See docs/KEYS.md.
+    #[command(subcommand)]
+    Key(KeyCommand),
 }
 
 pub async fn run(ctx: &Context, command: ProviderCommand, json: bool) -> anyhow::Result<()> {
     match command {
+        ProviderCommand::Key(command) => provider_keys::run(ctx, command, json).await?,
         ProviderCommand::List { tenant } => {
             let store = ctx.store().await?;
             let tenant = context::tenant(&store, &tenant).await?;

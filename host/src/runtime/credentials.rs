@@ -1,5 +1,5 @@
 //! The `credentials` import: `private_key_jwt` client assertions (RFC 7523)
-//! signed with a key only the host holds.
+//! signed with the provider's key, which only the host holds.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -7,14 +7,19 @@ use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rand::RngCore;
 use serde::Serialize;
 
+/// Why a call without a key lent cannot sign (the token service lends each
+/// provider's key, or says which command sets one).
+pub const NO_KEY: &str = "flowauth holds no private key for this provider: configure one for private_key_jwt";
+
 /// How long an assertion is valid: long enough to reach the token endpoint.
 const LIFETIME_SECONDS: u64 = 60;
 
-/// An RSA private key for RS256 client assertions.
+/// A provider's private key, ready to sign RS256 or ES256 client assertions.
 #[derive(Clone)]
 pub struct SigningKey {
     key: EncodingKey,
-    key_id: Option<String>,
+    algorithm: Algorithm,
+    key_id: String,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -34,11 +39,21 @@ struct Claims<'a> {
 }
 
 impl SigningKey {
-    /// Reads a PEM RSA private key (PKCS#1 or PKCS#8); `key_id` becomes the
-    /// `kid` header when the provider needs it to pick the public key.
-    pub fn from_pem(pem: &[u8], key_id: Option<String>) -> Result<Self, String> {
-        let key = EncodingKey::from_rsa_pem(pem).map_err(|e| format!("not a PEM RSA private key: {e}"))?;
-        Ok(Self { key, key_id })
+    /// A key for `algorithm` (`RS256` or `ES256`) from its PKCS#8 PEM;
+    /// `key_id` is the `kid` header the provider picks the public key by.
+    pub fn new(algorithm: &str, pem: &str, key_id: &str) -> Result<Self, String> {
+        let (algorithm, key) = match algorithm {
+            "RS256" => (Algorithm::RS256, EncodingKey::from_rsa_pem(pem.as_bytes())),
+            "ES256" => (Algorithm::ES256, EncodingKey::from_ec_pem(pem.as_bytes())),
+            other => return Err(format!("provider keys sign with RS256 or ES256, not {other}")),
+        };
+        let key = key.map_err(|e| format!("the provider key does not load: {e}"))?;
+        Ok(Self { key, algorithm, key_id: key_id.to_owned() })
+    }
+
+    /// The `kid` its assertions carry.
+    pub fn key_id(&self) -> &str {
+        &self.key_id
     }
 
     /// A signed assertion: issuer and subject `client_id`, audience
@@ -55,8 +70,8 @@ impl SigningKey {
             iat: now,
             exp: now + LIFETIME_SECONDS,
         };
-        let mut header = Header::new(Algorithm::RS256);
-        header.kid = self.key_id.clone();
+        let mut header = Header::new(self.algorithm);
+        header.kid = Some(self.key_id.clone());
         jsonwebtoken::encode(&header, &claims, &self.key)
             .map_err(|e| format!("signing the client assertion failed: {e}"))
     }

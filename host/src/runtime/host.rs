@@ -11,9 +11,9 @@ impl CallState {
     /// `credentials.client-assertion`: signs with the key lent to the call.
     pub fn sign_client_assertion(&self, audience: &str) -> Result<String, String> {
         match &self.signer {
-            Some((key, client_id)) if !client_id.is_empty() => key.client_assertion(client_id, audience),
-            Some(_) => Err("CLIENT_ID is not set, so no client assertion can be made".into()),
-            None => Err("flowauth holds no private key for this provider: configure one for private_key_jwt".into()),
+            Ok((key, client_id)) if !client_id.is_empty() => key.client_assertion(client_id, audience),
+            Ok(_) => Err("CLIENT_ID is not set, so no client assertion can be made".into()),
+            Err(why) => Err(why.clone()),
         }
     }
 

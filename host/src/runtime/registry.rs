@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::InstancePre;
 
 use super::cache;
-use super::credentials::SigningKey;
+use super::credentials::{NO_KEY, SigningKey};
 use super::error::{CallError, InstallError};
 use super::outbound::HostPattern;
 use super::sandbox::{CallState, Sandbox};
@@ -85,8 +85,8 @@ pub struct Target {
     pub connector: Option<Connector>,
     /// The provider settings, secrets included.
     pub client: Client,
-    /// The key for `private_key_jwt`, when the provider uses one.
-    pub signing_key: Option<SigningKey>,
+    /// The provider's key for `private_key_jwt`, or what to do to give it one.
+    pub signing_key: Result<SigningKey, String>,
     /// The tenant the call is for: it counts against that tenant's share
     /// of the instance pool. `None` for the operator's own calls.
     pub tenant: Option<String>,
@@ -104,7 +104,7 @@ impl Target {
 
     /// A target for a connector described at run time (a `config.json`).
     pub fn with_connector(component: Arc<Component>, connector: Connector, client: Client) -> Self {
-        Self { component, connector: Some(connector), client, signing_key: None, tenant: None }
+        Self { component, connector: Some(connector), client, signing_key: Err(NO_KEY.into()), tenant: None }
     }
 
     /// Counts the call against `tenant`'s share of the instance pool.
@@ -113,9 +113,15 @@ impl Target {
         self
     }
 
-    /// Lends the host's key for `private_key_jwt` client assertions.
+    /// Lends the provider's key for `private_key_jwt` client assertions.
     pub fn with_signing_key(mut self, key: SigningKey) -> Self {
-        self.signing_key = Some(key);
+        self.signing_key = Ok(key);
+        self
+    }
+
+    /// Says how to give the provider a key, should a call need one.
+    pub fn without_signing_key(mut self, why: String) -> Self {
+        self.signing_key = Err(why);
         self
     }
 
@@ -123,7 +129,7 @@ impl Target {
     /// is known.
     pub(crate) fn bare(component: Arc<Component>) -> Self {
         let client = Client { connector: String::new(), settings: Vec::new(), definition: None };
-        Self { component, connector: None, client, signing_key: None, tenant: None }
+        Self { component, connector: None, client, signing_key: Err(NO_KEY.into()), tenant: None }
     }
 }
 

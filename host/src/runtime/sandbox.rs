@@ -35,7 +35,7 @@ pub struct CallState {
     table: ResourceTable,
     memory: MemoryCap,
     pub outbound: OutboundCall,
-    pub signer: Option<(SigningKey, String)>,
+    pub signer: Result<(SigningKey, String), String>,
     pub component: Arc<str>,
     /// The client's secrets, kept out of what the component logs.
     pub secrets: Vec<String>,

@@ -20,7 +20,7 @@ use Kind::{Bytes, Int, Text};
 
 /// Every table worth copying, parents before children, with its columns.
 /// Refresh leases are not copied: they belong to running processes.
-const TABLES: [(&str, &[(&str, Kind)]); 16] = [
+const TABLES: [(&str, &[(&str, Kind)]); 17] = [
     ("tenants", &[("id", Text), ("name", Text), ("created_at", Int), ("api_key_hash", Text)]),
     ("admin_keys", &[("id", Text), ("key_hash", Text), ("created_at", Int)]),
     ("seal_keys", &[("id", Text), ("created_at", Int), ("retired_at", Int)]),
@@ -37,6 +37,20 @@ const TABLES: [(&str, &[(&str, Kind)]); 16] = [
             ("updated_at", Int),
             ("client_secret_expires_at", Int),
             ("secret_warned_days", Int),
+        ],
+    ),
+    (
+        "provider_keys",
+        &[
+            ("id", Text),
+            ("tenant_id", Text),
+            ("provider_id", Text),
+            ("state", Text),
+            ("algorithm", Text),
+            ("kid", Text),
+            ("public_jwk", Text),
+            ("private_key_sealed", Bytes),
+            ("created_at", Int),
         ],
     ),
     ("custom_connectors", &[("tenant_id", Text), ("name", Text), ("definition", Text), ("updated_at", Int)]),

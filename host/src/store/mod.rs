@@ -15,6 +15,7 @@ mod copy;
 mod credentials;
 mod leases;
 mod pending;
+mod provider_keys;
 mod providers;
 mod records;
 mod sealing;
@@ -42,6 +43,7 @@ pub use copy::Copied;
 pub use credentials::{
     ALLOW_PASSWORD_SETTING, PasswordCredentials, SAVE_PASSWORD_SETTING, allows_password_grant, saves_passwords,
 };
+pub use provider_keys::{ActiveKey, KeyState, NewProviderKey, PublishedKey, SigningMaterial};
 pub use records::*;
 use sealing::Sealer;
 pub use sealing::keys::{KEY_FILE, KeySource, MASTER_KEY_VARIABLE};

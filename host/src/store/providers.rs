@@ -235,6 +235,7 @@ impl Store {
             return Ok(Err(users));
         }
         sqlx::query("DELETE FROM tokens WHERE provider_id = $1").bind(&id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM provider_keys WHERE provider_id = $1").bind(&id).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM providers WHERE id = $1").bind(&id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(Ok(()))

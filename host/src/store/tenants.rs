@@ -22,7 +22,7 @@ pub(super) fn check_tenant_name(name: &str) -> Result<(), String> {
 }
 
 /// What a tenant owns, children before parents.
-const DELETE_TENANT: [&str; 10] = [
+const DELETE_TENANT: [&str; 11] = [
     "DELETE FROM webhook_attempts WHERE delivery_id IN (SELECT id FROM webhook_deliveries WHERE tenant_id = $1)",
     "DELETE FROM webhook_deliveries WHERE tenant_id = $1",
     "DELETE FROM webhooks WHERE tenant_id = $1",
@@ -30,6 +30,7 @@ const DELETE_TENANT: [&str; 10] = [
     "DELETE FROM connect_settings WHERE tenant_id = $1",
     "DELETE FROM pending_authorizations WHERE tenant_id = $1",
     "DELETE FROM tokens WHERE tenant_id = $1",
+    "DELETE FROM provider_keys WHERE tenant_id = $1",
     "DELETE FROM providers WHERE tenant_id = $1",
     "DELETE FROM custom_connectors WHERE tenant_id = $1",
     "DELETE FROM tenant_components WHERE tenant_id = $1",

@@ -117,6 +117,7 @@ impl TokenService {
                         Value::String(text) => match check_url(key, text)
                             .and_then(|()| check_expiry(key, text))
                             .and_then(|()| check_flag(key, text))
+                            .and_then(|()| check_client_auth(key, text))
                         {
                             Ok(()) => values.push((key.clone(), text.clone())),
                             Err(message) => errors.push(error(path, message)),
@@ -127,7 +128,11 @@ impl TokenService {
                 // An update keeps the stored values of the keys it does not give.
                 let updating = mode == LoadMode::Update
                     && matches!(self.store.provider(&tenant.id, connector_name, display_name).await, Ok(Some(_)));
-                let required = resolved.connector.settings.iter().filter(|s| s.required && s.default.is_none());
+                let required = resolved
+                    .connector
+                    .settings
+                    .iter()
+                    .filter(|s| s.required && s.default.is_none() && !needs_no_secret(&s.key, &values));
                 for required in required.filter(|_| !updating) {
                     if !values.iter().any(|(k, v)| k.eq_ignore_ascii_case(&required.key) && !v.is_empty()) {
                         errors.push(error(
@@ -222,6 +227,34 @@ fn check_url(key: &str, value: &str) -> Result<(), String> {
         return Err("may not carry credentials (user:password@): put them in CLIENT_ID and CLIENT_SECRET".into());
     }
     Ok(())
+}
+
+/// The `CLIENT_AUTH` setting (every connector takes it; the components
+/// read it): one of the method names they accept.
+const CLIENT_AUTH: &str = "CLIENT_AUTH";
+
+/// `CLIENT_AUTH` must name a method (empty: the connector's own way).
+fn check_client_auth(key: &str, value: &str) -> Result<(), String> {
+    if !key.eq_ignore_ascii_case(CLIENT_AUTH) || value.trim().is_empty() {
+        return Ok(());
+    }
+    const METHODS: [&str; 8] =
+        ["basic", "header", "client_secret_basic", "body", "post", "client_secret_post", "private_key_jwt", "none"];
+    match METHODS.contains(&value.trim().to_ascii_lowercase().as_str()) {
+        true => Ok(()),
+        false => Err(format!(
+            "{value:?} is not a client authentication: use basic (client_secret_basic), body (client_secret_post), \
+             private_key_jwt (with a key: `flowauth provider key`) or none"
+        )),
+    }
+}
+
+/// A client that signs assertions (`private_key_jwt`) or is public
+/// (`none`) has no secret: `CLIENT_SECRET` is not required of it.
+fn needs_no_secret(key: &str, values: &[(String, String)]) -> bool {
+    let method = values.iter().find(|(k, _)| k.eq_ignore_ascii_case(CLIENT_AUTH)).map(|(_, v)| v.trim());
+    key.eq_ignore_ascii_case("CLIENT_SECRET")
+        && method.is_some_and(|m| m.eq_ignore_ascii_case("private_key_jwt") || m.eq_ignore_ascii_case("none"))
 }
 
 /// `CLIENT_SECRET_EXPIRES_AT` must be a date (empty: no expiry).

@@ -52,7 +52,6 @@ pub struct TokenService {
     store: Store,
     runtime: Runtime,
     redirect_uri: Arc<str>,
-    signing_key: Option<SigningKey>,
     /// Refreshes in flight in this process, by token.
     flights: Arc<flights::Flights<Result<refresh::Handout, TokenError>>>,
     /// Access tokens handed out recently, so the hot path can skip the
@@ -125,21 +124,7 @@ impl TokenService {
         if let Some(changes) = store.changes() {
             fresh.follow(changes);
         }
-        Self {
-            store,
-            runtime,
-            redirect_uri: redirect_uri.into(),
-            signing_key: None,
-            flights: Arc::default(),
-            fresh,
-            events: None,
-        }
-    }
-
-    /// Lends a key for providers that authenticate with `private_key_jwt`.
-    pub fn with_signing_key(mut self, key: SigningKey) -> Self {
-        self.signing_key = Some(key);
-        self
+        Self { store, runtime, redirect_uri: redirect_uri.into(), flights: Arc::default(), fresh, events: None }
     }
 
     /// Queues webhook events on token changes (docs/WEBHOOKS.md).
@@ -202,7 +187,7 @@ impl TokenService {
     }
 
     /// The component call target of a provider, with a token's own client
-    /// when it has one.
+    /// when it has one and the provider's key for `private_key_jwt`.
     async fn target(
         &self,
         provider: &Provider,
@@ -217,9 +202,11 @@ impl TokenService {
         let client = Client { connector: provider.connector.clone(), settings, definition: resolved.definition };
         let target =
             Target::with_connector(resolved.component, resolved.connector, client).for_tenant(&provider.tenant_id);
-        Ok(match &self.signing_key {
-            Some(key) => target.with_signing_key(key.clone()),
-            None => target,
+        let active = self.store.active_provider_key(&provider.tenant_id, &provider.id).await?;
+        Ok(match active.key {
+            Some(key) => target
+                .with_signing_key(SigningKey::new(&key.algorithm, &key.pem, &key.kid).map_err(TokenError::Internal)?),
+            None => target.without_signing_key(no_key(&active.tenant_name, provider)),
         })
     }
 
@@ -227,6 +214,18 @@ impl TokenService {
         let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
         self.target(&provider, token.client.as_deref()).await
     }
+}
+
+/// What to do when a provider that authenticates with `private_key_jwt`
+/// has no key.
+fn no_key(tenant: &str, provider: &Provider) -> String {
+    let label = format!("{}/{}", provider.connector, provider.display_name);
+    format!(
+        "provider {label} authenticates with private_key_jwt but has no key: make one with \
+         `flowauth provider key rotate --tenant {tenant} {label}` or set yours with \
+         `flowauth provider key set --tenant {tenant} {label} key.pem` (API: PUT /v1/tenants/{tenant}/providers/{label}/key), \
+         then register its public JWK at the identity provider"
+    )
 }
 
 /// A call's error without the call's secrets: the client's and `also`

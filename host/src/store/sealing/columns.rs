@@ -48,6 +48,9 @@ pub const PENDING_STATE: SealedColumn = sealed("pending_authorizations", "state_
 /// A webhook's signing secret, bound to its tenant's id as its row (one webhook per tenant).
 pub const WEBHOOK_SECRET: SealedColumn = sealed("webhooks", "tenant_id", "secret");
 
+/// A provider's private key for `private_key_jwt` (PKCS#8 PEM).
+pub const PROVIDER_KEY: SealedColumn = sealed("provider_keys", "id", "private_key");
+
 /// Every sealed column.
 pub const ALL: [SealedColumn; 10] = [
     PROVIDER_SETTINGS,
@@ -60,6 +63,7 @@ pub const ALL: [SealedColumn; 10] = [
     PENDING_VERIFIER,
     PENDING_STATE,
     WEBHOOK_SECRET,
+    PROVIDER_KEY,
 ];
 
 /// The `(table, column)` pairs of `schema` that end in `_sealed` but are
