@@ -59,6 +59,7 @@ use super::{CALLBACK_PATHS, admin, callback, components, connect, tokens, views,
         connect::page,
         connect::submit,
         callback::finish,
+        callback::finish_posted,
     ),
     components(schemas(views::ErrorBody)),
     modifiers(&Shared)

@@ -86,6 +86,7 @@ const TABLES: [(&str, &[(&str, Kind)]); 16] = [
             ("redirect_uri", Text),
             ("verifier_sealed", Bytes),
             ("pending_sealed", Bytes),
+            ("nonce_sealed", Bytes),
             ("expires_at", Int),
             ("used", Int),
         ],

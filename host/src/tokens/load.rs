@@ -9,6 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::store::{EXPIRES_AT_SETTING, EntryError, LoadMode, LoadReport, ProviderInput, Tenant, parse_expiry};
 
+use super::hybrid::RESPONSE_TYPE_SETTING;
 use super::suggest::did_you_mean;
 use super::{TokenError, TokenService};
 
@@ -119,8 +120,11 @@ impl TokenService {
                     }
                 }
                 // An update keeps the stored values of the keys it does not give.
-                let updating = mode == LoadMode::Update
-                    && matches!(self.store.provider(&tenant.id, connector_name, display_name).await, Ok(Some(_)));
+                let stored = match mode {
+                    LoadMode::Update => self.store.provider(&tenant.id, connector_name, display_name).await.ok().flatten(),
+                    _ => None,
+                };
+                let updating = stored.is_some();
                 let required = resolved.connector.settings.iter().filter(|s| s.required && s.default.is_none());
                 for required in required.filter(|_| !updating) {
                     if !values.iter().any(|(k, v)| k.eq_ignore_ascii_case(&required.key) && !v.is_empty()) {
@@ -132,6 +136,12 @@ impl TokenService {
                 }
                 if let Err(message) = need_resource_url(&values) {
                     errors.push(error(format!("{path}.NEED_RESOURCE_URL"), message));
+                }
+                let mut merged = values.clone();
+                let kept = stored.into_iter().flat_map(|p| p.settings);
+                merged.extend(kept.filter(|(k, _)| !values.iter().any(|(given, _)| given.eq_ignore_ascii_case(k))));
+                if let Err((key, message)) = super::hybrid::check_settings(&merged) {
+                    errors.push(error(format!("{path}.{key}"), message));
                 }
                 entries.push(ProviderInput {
                     connector: connector_name.clone(),
@@ -145,9 +155,10 @@ impl TokenService {
 }
 
 /// Settings the host itself reads, whatever the connector: `ISSUER` (RFC
-/// 9207 check of the callback), `ALLOW_PASSWORD_GRANT` and
-/// `CLIENT_SECRET_EXPIRES_AT` (warnings, then refusal, once it is past).
-const HOST_SETTINGS: [&str; 3] = ["ISSUER", "ALLOW_PASSWORD_GRANT", EXPIRES_AT_SETTING];
+/// 9207 check of the callback), `ALLOW_PASSWORD_GRANT`,
+/// `CLIENT_SECRET_EXPIRES_AT` (warnings, then refusal, once it is past)
+/// and `RESPONSE_TYPE` (`code id_token`: the OpenID Connect hybrid flow).
+const HOST_SETTINGS: [&str; 4] = ["ISSUER", "ALLOW_PASSWORD_GRANT", EXPIRES_AT_SETTING, RESPONSE_TYPE_SETTING];
 
 /// ThingWorx's `NEED_RESOURCE_URL`: `true` says this entry gives
 /// `RESOURCE_URL`, `false` that each token gives its `resource` (checked

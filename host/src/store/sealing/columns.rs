@@ -42,11 +42,13 @@ pub const TOKEN_EXTRA: SealedColumn = sealed("tokens", "id", "extra");
 pub const PENDING_VERIFIER: SealedColumn = sealed("pending_authorizations", "state_hash", "verifier");
 /// What a component keeps between link and callback (OAuth 1.0a request secrets).
 pub const PENDING_STATE: SealedColumn = sealed("pending_authorizations", "state_hash", "pending");
+/// The OpenID Connect `nonce` of a hybrid authorization.
+pub const PENDING_NONCE: SealedColumn = sealed("pending_authorizations", "state_hash", "nonce");
 /// A webhook's signing secret, bound to its tenant's id as its row (one webhook per tenant).
 pub const WEBHOOK_SECRET: SealedColumn = sealed("webhooks", "tenant_id", "secret");
 
 /// Every sealed column.
-pub const ALL: [SealedColumn; 9] = [
+pub const ALL: [SealedColumn; 10] = [
     PROVIDER_SETTINGS,
     TOKEN_ACCESS,
     TOKEN_REFRESH,
@@ -55,6 +57,7 @@ pub const ALL: [SealedColumn; 9] = [
     TOKEN_EXTRA,
     PENDING_VERIFIER,
     PENDING_STATE,
+    PENDING_NONCE,
     WEBHOOK_SECRET,
 ];
 
