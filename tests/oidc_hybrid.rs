@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use flowauth_tests::on_each_backend;
-use flowauth_tests::openid::{Flaw, OpenIdProvider, SigningKey, post, submit, visit};
+use flowauth_tests::openid::{Flaw, OpenIdProvider, SigningKey, post_as, submit, visit};
 use flowauth_tests::postgres::Backend;
 use flowauth_tests::server::{ADMIN_KEY, Api, Server};
 use flowauth_tests::{CLIENT_ID, CLIENT_SECRET};
@@ -230,7 +230,7 @@ async fn a_json_post_is_refused_with_415_and_spends_nothing() {
     let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
     let (id, action, fields) = h.approved("by-json").await;
     let as_json: serde_json::Map<String, Value> = fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
-    let (status, page) = post(&action, "application/json", Value::Object(as_json).to_string()).await;
+    let (status, page) = post_as(&action, "application/json", Value::Object(as_json).to_string()).await;
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{page}");
     assert!(page.contains("application/x-www-form-urlencoded"), "says what it takes: {page}");
     assert_eq!(h.token(&id).await["status"], "pending");

@@ -308,11 +308,11 @@ pub async fn visit(auth_link: &str) -> (String, Vec<(String, String)>) {
 /// Submits a form as the browser does (`application/x-www-form-urlencoded`).
 pub async fn submit(action: &str, fields: &[(String, String)]) -> (reqwest::StatusCode, String) {
     let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
-    post(action, "application/x-www-form-urlencoded", body).await
+    post_as(action, "application/x-www-form-urlencoded", body).await
 }
 
 /// Posts `body` as `content_type`; the answer's status and text.
-pub async fn post(url: &str, content_type: &str, body: String) -> (reqwest::StatusCode, String) {
+pub async fn post_as(url: &str, content_type: &str, body: String) -> (reqwest::StatusCode, String) {
     let response = reqwest::Client::new()
         .post(url)
         .header(reqwest::header::CONTENT_TYPE, content_type)

@@ -151,7 +151,7 @@ pub fn code_hash(code: &str) -> String {
 /// Words for a verification failure. The claims are read without trust,
 /// only to say what the token named; the signature was checked first.
 fn refused(kind: &ErrorKind, id_token: &str, expected: Expected<'_>) -> Refusal {
-    let claims: Value = jsonwebtoken::insecure_decode_claims(id_token).unwrap_or_default();
+    let claims: Value = jsonwebtoken::dangerous::insecure_decode_claims(id_token).unwrap_or_default();
     let claim = |name: &str| claims.get(name).map(Value::to_string).unwrap_or_else(|| "nothing".into());
     invalid(match kind {
         ErrorKind::InvalidSignature => "the id_token's signature does not verify with the IdP's published key".into(),
