@@ -28,6 +28,8 @@ struct Hybrid {
     api: Api,
     key: String,
     database_url: String,
+    /// The SQLite database a test made for itself, removed when dropped.
+    _database: Option<Backend>,
 }
 
 fn provider(idp: &OpenIdProvider) -> Value {
@@ -47,7 +49,14 @@ impl Hybrid {
         let file = json!({"devtools": {"Corp": provider(&idp)}});
         let (status, report) = api.post("/v1/tenants/acme/oauth-configurations", &key, file).await;
         assert_eq!(status, StatusCode::OK, "{report}");
-        Self { idp, server, api, key, database_url: backend.url.clone() }
+        Self { idp, server, api, key, database_url: backend.url.clone(), _database: None }
+    }
+
+    /// [`start`](Self::start) on a SQLite database of its own.
+    async fn sqlite(key: SigningKey) -> Self {
+        let database = Backend::sqlite();
+        let started = Self::start(&database, key).await;
+        Self { _database: Some(database), ..started }
     }
 
     /// Starts a token; its id and auth link.
@@ -152,7 +161,7 @@ on_each_backend! {
 
 #[tokio::test]
 async fn es256_id_tokens_verify_too() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::es256()).await;
+    let h = Hybrid::sqlite(SigningKey::es256()).await;
     let (id, action, fields) = h.approved("ec-bot").await;
     let (_, page) = submit(&action, &fields).await;
     assert!(page.contains("Connected"), "{page}");
@@ -161,35 +170,35 @@ async fn es256_id_tokens_verify_too() {
 
 #[tokio::test]
 async fn a_c_hash_of_another_code_fails_the_token() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let message = h.refused(Flaw::WrongCHash, "invalid_c_hash").await;
     assert!(message.contains("does not match the code"), "{message}");
 }
 
 #[tokio::test]
 async fn an_id_token_signed_by_another_key_fails_the_token() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let message = h.refused(Flaw::ForeignSignature, "invalid_id_token").await;
     assert!(message.contains("signature does not verify"), "{message}");
 }
 
 #[tokio::test]
 async fn an_expired_id_token_fails_the_token() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let message = h.refused(Flaw::Expired, "invalid_id_token").await;
     assert!(message.contains("expired"), "{message}");
 }
 
 #[tokio::test]
 async fn an_id_token_for_another_client_fails_the_token() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let message = h.refused(Flaw::WrongAudience, "invalid_id_token").await;
     assert!(message.contains("another-client") && message.contains(CLIENT_ID), "{message}");
 }
 
 #[tokio::test]
 async fn an_unknown_key_id_fetches_the_keys_once_more() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let (first, action, fields) = h.approved("before-rotation").await;
     submit(&action, &fields).await;
     assert_eq!(h.token(&first).await["status"], "active");
@@ -215,7 +224,7 @@ async fn an_unknown_key_id_fetches_the_keys_once_more() {
 
 #[tokio::test]
 async fn a_get_callback_for_a_hybrid_provider_is_refused() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let (id, action, fields) = h.approved("by-query").await;
     let mut url = url::Url::parse(&action).unwrap();
     url.query_pairs_mut().extend_pairs(&fields);
@@ -227,7 +236,7 @@ async fn a_get_callback_for_a_hybrid_provider_is_refused() {
 
 #[tokio::test]
 async fn a_json_post_is_refused_with_415_and_spends_nothing() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let (id, action, fields) = h.approved("by-json").await;
     let as_json: serde_json::Map<String, Value> = fields.iter().map(|(k, v)| (k.clone(), json!(v))).collect();
     let (status, page) = post_as(&action, "application/json", Value::Object(as_json).to_string()).await;
@@ -245,7 +254,7 @@ async fn a_json_post_is_refused_with_415_and_spends_nothing() {
 
 #[tokio::test]
 async fn a_refusal_posted_by_the_provider_fails_the_token_with_its_code() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let (id, action, fields) = h.approved("denied").await;
     let state = fields.iter().find(|(k, _)| k == "state").unwrap().clone();
     let refusal = [("error".to_owned(), "access_denied".to_owned()), state];
@@ -256,7 +265,7 @@ async fn a_refusal_posted_by_the_provider_fails_the_token_with_its_code() {
 
 #[tokio::test]
 async fn the_hybrid_setting_is_checked_when_loaded_by_api_and_cli() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let load = |settings: Value| {
         h.api.post("/v1/tenants/acme/oauth-configurations?mode=replace", &h.key, json!({"devtools": {"Other": settings}}))
     };
@@ -284,7 +293,8 @@ async fn the_hybrid_setting_is_checked_when_loaded_by_api_and_cli() {
     std::fs::write(&file, json!({"devtools": {"Cli": {"CLIENT_ID": CLIENT_ID, "BASE_URL": h.idp.issuer,
         "AUTH_URL": "/authorize", "TOKEN_URL": "/token", "RESPONSE_TYPE": "code id_token"}}}).to_string())
     .unwrap();
-    let out = h.server.cli(binary(), &["oauth", "load", file.to_str().unwrap(), "--tenant", "acme"]);
+    let load = ["--database-url", h.database_url.as_str(), "oauth", "load", file.to_str().unwrap(), "--tenant", "acme"];
+    let out = h.server.cli(binary(), &load);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("RESPONSE_TYPE") && stderr.contains("ISSUER is not set"), "{stderr}");
@@ -292,13 +302,14 @@ async fn the_hybrid_setting_is_checked_when_loaded_by_api_and_cli() {
 
 #[tokio::test]
 async fn a_token_started_from_the_cli_finishes_through_the_server() {
-    let h = Hybrid::start(&Backend::sqlite(), SigningKey::rs256("a")).await;
+    let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let args = ["--database-url", h.database_url.as_str(), "--json", "token", "start", "--tenant", "acme"];
     let started = h.server.cli(
         binary(),
         &[&args[..], &["--name", "cli-bot", "--connector", "devtools", "--provider", "Corp"]].concat(),
     );
-    assert!(started.status.success(), "{}", String::from_utf8_lossy(&started.stderr));
+    let said = format!("{}{}", String::from_utf8_lossy(&started.stdout), String::from_utf8_lossy(&started.stderr));
+    assert!(started.status.success(), "{said}");
     let line: Value = serde_json::from_slice(&started.stdout).unwrap();
     let link = line["auth_link"].as_str().unwrap();
     assert_eq!(get(&query_of(link), "response_mode"), Some("form_post"), "{link}");
