@@ -101,7 +101,11 @@ impl Hybrid {
     /// exchanged, and hands out nothing; the error's message.
     async fn failed(&self, id: &str, code: &str, exchanges: u32) -> String {
         let token = self.token(id).await;
-        assert_eq!((token["status"].as_str(), token["error"]["code"].as_str()), (Some("failed"), Some(code)), "{token}");
+        assert_eq!(
+            (token["status"].as_str(), token["error"]["code"].as_str()),
+            (Some("failed"), Some(code)),
+            "{token}"
+        );
         assert_eq!(self.idp.exchanges(), exchanges, "codes exchanged at the provider");
         let (status, answer) = self.access_token(id).await;
         assert_ne!(status, StatusCode::OK, "no token is handed out: {answer}");
@@ -267,7 +271,11 @@ async fn a_refusal_posted_by_the_provider_fails_the_token_with_its_code() {
 async fn the_hybrid_setting_is_checked_when_loaded_by_api_and_cli() {
     let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let load = |settings: Value| {
-        h.api.post("/v1/tenants/acme/oauth-configurations?mode=replace", &h.key, json!({"devtools": {"Other": settings}}))
+        h.api.post(
+            "/v1/tenants/acme/oauth-configurations?mode=replace",
+            &h.key,
+            json!({"devtools": {"Other": settings}}),
+        )
     };
     let mut without_issuer = provider(&h.idp);
     without_issuer.as_object_mut().unwrap().remove("ISSUER");
@@ -290,8 +298,12 @@ async fn the_hybrid_setting_is_checked_when_loaded_by_api_and_cli() {
     assert_eq!(status, StatusCode::OK, "{report}");
 
     let file = h.server.dir.path().join("no-issuer.json");
-    std::fs::write(&file, json!({"devtools": {"Cli": {"CLIENT_ID": CLIENT_ID, "BASE_URL": h.idp.issuer,
-        "AUTH_URL": "/authorize", "TOKEN_URL": "/token", "RESPONSE_TYPE": "code id_token"}}}).to_string())
+    std::fs::write(
+        &file,
+        json!({"devtools": {"Cli": {"CLIENT_ID": CLIENT_ID, "BASE_URL": h.idp.issuer,
+        "AUTH_URL": "/authorize", "TOKEN_URL": "/token", "RESPONSE_TYPE": "code id_token"}}})
+        .to_string(),
+    )
     .unwrap();
     let load = ["--database-url", h.database_url.as_str(), "oauth", "load", file.to_str().unwrap(), "--tenant", "acme"];
     let out = h.server.cli(binary(), &load);
@@ -304,10 +316,9 @@ async fn the_hybrid_setting_is_checked_when_loaded_by_api_and_cli() {
 async fn a_token_started_from_the_cli_finishes_through_the_server() {
     let h = Hybrid::sqlite(SigningKey::rs256("a")).await;
     let args = ["--database-url", h.database_url.as_str(), "--json", "token", "start", "--tenant", "acme"];
-    let started = h.server.cli(
-        binary(),
-        &[&args[..], &["--name", "cli-bot", "--connector", "devtools", "--provider", "Corp"]].concat(),
-    );
+    let started = h
+        .server
+        .cli(binary(), &[&args[..], &["--name", "cli-bot", "--connector", "devtools", "--provider", "Corp"]].concat());
     let said = format!("{}{}", String::from_utf8_lossy(&started.stdout), String::from_utf8_lossy(&started.stderr));
     assert!(started.status.success(), "{said}");
     let line: Value = serde_json::from_slice(&started.stdout).unwrap();

@@ -270,7 +270,10 @@ fn error(status: StatusCode, code: &str, description: &str) -> Response {
 }
 
 /// The client's id and secret, from HTTP Basic or the form body.
-pub(crate) fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (Option<String>, Option<String>) {
+pub(crate) fn client_credentials(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> (Option<String>, Option<String>) {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -264,8 +264,10 @@ async fn token(State(shared): State<Arc<Mutex<Shared>>>, headers: HeaderMap, bod
     match form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => {}
         Some("refresh_token") if form.get("refresh_token").is_some_and(|t| t.starts_with("hybrid-rt-")) => {
-            return axum::Json(json!({"access_token": "hybrid-at-refreshed", "token_type": "Bearer", "expires_in": 3600}))
-                .into_response();
+            return axum::Json(
+                json!({"access_token": "hybrid-at-refreshed", "token_type": "Bearer", "expires_in": 3600}),
+            )
+            .into_response();
         }
         _ => return refused("unsupported_grant_type"),
     }

@@ -121,7 +121,9 @@ impl TokenService {
                 }
                 // An update keeps the stored values of the keys it does not give.
                 let stored = match mode {
-                    LoadMode::Update => self.store.provider(&tenant.id, connector_name, display_name).await.ok().flatten(),
+                    LoadMode::Update => {
+                        self.store.provider(&tenant.id, connector_name, display_name).await.ok().flatten()
+                    }
                     _ => None,
                 };
                 let updating = stored.is_some();

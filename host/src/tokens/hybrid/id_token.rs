@@ -79,8 +79,9 @@ pub fn fits(key: &Jwk, alg: Algorithm) -> bool {
 
 /// Verifies `id_token` with `key` and checks its claims.
 pub fn verify(id_token: &str, signed: &Signed, key: &Jwk, expected: Expected<'_>) -> Result<Verified, Refusal> {
-    let decoding = DecodingKey::from_jwk(key)
-        .map_err(|e| invalid(format!("the IdP's key {:?} cannot be used ({e})", signed.kid.as_deref().unwrap_or("-"))))?;
+    let decoding = DecodingKey::from_jwk(key).map_err(|e| {
+        invalid(format!("the IdP's key {:?} cannot be used ({e})", signed.kid.as_deref().unwrap_or("-")))
+    })?;
     let mut validation = Validation::new(signed.alg);
     validation.set_issuer(&[expected.issuer]);
     validation.set_audience(&[expected.client_id]);

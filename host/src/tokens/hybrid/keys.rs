@@ -37,13 +37,7 @@ pub struct KeyCache {
 
 impl KeyCache {
     /// The key that verifies a token signed as `signed` for `issuer`.
-    pub async fn key(
-        &self,
-        runtime: &Runtime,
-        target: &Target,
-        issuer: &str,
-        signed: &Signed,
-    ) -> Result<Jwk, Refusal> {
+    pub async fn key(&self, runtime: &Runtime, target: &Target, issuer: &str, signed: &Signed) -> Result<Jwk, Refusal> {
         let cached = self.cached(issuer);
         if let Some(entry) = cached.as_ref().filter(|e| e.fetched.elapsed() < KEYS_LIFETIME)
             && let Some(key) = pick(&entry.keys, signed)

@@ -35,7 +35,8 @@ mod tests {
 
     #[test]
     fn the_host_owns_the_hybrid_parameters_and_keeps_the_rest() {
-        let link = "https://idp.example.com/authorize?response_type=code&client_id=c&scope=profile&state=s&nonce=theirs";
+        let link =
+            "https://idp.example.com/authorize?response_type=code&client_id=c&scope=profile&state=s&nonce=theirs";
         let got = pairs(&with_hybrid_parameters(link, "n0nce").unwrap());
         let get = |key: &str| got.iter().filter(|(k, _)| k == key).map(|(_, v)| v.as_str()).collect::<Vec<_>>();
         assert_eq!(get("response_type"), ["code id_token"]);
