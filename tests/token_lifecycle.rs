@@ -143,6 +143,7 @@ on_each_backend! {
             redirect_uri: REDIRECT.into(),
             verifier: None,
             pending: None,
+            nonce: None,
             expires_at: flowauth::store::now() - 1,
         };
         s.service.store().insert_pending(&expired).await.unwrap();

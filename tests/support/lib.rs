@@ -65,6 +65,7 @@ pub async fn eventually_within(what: &str, limit: Duration, mut check: impl Asyn
 
 pub mod discovery;
 pub mod lifecycle;
+pub mod openid;
 pub mod postgres;
 pub mod providers;
 pub mod receiver;
@@ -453,7 +454,10 @@ fn error(status: StatusCode, code: &str, description: &str) -> Response {
 }
 
 /// The client's id and secret, from HTTP Basic or the form body.
-fn client_credentials(headers: &HeaderMap, form: &HashMap<String, String>) -> (Option<String>, Option<String>) {
+pub(crate) fn client_credentials(
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+) -> (Option<String>, Option<String>) {
     let basic = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

@@ -1,24 +1,53 @@
 //! The redirect back from the provider: finishes the token and shows a
 //! small self-contained page. No token in it, no third-party content, and
-//! no referrer leaks the code.
+//! no referrer leaks the code. The answer comes in the query of a GET, or
+//! posted as a form (`response_mode=form_post`, which the OpenID Connect
+//! hybrid flow uses).
 
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
+use crate::tokens::Delivery;
 
-#[utoipa::path(get, path = "/oauth/return", responses((status = 200, description = "a small HTML page: connected, or what went wrong"), (status = 400, description = "unknown, used or expired state")))]
+#[utoipa::path(get, path = "/oauth/return", responses((status = 200, description = "a small HTML page: connected, or what went wrong (a provider set for the hybrid flow must post its answer: its GET fails the token with invalid_response_mode)"), (status = 400, description = "unknown, used or expired state")))]
 pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    let query = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
+    answer(&state, query, Delivery::Query).await
+}
+
+#[utoipa::path(post, path = "/oauth/return", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the provider's answer (response_mode=form_post): state, code, id_token, or error"), responses((status = 200, description = "a small HTML page: connected, or what went wrong (an id_token that does not verify fails the token: invalid_id_token, invalid_nonce, invalid_c_hash, discovery_failed)"), (status = 400, description = "unknown, used or expired state"), (status = 415, description = "an HTML page: the body is not application/x-www-form-urlencoded; nothing was spent")))]
+pub async fn finish_posted(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let essence = content_type.split(';').next().unwrap_or_default().trim();
+    if !essence.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        let shown = if content_type.is_empty() { "none" } else { content_type };
+        let text = format!(
+            "The provider's answer must be posted as a form (application/x-www-form-urlencoded), not {shown}. \
+             Nothing was used up: the authorization can still finish."
+        );
+        return page(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Authorization failed", &text, None);
+    }
+    let form = url::form_urlencoded::parse(&body).into_owned().collect();
+    answer(&state, form, Delivery::FormPost).await
+}
+
+async fn answer(state: &AppState, params: Vec<(String, String)>, delivery: Delivery) -> Response {
     // Detached: the code is spent once taken, so the exchange and its
     // storing finish even if the browser goes away.
     let service = state.service.clone();
-    let finished = tokio::spawn(async move { service.callback(&query, None).await }).await;
+    let finished = tokio::spawn(async move {
+        match delivery {
+            Delivery::Query => service.callback(&params, None).await,
+            Delivery::FormPost => service.callback_posted(&params, None).await,
+        }
+    })
+    .await;
     let finished = finished.unwrap_or_else(|e| Err(crate::tokens::TokenError::Internal(e.to_string())));
     if let Ok(done) = &finished
-        && let Some(back) = super::connect::returning(&state, done).await
+        && let Some(back) = super::connect::returning(state, done).await
     {
         return back;
     }
@@ -43,17 +72,22 @@ pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) ->
         }
         Err(error) => (StatusCode::BAD_REQUEST, "Authorization failed", format!("{error}.")),
     };
-    // The UI that opened this window learns the outcome from return.js
-    // (data attributes: the CSP allows no inline script).
+    page(status, title, &text, outcome.as_ref().map(|(token, status)| (token.as_str(), *status)))
+}
+
+/// The page; `outcome` (token id, status) tells the UI that opened this
+/// window how it went (data attributes, read by return.js: the CSP
+/// allows no inline script).
+fn page(status: StatusCode, title: &str, text: &str, outcome: Option<(&str, &str)>) -> Response {
     let data = outcome
-        .map(|(token, status)| format!(" data-token-id=\"{}\" data-status=\"{status}\"", escape(&token)))
+        .map(|(token, status)| format!(" data-token-id=\"{}\" data-status=\"{status}\"", escape(token)))
         .unwrap_or_default();
     let page = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title}</title>\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <link rel=\"stylesheet\" href=\"/ui/app.css\"><script type=\"module\" src=\"/ui/return.js\"></script>\
          </head><body class=\"result\"{data}><main><h1>{title}</h1><p>{}</p></main></body></html>",
-        escape(&text)
+        escape(text)
     );
     let mut response = (status, Html(page)).into_response();
     let headers = response.headers_mut();

@@ -66,6 +66,7 @@ use super::{CALLBACK_PATHS, admin, bundles, callback, components, connect, keys,
         connect::page,
         connect::submit,
         callback::finish,
+        callback::finish_posted,
     ),
     components(schemas(views::ErrorBody)),
     modifiers(&Shared)

@@ -29,8 +29,8 @@ pub use error::{CallError, InstallError};
 pub use outbound::{GuardedResolver, HostPattern, is_public};
 pub use registry::{Component, Target, digest_of};
 pub use types::{
-    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, Pairs, ProviderError, Setting, TokenSet,
-    Validation,
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, HttpError, HttpResponse, OauthError, Pairs,
+    ProviderError, Setting, TokenSet, Validation,
 };
 
 use std::sync::Arc;
@@ -181,6 +181,13 @@ impl Runtime {
     /// Asks the provider whether a token is still good.
     pub async fn validate(&self, target: &Target, token: &TokenSet) -> Result<Validation, CallError> {
         self.inner.sandbox.call(target, async |g, s| g.validate(s, &target.client, token).await).await
+    }
+
+    /// Fetches a document the host itself needs for a target (an OpenID
+    /// provider's discovery document and keys) through the outbound policy
+    /// of the target's component: same allowed hosts, addresses and limits.
+    pub async fn fetch(&self, target: &Target, url: &str) -> Result<HttpResponse, HttpError> {
+        self.inner.sandbox.fetch(target, url).await
     }
 
     /// Revokes a token at the provider.

@@ -18,6 +18,7 @@ use super::error::{CallError, InstallError};
 use super::outbound::{AllowList, Outbound, OutboundCall};
 use super::registry::Target;
 use super::slots::Slots;
+use super::types::{HttpError, HttpRequest, HttpResponse};
 use super::wit::{self, Answer, Guest};
 
 /// The engine, the linker with every host import, and the limits.
@@ -124,10 +125,19 @@ impl Sandbox {
         Err(error)
     }
 
+    /// A GET the host itself sends for a target (OpenID Connect discovery
+    /// and keys), under the policy of the target's component calls.
+    pub async fn fetch(&self, target: &Target, url: &str) -> Result<HttpResponse, HttpError> {
+        let name: Arc<str> = Arc::from(target.component.name.as_str());
+        let mut call = OutboundCall::new(self.outbound.clone(), allow_list(target), name);
+        let accept = vec![("accept".to_owned(), "application/json".to_owned())];
+        call.send(HttpRequest { method: "GET".into(), url: url.to_owned(), headers: accept, body: Vec::new() }).await
+    }
+
     fn state(&self, target: &Target) -> CallState {
         let mut wasi = WasiCtx::builder();
         wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
-        let allow = AllowList::new(target.connector.as_ref(), Some(&target.client), target.component.grants.as_deref());
+        let allow = allow_list(target);
         let name: Arc<str> = Arc::from(target.component.name.as_str());
         let client_id = target
             .client
@@ -174,4 +184,9 @@ impl Sandbox {
         }
         CallError::Trap { component, message: format!("{error:#}") }
     }
+}
+
+/// The hosts calls for `target` may reach.
+fn allow_list(target: &Target) -> AllowList {
+    AllowList::new(target.connector.as_ref(), Some(&target.client), target.component.grants.as_deref())
 }

@@ -101,6 +101,7 @@ const TABLES: [(&str, &[(&str, Kind)]); 17] = [
             ("redirect_uri", Text),
             ("verifier_sealed", Bytes),
             ("pending_sealed", Bytes),
+            ("nonce_sealed", Bytes),
             ("expires_at", Int),
             ("used", Int),
         ],

@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use super::sealing::columns::{PENDING_STATE, PENDING_VERIFIER};
+use super::sealing::columns::{PENDING_NONCE, PENDING_STATE, PENDING_VERIFIER};
 use super::{PendingAuthorization, Store, StoreError, Taken, now};
 
 /// A pending authorization's row, secrets still sealed.
@@ -14,6 +14,7 @@ struct PendingRow {
     redirect_uri: String,
     verifier_sealed: Option<Vec<u8>>,
     pending_sealed: Option<Vec<u8>>,
+    nonce_sealed: Option<Vec<u8>>,
     expires_at: i64,
     used: i64,
 }
@@ -34,7 +35,7 @@ impl Store {
             |column, value: &str| self.sealer.seal(&pending.tenant_id, column, &pending.state_hash, value.as_bytes());
         sqlx::query(
             "INSERT INTO pending_authorizations (state_hash, tenant_id, token_id, redirect_uri, verifier_sealed, pending_sealed, \
-             expires_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, 0)",
+             nonce_sealed, expires_at, used) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0)",
         )
         .bind(&pending.state_hash)
         .bind(&pending.tenant_id)
@@ -42,6 +43,7 @@ impl Store {
         .bind(&pending.redirect_uri)
         .bind(pending.verifier.as_deref().map(|v| seal(PENDING_VERIFIER, v)))
         .bind(pending.pending.as_deref().map(|v| seal(PENDING_STATE, v)))
+        .bind(pending.nonce.as_deref().map(|v| seal(PENDING_NONCE, v)))
         .bind(pending.expires_at)
         .execute(conn)
         .await?;
@@ -54,7 +56,7 @@ impl Store {
     /// changes for any refused caller.
     pub async fn take_pending(&self, state_hash: &str, tenant_id: Option<&str>) -> Result<Taken, StoreError> {
         let row: Option<PendingRow> = sqlx::query_as(
-            "SELECT tenant_id, token_id, redirect_uri, verifier_sealed, pending_sealed, expires_at, used \
+            "SELECT tenant_id, token_id, redirect_uri, verifier_sealed, pending_sealed, nonce_sealed, expires_at, used \
              FROM pending_authorizations WHERE state_hash = $1",
         )
         .bind(state_hash)
@@ -83,6 +85,7 @@ impl Store {
             state_hash: state_hash.to_owned(),
             verifier: open(PENDING_VERIFIER, &row.verifier_sealed)?,
             pending: open(PENDING_STATE, &row.pending_sealed)?,
+            nonce: open(PENDING_NONCE, &row.nonce_sealed)?,
             token_id: row.token_id,
             redirect_uri: row.redirect_uri,
             expires_at: row.expires_at,

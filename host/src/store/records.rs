@@ -217,6 +217,8 @@ pub struct PendingAuthorization {
     pub redirect_uri: String,
     pub verifier: Option<String>,
     pub pending: Option<String>,
+    /// The OpenID Connect `nonce` of a hybrid authorization (`RESPONSE_TYPE=code id_token`).
+    pub nonce: Option<String>,
     pub expires_at: i64,
 }
 

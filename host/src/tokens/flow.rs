@@ -4,11 +4,13 @@
 use crate::events::EventKind;
 use crate::pkce;
 use crate::runtime::{AuthRequest, CallError, Callback, Grant, OauthError, Target, Validation};
+use crate::store::Issued;
 use crate::store::{
     NewToken, Outcome, PasswordCredentials, PendingAuthorization, Provider, Taken, Tenant, TokenRecord, TokenStatus,
     allows_password_grant, expires_at, format_expiry, new_id, now, saves_passwords,
 };
 
+use super::hybrid::{self, Delivery, Hybrid};
 use super::{
     STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, check_token_name, issued, new_state,
     redacted, state_hash, token_set,
@@ -193,7 +195,15 @@ impl TokenService {
             code_challenge: pkce.as_ref().map(|(_, challenge)| challenge.clone()),
             extra: inputs.to_vec(),
         };
+        let config = |message: String| CallError::OAuth(OauthError::Config(message));
+        let hybrid = Hybrid::of(&target.client.settings).map_err(config)?;
         let link = self.runtime.build_auth_url(target, &request).await.map_err(|e| redacted(e, target, &[]))?;
+        // The hybrid flow's nonce: random, single use with its state.
+        let nonce = hybrid.map(|_| new_state());
+        let url = match &nonce {
+            Some(nonce) => hybrid::with_hybrid_parameters(&link.url, nonce).map_err(config)?,
+            None => link.url,
+        };
         let pending = PendingAuthorization {
             state_hash: state_hash(&state),
             tenant_id: tenant_id.to_owned(),
@@ -201,9 +211,10 @@ impl TokenService {
             redirect_uri: self.redirect_uri.to_string(),
             verifier: pkce.map(|(verifier, _)| verifier),
             pending: link.pending,
+            nonce,
             expires_at: now() + STATE_LIFETIME_SECONDS,
         };
-        Ok((link.url, pending))
+        Ok((url, pending))
     }
 
     /// Requests a token set anew without a redirect (reset) and stores the outcome.
@@ -230,14 +241,33 @@ impl TokenService {
         Ok(Started { id: token.id.clone(), status: TokenStatus::Failed, auth_link: None, error: Some((code, message)) })
     }
 
-    /// The provider's redirect back. `expected_tenant` binds the state to
-    /// a tenant when the caller knows it.
+    /// The provider's redirect back (a GET). `expected_tenant` binds the
+    /// state to a tenant when the caller knows it.
     pub async fn callback(
         &self,
         query: &[(String, String)],
         expected_tenant: Option<&str>,
     ) -> Result<Finished, TokenError> {
-        let param = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+        self.finish(query, Delivery::Query, expected_tenant).await
+    }
+
+    /// The provider's answer posted back (`response_mode=form_post`): the
+    /// only way a hybrid provider's answer is taken.
+    pub async fn callback_posted(
+        &self,
+        form: &[(String, String)],
+        expected_tenant: Option<&str>,
+    ) -> Result<Finished, TokenError> {
+        self.finish(form, Delivery::FormPost, expected_tenant).await
+    }
+
+    async fn finish(
+        &self,
+        params: &[(String, String)],
+        delivery: Delivery,
+        expected_tenant: Option<&str>,
+    ) -> Result<Finished, TokenError> {
+        let param = |key: &str| params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
         let state = param("state").ok_or(TokenError::State("the callback has no state"))?;
         let pending = match self.store.take_pending(&state_hash(state), expected_tenant).await? {
             Taken::Fresh(pending) => pending,
@@ -248,37 +278,46 @@ impl TokenService {
         let token = self.token(&pending.tenant_id, &pending.token_id).await?;
         let finished =
             |status, error| Finished { tenant_id: token.tenant_id.clone(), token_id: token.id.clone(), status, error };
-        // A forced re-authorization of an active token that fails leaves
-        // the token serving as it was.
-        let keeps_serving = token.status == TokenStatus::Active;
-        let outcome = if keeps_serving { TokenStatus::Active } else { TokenStatus::Failed };
+        let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
+        let target = self.target(&provider, token.client.as_deref()).await?;
+        // A hybrid authorization is checked before anything it says is believed.
+        let hybrid = match (&pending.nonce, Hybrid::of(&target.client.settings)) {
+            (Some(nonce), Ok(Some(hybrid))) => Some(self.hybrid_check(&target, hybrid, nonce)),
+            (Some(_), Ok(None)) => {
+                let message = "the provider's RESPONSE_TYPE changed since this authorization started: start it again";
+                return self.refuse(&token, "invalid_response_mode", message.to_owned()).await;
+            }
+            (Some(_), Err(message)) => return self.refuse(&token, "invalid_response_mode", message).await,
+            (None, _) => None,
+        };
+        if let Some(check) = &hybrid
+            && let Err(refusal) = check.delivery(delivery)
+        {
+            return self.refuse(&token, refusal.code, refusal.message).await;
+        }
         if let Some(code) = param("error") {
             let message = param("error_description").unwrap_or(code).to_owned();
-            if !keeps_serving {
-                self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((code, &message))).await?;
-                self.emit(&token, EventKind::Failed, Some((code, &message))).await;
-            }
-            return Ok(finished(outcome, Some((code.to_owned(), message))));
+            return self.refuse(&token, code, message).await;
         }
-        let provider = self.store.provider_by_id(&token.tenant_id, &token.provider_id).await?;
         let issuer = provider.settings.iter().find(|(k, _)| k.eq_ignore_ascii_case("ISSUER")).map(|(_, v)| v.as_str());
         if let (Some(expected), Some(got)) = (issuer, param("iss"))
             && expected != got
         {
             // RFC 9207: a mix-up attack or a misconfiguration; never exchange the code.
             let message = format!("the authorization response came from issuer {got}, not {expected}");
-            if !keeps_serving {
-                self.store
-                    .set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some(("invalid_issuer", &message)))
-                    .await?;
-                self.emit(&token, EventKind::Failed, Some(("invalid_issuer", &message))).await;
-            }
-            return Ok(finished(outcome, Some(("invalid_issuer".into(), message))));
+            return self.refuse(&token, "invalid_issuer", message).await;
         }
-        let target = self.target(&provider, token.client.as_deref()).await?;
+        let subject = match &hybrid {
+            Some(check) => match check.response(params).await {
+                Ok(subject) => Some(subject),
+                Err(refusal) => return self.refuse(&token, refusal.code, refusal.message).await,
+            },
+            None => None,
+        };
+        let keeps_serving = token.status == TokenStatus::Active;
         let callback = Callback {
             redirect_uri: pending.redirect_uri,
-            query: query.to_vec(),
+            query: params.iter().filter(|(k, _)| k != "id_token").cloned().collect(),
             code_verifier: pending.verifier,
             pending: pending.pending,
             extra: token.inputs.clone(),
@@ -287,9 +326,18 @@ impl TokenService {
         let secrets = [param("code"), callback.code_verifier.as_deref()];
         match call.map_err(|e| redacted(e, &target, &secrets)) {
             Ok(set) => {
-                self.store.store_issued(&token.tenant_id, &token.id, &issued(set), None).await?;
-                self.fresh.forget(&token.id);
-                self.emit(&token, EventKind::Active, None).await;
+                let mut issued = issued(set);
+                if let (Some(check), Some(subject)) = (&hybrid, &subject) {
+                    match &issued.id_token {
+                        Some(id_token) => {
+                            if let Err(refusal) = check.exchanged(id_token, subject).await {
+                                return self.refuse(&token, refusal.code, refusal.message).await;
+                            }
+                        }
+                        None => issued.id_token = param("id_token").map(str::to_owned),
+                    }
+                }
+                self.store_authorized(&token, &issued).await?;
                 Ok(finished(TokenStatus::Active, None))
             }
             Err(error) if keeps_serving => {
@@ -301,6 +349,36 @@ impl TokenService {
                 Ok(finished(TokenStatus::Failed, started.error))
             }
         }
+    }
+
+    /// What checks a hybrid authorization of `target`.
+    fn hybrid_check<'a>(&'a self, target: &'a Target, hybrid: Hybrid<'a>, nonce: &'a str) -> hybrid::Check<'a> {
+        hybrid::Check { runtime: &self.runtime, keys: &self.id_token_keys, target, hybrid, nonce }
+    }
+
+    /// Stores the token set an authorization issued.
+    async fn store_authorized(&self, token: &TokenRecord, issued: &Issued) -> Result<(), TokenError> {
+        self.store.store_issued(&token.tenant_id, &token.id, issued, None).await?;
+        self.fresh.forget(&token.id);
+        self.emit(token, EventKind::Active, None).await;
+        Ok(())
+    }
+
+    /// A refused authorization response: the token fails with `code`,
+    /// unless it is active (a forced re-authorization), which keeps it
+    /// serving as it was.
+    async fn refuse(&self, token: &TokenRecord, code: &str, message: String) -> Result<Finished, TokenError> {
+        let keeps_serving = token.status == TokenStatus::Active;
+        if !keeps_serving {
+            self.store.set_status(&token.tenant_id, &token.id, TokenStatus::Failed, Some((code, &message))).await?;
+            self.emit(token, EventKind::Failed, Some((code, &message))).await;
+        }
+        Ok(Finished {
+            tenant_id: token.tenant_id.clone(),
+            token_id: token.id.clone(),
+            status: if keeps_serving { TokenStatus::Active } else { TokenStatus::Failed },
+            error: Some((code.to_owned(), message)),
+        })
     }
 
     /// A new authorization link for a token that failed or needs

@@ -12,6 +12,7 @@ use crate::store::{
     Tenant, parse_expiry,
 };
 
+use super::hybrid::RESPONSE_TYPE_SETTING;
 use super::suggest::did_you_mean;
 use super::{TokenError, TokenService};
 
@@ -126,8 +127,13 @@ impl TokenService {
                     }
                 }
                 // An update keeps the stored values of the keys it does not give.
-                let updating = mode == LoadMode::Update
-                    && matches!(self.store.provider(&tenant.id, connector_name, display_name).await, Ok(Some(_)));
+                let stored = match mode {
+                    LoadMode::Update => {
+                        self.store.provider(&tenant.id, connector_name, display_name).await.ok().flatten()
+                    }
+                    _ => None,
+                };
+                let updating = stored.is_some();
                 let required = resolved
                     .connector
                     .settings
@@ -144,6 +150,12 @@ impl TokenService {
                 if let Err(message) = need_resource_url(&values) {
                     errors.push(error(format!("{path}.NEED_RESOURCE_URL"), message));
                 }
+                let mut merged = values.clone();
+                let kept = stored.into_iter().flat_map(|p| p.settings);
+                merged.extend(kept.filter(|(k, _)| !values.iter().any(|(given, _)| given.eq_ignore_ascii_case(k))));
+                if let Err((key, message)) = super::hybrid::check_settings(&merged) {
+                    errors.push(error(format!("{path}.{key}"), message));
+                }
                 entries.push(ProviderInput {
                     connector: connector_name.clone(),
                     display_name: display_name.clone(),
@@ -158,9 +170,11 @@ impl TokenService {
 /// Settings the host itself reads, whatever the connector: `ISSUER` (RFC
 /// 9207 check of the callback), `ALLOW_PASSWORD_GRANT`,
 /// `SAVE_PASSWORD_CREDENTIALS` (password-grant tokens keep their
-/// credentials to renew themselves) and `CLIENT_SECRET_EXPIRES_AT`
-/// (warnings, then refusal, once it is past).
-const HOST_SETTINGS: [&str; 4] = ["ISSUER", ALLOW_PASSWORD_SETTING, SAVE_PASSWORD_SETTING, EXPIRES_AT_SETTING];
+/// credentials to renew themselves), `CLIENT_SECRET_EXPIRES_AT` (warnings,
+/// then refusal, once it is past) and `RESPONSE_TYPE` (`code id_token`: the
+/// OpenID Connect hybrid flow).
+const HOST_SETTINGS: [&str; 5] =
+    ["ISSUER", ALLOW_PASSWORD_SETTING, SAVE_PASSWORD_SETTING, EXPIRES_AT_SETTING, RESPONSE_TYPE_SETTING];
 
 /// The host's on/off settings take `true` or `false` (empty: off), so that
 /// a `yes` is not silently read as off.

@@ -13,6 +13,7 @@ mod error;
 mod flights;
 mod flow;
 mod fresh;
+mod hybrid;
 mod inputs;
 mod load;
 mod refresh;
@@ -32,6 +33,7 @@ pub use connect::{CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest,
 pub use error::TokenError;
 pub use flow::{Finished, Flow, Revocation};
 pub use fresh::FRESH_CACHE_TTL;
+pub use hybrid::{Delivery, RESPONSE_TYPE_SETTING};
 pub use load::{LoadError, MAX_LOAD_FILE_BYTES};
 pub use suggest::did_you_mean;
 
@@ -59,6 +61,8 @@ pub struct TokenService {
     fresh: Arc<fresh::FreshCache>,
     /// Webhook events on token changes, when a deployment wants them.
     events: Option<Events>,
+    /// OpenID providers' signing keys, for hybrid authorizations.
+    id_token_keys: Arc<hybrid::KeyCache>,
 }
 
 /// StartTokenRequestAndGetAuthLink.
@@ -124,7 +128,15 @@ impl TokenService {
         if let Some(changes) = store.changes() {
             fresh.follow(changes);
         }
-        Self { store, runtime, redirect_uri: redirect_uri.into(), flights: Arc::default(), fresh, events: None }
+        Self {
+            store,
+            runtime,
+            redirect_uri: redirect_uri.into(),
+            flights: Arc::default(),
+            fresh,
+            events: None,
+            id_token_keys: Arc::default(),
+        }
     }
 
     /// Queues webhook events on token changes (docs/WEBHOOKS.md).

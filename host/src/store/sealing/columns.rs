@@ -45,6 +45,8 @@ pub const TOKEN_CREDENTIALS: SealedColumn = sealed("tokens", "id", "credentials"
 pub const PENDING_VERIFIER: SealedColumn = sealed("pending_authorizations", "state_hash", "verifier");
 /// What a component keeps between link and callback (OAuth 1.0a request secrets).
 pub const PENDING_STATE: SealedColumn = sealed("pending_authorizations", "state_hash", "pending");
+/// The OpenID Connect `nonce` of a hybrid authorization.
+pub const PENDING_NONCE: SealedColumn = sealed("pending_authorizations", "state_hash", "nonce");
 /// A webhook's signing secret, bound to its tenant's id as its row (one webhook per tenant).
 pub const WEBHOOK_SECRET: SealedColumn = sealed("webhooks", "tenant_id", "secret");
 
@@ -62,6 +64,7 @@ pub const ALL: [SealedColumn; 10] = [
     TOKEN_CREDENTIALS,
     PENDING_VERIFIER,
     PENDING_STATE,
+    PENDING_NONCE,
     WEBHOOK_SECRET,
     PROVIDER_KEY,
 ];
