@@ -29,6 +29,7 @@ use axum::http::StatusCode;
 use axum::routing::{delete, get, post, put};
 
 pub use admin::connector_json;
+pub use auth::KEY_CACHE_TTL;
 pub use error::{ApiError, body, text};
 pub use pace::BodyPace;
 pub use server::{Limits, serve};
