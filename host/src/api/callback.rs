@@ -8,7 +8,8 @@ use axum::response::{Html, IntoResponse, Response};
 
 use super::AppState;
 
-#[utoipa::path(get, path = "/oauth/return", responses((status = 200, description = "a small HTML page: connected, or what went wrong"), (status = 400, description = "unknown, used or expired state")))]
+/// `GET /oauth/return` (and ThingWorx's path): a browser redirect, not
+/// part of the API document.
 pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();

@@ -12,6 +12,7 @@ mod log;
 mod openapi;
 mod pace;
 mod parse_errors;
+mod schemas;
 mod server;
 mod share;
 mod tokens;

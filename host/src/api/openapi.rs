@@ -13,7 +13,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use super::{CALLBACK_PATHS, admin, callback, components, connect, tokens, views, webhooks};
+use super::{admin, components, connect, tokens, views, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -58,7 +58,6 @@ use super::{CALLBACK_PATHS, admin, callback, components, connect, tokens, views,
         connect::create,
         connect::page,
         connect::submit,
-        callback::finish,
     ),
     components(schemas(views::ErrorBody)),
     modifiers(&Shared)
@@ -68,10 +67,9 @@ struct ApiDoc;
 /// The name of the bearer security scheme.
 const BEARER: &str = "bearer";
 
-/// Routes anyone may use: the provider's redirect back and connect links
-/// (their secret is their credential).
+/// Routes anyone may use: connect links (their secret is their credential).
 fn is_public(path: &str) -> bool {
-    CALLBACK_PATHS.contains(&path) || path.starts_with("/connect/")
+    path.starts_with("/connect/")
 }
 
 /// Adds what every route shares.
@@ -81,10 +79,6 @@ impl Modify for Shared {
     fn modify(&self, document: &mut Document) {
         let components = document.components.get_or_insert_with(Default::default);
         components.add_security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-        // ThingWorx's callback path answers as flowauth's does.
-        if let Some(callback) = document.paths.paths.get(CALLBACK_PATHS[0]).cloned() {
-            document.paths.paths.insert(CALLBACK_PATHS[1].to_owned(), callback);
-        }
         for (path, item) in document.paths.paths.iter_mut() {
             let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
@@ -95,11 +89,6 @@ impl Modify for Shared {
 }
 
 fn shared(path: &str, operation: &mut Operation) {
-    if CALLBACK_PATHS.contains(&path) {
-        let back =
-            "back to the app's return_to with token_id and status (or error), for a token a connect link started";
-        respond(operation, "303", back, false);
-    }
     let public = is_public(path);
     if !public {
         operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
@@ -158,11 +147,23 @@ pub async fn document() -> axum::Json<Document> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::CALLBACK_PATHS;
 
     /// Routes that are operations' plumbing, not the API: probes, metrics,
-    /// the document itself, and the web page's files (docs/UI.md).
-    const UNDOCUMENTED: [&str; 8] =
-        ["/healthz", "/readyz", "/metrics", "/v1/openapi.json", "/", "/ui", "/ui/", "/ui/{file}"];
+    /// the document itself, the web page's files (docs/UI.md), and the
+    /// provider's redirects back (a browser follows them; no client calls them).
+    const UNDOCUMENTED: [&str; 10] = [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/v1/openapi.json",
+        "/",
+        "/ui",
+        "/ui/",
+        "/ui/{file}",
+        CALLBACK_PATHS[0],
+        CALLBACK_PATHS[1],
+    ];
 
     /// Every `(path, method)` the router in `api/mod.rs` serves, read from
     /// its source.

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::Caller;
+use super::schemas::TokenName;
 use super::views::{
     AccessView, StartedView, TokenPage, TokenView, ValidationView, access_view, started_view, token_view,
 };
@@ -24,7 +25,7 @@ fn default_true() -> bool {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
-    #[schema(pattern = r"^[^\x00-\x1f\x7f]{1,200}$")]
+    #[schema(value_type = TokenName)]
     name: String,
     #[schema(min_length = 1)]
     connector: String,
@@ -249,6 +250,7 @@ pub async fn validate(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameBody {
+    #[schema(value_type = TokenName)]
     name: String,
 }
 
