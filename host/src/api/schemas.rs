@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
@@ -110,5 +110,14 @@ schema_only! {
     EventName => ObjectBuilder::new()
         .schema_type(Type::String)
         .enum_values(Some(EventKind::ALL.map(EventKind::as_str)))
+        .into()
+}
+
+schema_only! {
+    /// A component upload: the bytes of a `.wasm` file.
+    ComponentBytes => ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+        .description(Some("the bytes of a WebAssembly component (a .wasm file), sent as is"))
         .into()
 }
