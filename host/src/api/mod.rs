@@ -8,6 +8,7 @@ mod components;
 mod connect;
 mod error;
 mod fields;
+mod load_schema;
 mod log;
 mod openapi;
 mod pace;

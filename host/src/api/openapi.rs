@@ -13,6 +13,11 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 
+use axum::extract::State;
+
+use super::AppState;
+use crate::runtime::Connector;
+
 use super::{admin, components, connect, tokens, views, webhooks};
 
 #[derive(OpenApi)]
@@ -139,9 +144,23 @@ fn error_content() -> Content {
     Content::new(Some(Ref::from_schema_name("ErrorBody")))
 }
 
-/// The document as JSON.
-pub async fn document() -> axum::Json<Document> {
-    axum::Json(ApiDoc::openapi())
+/// Where the load file's schema goes in the document (JSON pointer).
+const LOAD_FILE_SCHEMA: &str =
+    "/paths/~1v1~1tenants~1{tenant}~1oauth-configurations/post/requestBody/content/application~1json/schema";
+
+/// The document as JSON, with the load file's schema of the built-in
+/// connectors this server runs.
+pub async fn document(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    let builtins: Vec<Connector> =
+        state.runtime.components().iter().filter(|c| c.built_in).flat_map(|c| c.connectors.clone()).collect();
+    axum::Json(served(&builtins))
+}
+
+fn served(builtins: &[Connector]) -> serde_json::Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+    *document.pointer_mut(LOAD_FILE_SCHEMA).expect("the load file route takes a JSON body") =
+        super::load_schema::load_file(builtins);
+    document
 }
 
 #[cfg(test)]

@@ -17,10 +17,10 @@ use crate::tokens::MAX_TOKEN_NAME_CHARS;
 
 /// A host name whose labels start with a letter (a last label of digits
 /// would be read as an IPv4 number), or a dotted IPv4 address.
-const HOST: &str = r"(([A-Za-z][A-Za-z0-9-]*\.)*[A-Za-z][A-Za-z0-9-]*|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))";
+pub(super) const HOST: &str = r"(([A-Za-z][A-Za-z0-9-]*\.)*[A-Za-z][A-Za-z0-9-]*|((25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9]))";
 
 /// A port, 0 to 65535.
-const PORT: &str = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
+pub(super) const PORT: &str = r"(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})";
 
 /// A string schema.
 fn string(description: &str, pattern: String, length: Option<(usize, usize)>) -> RefOr<Schema> {
