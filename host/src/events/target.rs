@@ -71,7 +71,7 @@ pub fn check_url(text: &str, allow_private_network: bool) -> Result<Url, Refused
             "{} is not a public address (loopback, private, link-local or another special-purpose range): use a \
              public host, or run the server with --allow-private-network (development)",
             url.host_str().unwrap_or_default()
-        ));
+        )));
     }
     Ok(url)
 }
