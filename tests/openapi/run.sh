@@ -9,6 +9,7 @@
 #   tests/openapi/run.sh                    # target/release/flowauth
 #   FLOWAUTH_BIN=target/debug/flowauth tests/openapi/run.sh
 #   OPENAPI_MAX_EXAMPLES=100 tests/openapi/run.sh
+#   tests/openapi/run.sh --include-path /v1/tenants/{tenant}/tokens   # more schemathesis arguments
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -54,7 +55,7 @@ export FLOWAUTH_TENANT_KEY=$(printf '%s' "$created" | python3 -c 'import json, s
 
 status=0
 "$schemathesis" --config-file "$here/schemathesis.toml" run "$base/v1/openapi.json" \
-    --max-examples "${OPENAPI_MAX_EXAMPLES:-30}" --report-dir "$target/schemathesis-report" --report junit \
+    --max-examples "${OPENAPI_MAX_EXAMPLES:-30}" --report-dir "$target/schemathesis-report" --report junit "$@" \
     || status=$?
 if [ "$status" -ne 0 ]; then
     echo "--- server log" >&2

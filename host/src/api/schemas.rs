@@ -7,8 +7,9 @@
 //! field), never a value: the handlers check the strings themselves.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
-use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
@@ -120,4 +121,129 @@ schema_only! {
         .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
         .description(Some("the bytes of a WebAssembly component (a .wasm file), sent as is"))
         .into()
+}
+
+/// Pairs as ThingWorx writes them: an array of objects of values (an
+/// escaped JSON string holding such an object is taken too).
+type Pairs = Vec<BTreeMap<String, PairValue>>;
+
+schema_only! {
+    /// A value of a pair: a string, or a number or boolean taken as its text.
+    PairValue => ObjectBuilder::new()
+        .schema_type([Type::String, Type::Number, Type::Boolean].into_iter().collect::<SchemaType>())
+        .into()
+}
+
+/// A ThingWorx connector `config.json` as the generic component reads it
+/// (docs/GENERIC.md); other keys are ignored. Schema only.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ConnectorDefinition {
+    /// The connector's load-file name; not a built-in's.
+    #[schema(pattern = "^[A-Za-z0-9_-]+$")]
+    name: String,
+    #[schema(value_type = Option<String>, pattern = "^[Oo][Aa][Uu][Tt][Hh]2$")]
+    oauth_type: Option<String>,
+    title: Option<String>,
+    base_url: Option<String>,
+    oauth2_auth_url: Option<String>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    oauth2_auth_query: Option<Pairs>,
+    oauth2_token_url: Option<String>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    oauth2_token_data: Option<Pairs>,
+    oauth2_refresh_url: Option<String>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    oauth2_refresh_data: Option<Pairs>,
+    oauth2_validate_url: Option<String>,
+    oauth2_validate_method: Option<String>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    oauth2_validate_headers: Option<Pairs>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    oauth2_params_scope: Option<Pairs>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    oauth2_include: Option<Pairs>,
+    oauth2_no_state: Option<bool>,
+    /// Only `needurl` ("true" or "false") has a meaning; other entries are refused.
+    oauth2_params_other: Option<Vec<NeedUrl>>,
+    /// Values the user gives per token.
+    oauth2_required: Option<Vec<RequiredInput>>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    env_local_params: Option<Pairs>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    env_development_params: Option<Pairs>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    env_staging_params: Option<Pairs>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    env_pre_prod_params: Option<Pairs>,
+    #[schema(value_type = Option<Vec<BTreeMap<String, PairValue>>>)]
+    env_production_params: Option<Pairs>,
+    flowauth_revoke_url: Option<String>,
+    flowauth_pkce: Option<bool>,
+    #[schema(value_type = Option<String>, pattern = "^(client_secret_post|client_secret_basic|private_key_jwt|none|body|post|basic|header)$")]
+    flowauth_client_auth: Option<String>,
+    #[schema(nullable = false)]
+    flowauth_grants: Option<Vec<GrantName>>,
+    #[schema(nullable = false)]
+    flowauth_settings: Option<Vec<DeclaredSetting>>,
+    flowauth_hosts: Option<Vec<String>>,
+}
+
+/// An `oauth2_params_other` entry.
+#[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct NeedUrl {
+    #[schema(value_type = Option<NeedUrlValue>, nullable = false)]
+    needurl: Option<String>,
+}
+
+schema_only! {
+    /// `needurl`: true or false, as a string or a boolean.
+    NeedUrlValue => ObjectBuilder::new()
+        .schema_type([Type::String, Type::Boolean].into_iter().collect::<SchemaType>())
+        .enum_values(Some([serde_json::json!("true"), serde_json::json!("false"), serde_json::json!(true), serde_json::json!(false)]))
+        .into()
+}
+
+/// An `oauth2_required` entry.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct RequiredInput {
+    id: String,
+    title: Option<String>,
+    default: Option<String>,
+    description: Option<String>,
+}
+
+/// A `flowauth_settings` entry.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct DeclaredSetting {
+    key: String,
+    // The component reads these leniently today: a value of another type
+    // counts as left out (false, no description, no default).
+    /// true when the setting must be given; anything else counts as false.
+    #[schema(value_type = Option<serde_json::Value>)]
+    required: Option<bool>,
+    /// true when the value is a secret; anything else counts as false.
+    #[schema(value_type = Option<serde_json::Value>)]
+    secret: Option<bool>,
+    /// A string; anything else counts as none.
+    #[schema(value_type = Option<serde_json::Value>)]
+    description: Option<String>,
+    /// A string; anything else counts as none.
+    #[schema(value_type = Option<serde_json::Value>)]
+    default: Option<String>,
+}
+
+/// A grant a connector serves.
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum GrantName {
+    AuthorizationCode,
+    ClientCredentials,
+    Password,
+    RefreshToken,
 }
