@@ -305,7 +305,11 @@ async fn a_tenant_key_rotated_or_deleted_on_one_instance_is_refused_at_once_on_t
     let new_key = rotated["api_key"].as_str().unwrap().to_owned();
     refused_before_the_cache_forgets(&two, &old_key, cached, "the rotated key").await;
     let (status, answer) = two.api().get("/v1/tenants/acme/tokens", &old_key).await;
-    assert_eq!((status, answer["error"]["code"].as_str()), (StatusCode::UNAUTHORIZED, Some("unauthorized")), "{answer}");
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "{answer}"
+    );
     let cached = Instant::now();
     let (status, who) = two.api().get("/v1/whoami", &new_key).await;
     assert_eq!((status, who["tenant"].as_str()), (StatusCode::OK, Some("acme")), "the new key works there: {who}");

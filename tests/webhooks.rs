@@ -380,7 +380,11 @@ async fn urls_are_refused_unless_https_and_the_server_allows_private_networks() 
         "https://localhost/in",
     ] {
         let (status, error) = put_webhook(&server, &key, json!({"url": not_public})).await;
-        assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_allowed")), "{not_public}");
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("not_allowed")),
+            "{not_public}"
+        );
     }
     for refused in [
         json!({"url": "http://hooks.example.com/in"}),

@@ -49,7 +49,8 @@ pub fn load_file(connectors: &[Connector]) -> Value {
 
 /// One provider's settings for connector `c`.
 fn settings(c: &Connector) -> Value {
-    let declared = c.settings.iter().map(|s| (s.key.as_str(), s.description.as_str(), s.required && s.default.is_none()));
+    let declared =
+        c.settings.iter().map(|s| (s.key.as_str(), s.description.as_str(), s.required && s.default.is_none()));
     let host = HOST_SETTINGS.iter().map(|&key| (key, host_setting_description(key), false));
     let mut properties = Map::new();
     let mut required = Vec::new();

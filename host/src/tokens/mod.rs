@@ -27,7 +27,9 @@ pub use connect::{CONNECT_SESSION_LIFETIME_SECONDS, ConnectForm, ConnectRequest,
 pub use error::TokenError;
 pub use flow::{Finished, Flow, Revocation};
 pub use fresh::FRESH_CACHE_TTL;
-pub use load::{HOST_SETTINGS, LoadError, MAX_CONNECTORS, MAX_LOAD_FILE_BYTES, NEED_RESOURCE_URL, RESOURCE_URL, is_url_setting};
+pub use load::{
+    HOST_SETTINGS, LoadError, MAX_CONNECTORS, MAX_LOAD_FILE_BYTES, NEED_RESOURCE_URL, RESOURCE_URL, is_url_setting,
+};
 pub use suggest::did_you_mean;
 
 use crate::events::{Event, EventKind, Events};
