@@ -167,11 +167,16 @@ async fn refusals() {
     assert_eq!(providers["providers"], json!([]), "nothing loaded");
 
     let spec: Value = reqwest::get(format!("{}/v1/openapi.json", server.base)).await.unwrap().json().await.unwrap();
-    for path in
-        ["/v1/tenants", "/v1/tenants/{tenant}/tokens", "/v1/tenants/{tenant}/tokens/{id}/access-token", "/oauth/return"]
-    {
+    for path in ["/v1/tenants", "/v1/tenants/{tenant}/tokens", "/v1/tenants/{tenant}/tokens/{id}/access-token"] {
         assert!(spec["paths"].get(path).is_some(), "{path} missing from the OpenAPI document");
     }
+    // The provider's redirect back is a browser's, served below but not part of the API.
+    assert!(spec["paths"].get("/oauth/return").is_none());
+    let load_file = &spec["paths"]["/v1/tenants/{tenant}/oauth-configurations"]["post"]["requestBody"]["content"]["application/json"]
+        ["schema"];
+    assert_eq!(load_file["additionalProperties"], false, "the load file names the built-in connectors");
+    let devtools = &load_file["properties"]["devtools"]["additionalProperties"];
+    assert!(devtools["required"].as_array().unwrap().contains(&json!("CLIENT_ID")), "{devtools}");
 
     let page = reqwest::get(format!("{}/oauth/return?code=x&state=forged", server.base)).await.unwrap();
     assert_eq!(page.status(), StatusCode::BAD_REQUEST);

@@ -149,7 +149,7 @@ async fn connect_links_refuse_foreign_origins_and_expire() {
     let foreign =
         json!({"connector": "devtools", "provider": "HTTP", "name": "x", "return_to": "https://evil.example.com/"});
     let (status, error) = api.post("/v1/tenants/acme/connect-sessions", &key, foreign).await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_allowed")), "{error}");
     let message = error["error"]["message"].as_str().unwrap();
     assert!(message.contains("https://evil.example.com") && message.contains("connect-settings"), "{message}");
 

@@ -4,11 +4,14 @@
 //! provider call, a change on one reaches the other's cache at once, an
 //! instance killed mid-refresh leaves its lease at once, a component
 //! installed through one runs on the other, keys rotate while both serve,
+//! a tenant key rotated or deleted on one is refused by the other at once,
 //! and `store copy` moves a SQLite deployment onto PostgreSQL.
 //! Every test passes without running anything when there is no PostgreSQL.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use flowauth::api::KEY_CACHE_TTL;
 
 use flowauth_tests::discovery::DiscoveryIdp;
 use flowauth_tests::postgres::{outside, postgres_database};
@@ -249,6 +252,53 @@ async fn keys_rotate_while_two_instances_serve() {
     }
     let shown = one.cli(binary(), &["--database-url", &url, "--json", "token", "show", "--tenant", "acme", &id]);
     assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+}
+
+/// Waits until `server` refuses `key`, which it has known since `cached`;
+/// fails when it still accepts it once its key cache would have forgotten
+/// the key anyway (the refusal must come from the other instance's notice).
+async fn refused_before_the_cache_forgets(server: &Server, key: &str, cached: Instant, what: &str) {
+    loop {
+        let (status, answer) = server.api().get("/v1/whoami", key).await;
+        if status == StatusCode::UNAUTHORIZED {
+            return;
+        }
+        assert_eq!(status, StatusCode::OK, "{answer}");
+        assert!(cached.elapsed() < KEY_CACHE_TTL, "{what}: still accepted once the cache expired, so no notice came");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_tenant_key_rotated_or_deleted_on_one_instance_is_refused_at_once_on_the_other() {
+    let Some((one, two, _)) = two_instances().await else { return };
+    let (status, tenant) = one.api().post("/v1/tenants", ADMIN_KEY, json!({"name": "acme"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{tenant}");
+    let old_key = tenant["api_key"].as_str().unwrap().to_owned();
+    // Two learns the key and keeps it in its cache.
+    let cached = Instant::now();
+    for _ in 0..2 {
+        let (status, who) = two.api().get("/v1/whoami", &old_key).await;
+        assert_eq!((status, who["tenant"].as_str()), (StatusCode::OK, Some("acme")), "{who}");
+    }
+
+    let (status, rotated) = one.api().post("/v1/tenants/acme/rotate-key", ADMIN_KEY, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{rotated}");
+    let new_key = rotated["api_key"].as_str().unwrap().to_owned();
+    refused_before_the_cache_forgets(&two, &old_key, cached, "the rotated key").await;
+    let (status, answer) = two.api().get("/v1/tenants/acme/tokens", &old_key).await;
+    assert_eq!(
+        (status, answer["error"]["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthorized")),
+        "{answer}"
+    );
+    let cached = Instant::now();
+    let (status, who) = two.api().get("/v1/whoami", &new_key).await;
+    assert_eq!((status, who["tenant"].as_str()), (StatusCode::OK, Some("acme")), "the new key works there: {who}");
+
+    let path = "/v1/tenants/acme?confirm=acme";
+    assert_eq!(one.api().call(reqwest::Method::DELETE, path, ADMIN_KEY, None).await.0, StatusCode::NO_CONTENT);
+    refused_before_the_cache_forgets(&two, &new_key, cached, "the deleted tenant's key").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

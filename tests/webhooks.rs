@@ -367,17 +367,27 @@ async fn urls_are_refused_unless_https_and_the_server_allows_private_networks() 
     let beta_key = beta["api_key"].as_str().unwrap().to_owned();
 
     let (status, error) = put_webhook(&server, &key, json!({"url": "http://127.0.0.1:9/hooks"})).await;
-    assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_webhook")));
+    assert_eq!((status, error["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("not_allowed")));
     assert!(error["error"]["message"].as_str().unwrap().contains("--allow-private-network"), "{error}");
+    for not_public in [
+        "https://10.1.2.3/in",
+        "https://169.254.169.254/latest",
+        "https://[2002:a9fe:a9fe::]/latest",
+        "https://[2001::5efe:7f00:1]/in",
+        "https://[64:ff9b:1::7f00:1]/in",
+        "https://[::127.0.0.1]/in",
+        "https://198.18.0.1/in",
+        "https://localhost/in",
+    ] {
+        let (status, error) = put_webhook(&server, &key, json!({"url": not_public})).await;
+        assert_eq!(
+            (status, error["error"]["code"].as_str()),
+            (StatusCode::FORBIDDEN, Some("not_allowed")),
+            "{not_public}"
+        );
+    }
     for refused in [
         json!({"url": "http://hooks.example.com/in"}),
-        json!({"url": "https://10.1.2.3/in"}),
-        json!({"url": "https://169.254.169.254/latest"}),
-        json!({"url": "https://[2002:a9fe:a9fe::]/latest"}),
-        json!({"url": "https://[2001::5efe:7f00:1]/in"}),
-        json!({"url": "https://[64:ff9b:1::7f00:1]/in"}),
-        json!({"url": "https://[::127.0.0.1]/in"}),
-        json!({"url": "https://198.18.0.1/in"}),
         json!({"url": "hooks.example.com/in"}),
         json!({"url": "https://hooks.example.com/in", "events": ["token.expired"]}),
         json!({"url": "https://hooks.example.com/in", "secret": "short"}),

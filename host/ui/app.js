@@ -57,13 +57,29 @@ function signOut(message) {
   $("key").focus();
 }
 
+/**
+ * Shows `/v1/server`'s warnings (a plain-HTTP public URL, ...) above every
+ * view; the banner stays hidden when there are none or the server does not
+ * say (the view shows the server's errors).
+ */
+async function showWarnings() {
+  const warnings = await api("GET", "/v1/server").then(
+    (server) => server.warnings,
+    () => [],
+  );
+  fill($("server-warnings-list"), warnings.map((warning) => h("li", {}, warning)));
+  $("server-warnings").hidden = warnings.length === 0;
+}
+
 /** Shows the views for the signed-in key. */
 async function start() {
   $("sign-in").hidden = true;
   $("app").hidden = false;
   $("app-bar").hidden = false;
   $("who").textContent = capabilities();
+  const warned = showWarnings();
   tenantNames = who.role === "admin" ? (await api("GET", "/v1/tenants")).tenants.map((t) => t.name) : [];
+  await warned;
   if (!location.hash || location.hash === "#") location.replace(defaultRoute());
   else route();
 }

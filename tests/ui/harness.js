@@ -30,17 +30,18 @@ async function freePort() {
   return port;
 }
 
-/** Starts everything; `close()` stops it and removes the data directory. */
-export async function start() {
-  const idp = await startIdp();
+/**
+ * Runs `flowauth serve` on a free loopback port with a temporary data
+ * directory and `flags` added; answers its base URL, its log and `stop()`.
+ */
+export async function serve(adminKey, flags = []) {
   const dataDir = mkdtempSync(join(tmpdir(), "flowauth-ui-"));
-  const adminKey = randomBytes(24).toString("hex");
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const output = [];
   const server = spawn(
     BINARY,
-    ["--allow-private-network", "--data-dir", dataDir, "serve", "--listen", `127.0.0.1:${port}`],
+    ["--allow-private-network", "--data-dir", dataDir, "serve", "--listen", `127.0.0.1:${port}`, ...flags],
     { env: { ...process.env, FLOWAUTH_ADMIN_KEY: adminKey, RUST_LOG: "info" }, stdio: ["ignore", "pipe", "pipe"] },
   );
   server.stdout.on("data", (chunk) => output.push(chunk.toString()));
@@ -57,6 +58,23 @@ export async function start() {
     }
     await new Promise((done) => setTimeout(done, 100));
   }
+  return {
+    base,
+    log: () => output.join(""),
+    async stop() {
+      server.kill("SIGTERM");
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Starts everything; `close()` stops it and removes the data directory. */
+export async function start() {
+  const idp = await startIdp();
+  const adminKey = randomBytes(24).toString("hex");
+  const flowauth = await serve(adminKey);
+  const { base } = flowauth;
 
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -98,7 +116,9 @@ export async function start() {
     api,
     requested,
     /** A log of the server, for failure messages. */
-    serverLog: () => output.join(""),
+    serverLog: flowauth.log,
+    /** Another server of the same admin key, with `flags` added (stop it when done). */
+    server: (flags) => serve(adminKey, flags),
 
     /** A new tenant with the mock provider loaded; answers its key. */
     async tenant(name) {
@@ -144,10 +164,8 @@ export async function start() {
 
     async close() {
       await browser.close();
-      server.kill("SIGTERM");
-      await exited;
+      await flowauth.stop();
       await idp.close();
-      rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -97,9 +97,32 @@ test("a token connects end to end through the popup", async () => {
     await connect(page, "sales-bot");
     assert.equal(await page.textContent('tr[data-name="sales-bot"] .chip'), "active");
     assert.match(await page.textContent('tr[data-name="sales-bot"] .countdown'), /^in \d+ min/);
+    assert.ok(await page.isHidden("#server-warnings"), "a loopback public URL warns of nothing");
     assert.deepEqual(problems, []);
   });
   await context.close();
+});
+
+test("the server's warnings (a plain-HTTP public URL) show as a banner above every view", async () => {
+  const plain = await env.server(["--public-url", "http://flow.example.com"]);
+  const { page, context, problems } = await env.page();
+  try {
+    await explained(problems, async () => {
+      await signIn(page, plain.base, env.adminKey);
+      const banner = await page.waitForSelector("#server-warnings:not([hidden])");
+      assert.match(await banner.textContent(), /public URL http:\/\/flow\.example\.com is not HTTPS/);
+      assert.equal(await page.locator("#server-warnings li").count(), 1);
+      await page.click("nav >> text=Components");
+      await page.waitForSelector("section[data-component]");
+      assert.ok(await page.isVisible("#server-warnings"), "still shown on another view");
+      await screenshot(page, "server-warnings");
+      assert.deepEqual(await seriousViolations(page), []);
+      assert.deepEqual(problems, []);
+    });
+  } finally {
+    await context.close();
+    await plain.stop();
+  }
 });
 
 test("a dead grant shows needs_reauth, and reconnecting makes it active", async () => {

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::auth::Caller;
+use super::schemas::ConnectorDefinition;
 use super::views::{
     ConnectorList, ConnectorView, LoadReportView, ProviderList, ProviderView, ServerView, TenantKeyView, TenantList,
     TenantView, WhoAmIView, connector_view, load_report_view,
@@ -59,6 +60,7 @@ pub async fn rotate_key(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ConfirmQuery {
     /// The tenant's name again.
     confirm: Option<String>,
@@ -214,7 +216,7 @@ pub async fn connectors(
     Ok(Json(ConnectorList { connectors }))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/connectors", params(("tenant" = String, Path)), request_body(content = inline(Object), content_type = "application/json", description = "a ThingWorx connector config.json"), responses((status = 201, description = "the connector", body = ConnectorView), (status = 400, description = "a built-in connector's name"), (status = 413, description = "larger than 1 MiB"), (status = 422, description = "what is wrong, with its JSON path")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/connectors", params(("tenant" = String, Path)), request_body(content = ConnectorDefinition, content_type = "application/json", description = "a ThingWorx connector config.json"), responses((status = 201, description = "the connector", body = ConnectorView), (status = 409, description = "a built-in connector's name"), (status = 413, description = "larger than 1 MiB"), (status = 422, description = "what is wrong, with its JSON path")))]
 /// Adds a custom connector from a ThingWorx `config.json` body.
 pub async fn add_connector(
     State(state): State<AppState>,

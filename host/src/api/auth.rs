@@ -18,7 +18,7 @@ use crate::store::{Change, KeyOwner, Tenant, key_hash};
 /// forgotten at once, and on PostgreSQL every instance is told at once; a
 /// key replaced by the command line beside a server on SQLite stops
 /// working within this time.
-const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
+pub const KEY_CACHE_TTL: Duration = Duration::from_secs(10);
 
 /// Recently seen keys (by hash, never in clear) and tenants (by name).
 #[derive(Default)]

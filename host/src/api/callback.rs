@@ -12,13 +12,16 @@ use axum::response::{Html, IntoResponse, Response};
 use super::AppState;
 use crate::tokens::Delivery;
 
-#[utoipa::path(get, path = "/oauth/return", responses((status = 200, description = "a small HTML page: connected, or what went wrong (a provider set for the hybrid flow must post its answer: its GET fails the token with invalid_response_mode)"), (status = 400, description = "unknown, used or expired state")))]
+/// `GET /oauth/return` (and ThingWorx's path): a browser redirect, not
+/// part of the API document.
 pub async fn finish(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
     let query = url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()).into_owned().collect();
     answer(&state, query, Delivery::Query).await
 }
 
-#[utoipa::path(post, path = "/oauth/return", request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "the provider's answer (response_mode=form_post): state, code, id_token, or error"), responses((status = 200, description = "a small HTML page: connected, or what went wrong (an id_token that does not verify fails the token: invalid_id_token, invalid_nonce, invalid_c_hash, discovery_failed)"), (status = 400, description = "unknown, used or expired state"), (status = 415, description = "an HTML page: the body is not application/x-www-form-urlencoded; nothing was spent")))]
+/// `POST /oauth/return` (and ThingWorx's path): the IdP's `form_post`
+/// answer (OpenID Connect hybrid flow), a browser redirect, not part of the
+/// API document.
 pub async fn finish_posted(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let content_type = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let essence = content_type.split(';').next().unwrap_or_default().trim();

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::auth::Caller;
+use super::schemas::ComponentBytes;
 use super::{ApiError, AppState};
 use crate::tokens::InstallOptions;
 
@@ -30,7 +31,7 @@ pub struct InstallQuery {
     allow_broad_hosts: bool,
 }
 
-#[utoipa::path(post, path = "/v1/components", params(("name" = String, Query), ("upgrade" = Option<bool>, Query), ("allow_hosts" = Option<String>, Query, description = "comma-separated host[:port]"), ("allow_broad_hosts" = Option<bool>, Query)), request_body(content = Vec<u8>, content_type = "application/wasm"), responses((status = 201, description = "verified and installed (or upgraded)"), (status = 200, description = "these bytes were installed under this name already"), (status = 400, description = "not a valid component, or a host refused"), (status = 409, description = "the name exists (pass upgrade=true), the bytes exist under another name, or the upgrade drops a connector in use"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/components", params(("name" = String, Query), ("upgrade" = Option<bool>, Query), ("allow_hosts" = Option<String>, Query, description = "comma-separated host[:port]"), ("allow_broad_hosts" = Option<bool>, Query)), request_body(content = ComponentBytes, content_type = "application/octet-stream", description = "the .wasm file as is; any content type is taken, application/wasm too"), responses((status = 201, description = "verified and installed (or upgraded)"), (status = 200, description = "these bytes were installed under this name already"), (status = 400, description = "not a valid component, or a host refused"), (status = 409, description = "the name exists (pass upgrade=true), the bytes exist under another name, or the upgrade drops a connector in use"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 /// `POST /v1/components?name=NAME[&upgrade=true][&allow_hosts=a,b]` with the `.wasm` as the body.
 pub async fn install(
     State(state): State<AppState>,

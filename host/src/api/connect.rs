@@ -15,6 +15,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::auth::Caller;
+use super::schemas::{Origin, ReturnTo, TokenName};
 use super::views::{ConnectSessionView, ConnectSettingsView};
 use super::{ApiError, AppState, body};
 use crate::tokens::{
@@ -26,7 +27,7 @@ use crate::tokens::{
 #[serde(deny_unknown_fields)]
 pub struct ConnectSettingsBody {
     /// Origins `return_to` may be on: scheme, host and port, e.g. `https://app.example.com`.
-    #[schema(inline, value_type = Vec<Origin>)]
+    #[schema(value_type = Vec<Origin>)]
     allowed_return_origins: Vec<String>,
 }
 
@@ -54,12 +55,6 @@ pub async fn settings(
     Ok(Json(ConnectSettingsView { allowed_return_origins }))
 }
 
-/// An origin: scheme, host and optional port, nothing after.
-#[derive(utoipa::ToSchema)]
-#[schema(value_type = String, pattern = r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?/?$")]
-#[allow(dead_code)]
-struct Origin(String);
-
 /// `POST .../connect-sessions`.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -69,18 +64,16 @@ pub struct ConnectSessionBody {
     /// The provider's display name.
     #[schema(min_length = 1)]
     provider: String,
-    /// The name the token gets (unique within the tenant): 1 to 200 printable characters.
-    #[schema(pattern = r"^[^\x00-\x1f\x7f]{1,200}$")]
+    /// The name the token gets.
+    #[schema(value_type = TokenName)]
     name: String,
     #[serde(default)]
     scopes: Vec<String>,
-    /// Where the user lands afterwards, with `token_id` and `status` (and
-    /// `error` when the provider refused) added to its query; on an allowed origin.
-    #[schema(pattern = "^https?://[^/?#]+")]
+    #[schema(value_type = ReturnTo)]
     return_to: String,
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/connect-sessions", params(("tenant" = String, Path)), request_body = ConnectSessionBody, responses((status = 201, description = "a link for the user, good once for 15 minutes", body = ConnectSessionView), (status = 400, description = "return_to on an origin not allowed (the message says how to allow it), a bad name, or a connector without an authorization code flow"), (status = 404, description = "no such provider or connector"), (status = 409, description = "a token of this name exists")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/connect-sessions", params(("tenant" = String, Path)), request_body = ConnectSessionBody, responses((status = 201, description = "a link for the user, good once for 15 minutes", body = ConnectSessionView), (status = 400, description = "a connector without an authorization code flow"), (status = 403, description = "return_to is on an origin the tenant did not allow (not_allowed): the message says how to allow it"), (status = 404, description = "no such provider or connector"), (status = 409, description = "a token of this name exists")))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,

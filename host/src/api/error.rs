@@ -62,6 +62,7 @@ impl From<TokenError> for ApiError {
         let status = match &error {
             TokenError::NotFound(_) => StatusCode::NOT_FOUND,
             TokenError::Invalid(_) | TokenError::State(_) => StatusCode::BAD_REQUEST,
+            TokenError::NotAllowed(_) => StatusCode::FORBIDDEN,
             TokenError::NotUsable { .. } | TokenError::Conflict(_) | TokenError::SecretExpired(_) => {
                 StatusCode::CONFLICT
             }

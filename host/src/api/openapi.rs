@@ -13,7 +13,12 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, Secur
 use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi};
 
-use super::{CALLBACK_PATHS, admin, bundles, callback, components, connect, keys, tokens, views, webhooks};
+use axum::extract::State;
+
+use super::AppState;
+use crate::runtime::Connector;
+
+use super::{admin, bundles, components, connect, keys, tokens, views, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -65,8 +70,6 @@ use super::{CALLBACK_PATHS, admin, bundles, callback, components, connect, keys,
         connect::create,
         connect::page,
         connect::submit,
-        callback::finish,
-        callback::finish_posted,
     ),
     components(schemas(views::ErrorBody)),
     modifiers(&Shared)
@@ -76,10 +79,10 @@ struct ApiDoc;
 /// The name of the bearer security scheme.
 const BEARER: &str = "bearer";
 
-/// Routes anyone may use: the provider's redirect back, connect links
-/// (their secret is their credential) and providers' public keys.
+/// Routes anyone may use: connect links (their secret is their credential)
+/// and providers' public keys.
 fn is_public(path: &str) -> bool {
-    CALLBACK_PATHS.contains(&path) || path.starts_with("/connect/") || path.starts_with("/jwks/")
+    path.starts_with("/connect/") || path.starts_with("/jwks/")
 }
 
 /// Adds what every route shares.
@@ -89,10 +92,6 @@ impl Modify for Shared {
     fn modify(&self, document: &mut Document) {
         let components = document.components.get_or_insert_with(Default::default);
         components.add_security_scheme(BEARER, SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)));
-        // ThingWorx's callback path answers as flowauth's does.
-        if let Some(callback) = document.paths.paths.get(CALLBACK_PATHS[0]).cloned() {
-            document.paths.paths.insert(CALLBACK_PATHS[1].to_owned(), callback);
-        }
         for (path, item) in document.paths.paths.iter_mut() {
             let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
             for operation in operations.into_iter().flatten() {
@@ -103,11 +102,6 @@ impl Modify for Shared {
 }
 
 fn shared(path: &str, operation: &mut Operation) {
-    if CALLBACK_PATHS.contains(&path) {
-        let back =
-            "back to the app's return_to with token_id and status (or error), for a token a connect link started";
-        respond(operation, "303", back, false);
-    }
     let public = is_public(path);
     if !public {
         operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
@@ -158,19 +152,45 @@ fn error_content() -> Content {
     Content::new(Some(Ref::from_schema_name("ErrorBody")))
 }
 
-/// The document as JSON.
-pub async fn document() -> axum::Json<Document> {
-    axum::Json(ApiDoc::openapi())
+/// Where the load file's schema goes in the document (JSON pointer).
+const LOAD_FILE_SCHEMA: &str =
+    "/paths/~1v1~1tenants~1{tenant}~1oauth-configurations/post/requestBody/content/application~1json/schema";
+
+/// The document as JSON, with the load file's schema of the built-in
+/// connectors this server runs.
+pub async fn document(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    let builtins: Vec<Connector> =
+        state.runtime.components().iter().filter(|c| c.built_in).flat_map(|c| c.connectors.clone()).collect();
+    axum::Json(served(&builtins))
+}
+
+fn served(builtins: &[Connector]) -> serde_json::Value {
+    let mut document = serde_json::to_value(ApiDoc::openapi()).expect("the document is JSON");
+    *document.pointer_mut(LOAD_FILE_SCHEMA).expect("the load file route takes a JSON body") =
+        super::load_schema::load_file(builtins);
+    document
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::CALLBACK_PATHS;
 
     /// Routes that are operations' plumbing, not the API: probes, metrics,
-    /// the document itself, and the web page's files (docs/UI.md).
-    const UNDOCUMENTED: [&str; 8] =
-        ["/healthz", "/readyz", "/metrics", "/v1/openapi.json", "/", "/ui", "/ui/", "/ui/{file}"];
+    /// the document itself, the web page's files (docs/UI.md), and the
+    /// provider's redirects back (a browser follows them; no client calls them).
+    const UNDOCUMENTED: [&str; 10] = [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/v1/openapi.json",
+        "/",
+        "/ui",
+        "/ui/",
+        "/ui/{file}",
+        CALLBACK_PATHS[0],
+        CALLBACK_PATHS[1],
+    ];
 
     /// Every `(path, method)` the router in `api/mod.rs` serves, read from
     /// its source.

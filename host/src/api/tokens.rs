@@ -10,6 +10,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::auth::Caller;
+use super::schemas::TokenName;
 use super::views::{
     AccessView, StartedView, TokenPage, TokenView, ValidationView, access_view, started_view, token_view,
 };
@@ -24,7 +25,7 @@ fn default_true() -> bool {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartBody {
-    #[schema(pattern = r"^[^\x00-\x1f\x7f]{1,200}$")]
+    #[schema(value_type = TokenName)]
     name: String,
     #[schema(min_length = 1)]
     connector: String,
@@ -101,7 +102,7 @@ pub async fn list(
     Query(query): Query<ListQuery>,
 ) -> Result<Json<TokenPage>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
-    let status = match query.status.as_deref() {
+    let status = match query.status.as_deref().filter(|s| !s.is_empty()) {
         None => None,
         Some(name) => Some(TokenStatus::from_name(name).ok_or_else(|| {
             ApiError::new(
@@ -125,7 +126,9 @@ pub async fn list(
             return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message));
         }
     };
-    let (tokens, next) = state.service.store().token_page(&tenant.id, &filter, limit, query.cursor.as_deref()).await?;
+    // An empty cursor is no cursor, as empty filters are no filter.
+    let cursor = query.cursor.as_deref().filter(|c| !c.is_empty());
+    let (tokens, next) = state.service.store().token_page(&tenant.id, &filter, limit, cursor).await?;
     Ok(Json(TokenPage { tokens: tokens.iter().map(token_view).collect(), next_cursor: next }))
 }
 
@@ -134,8 +137,10 @@ const DEFAULT_PAGE: u32 = 100;
 const MAX_PAGE: u32 = 500;
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// pending, active, needs_reauth or failed.
+    #[param(pattern = "^(pending|active|needs_reauth|failed)?$")]
     status: Option<String>,
     /// A connector name, e.g. `salesforce`.
     connector: Option<String>,
@@ -146,8 +151,10 @@ pub struct ListQuery {
     /// The start of token names (case-sensitive), e.g. `sal` for `sales-bot`.
     name_prefix: Option<String>,
     /// Tokens per page (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = r"^(-?[0-9]{1,18}_[^\x00-\x1f\x7f-\x9f]*)?$")]
     cursor: Option<String>,
 }
 
@@ -275,6 +282,7 @@ pub async fn validate(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RenameBody {
+    #[schema(value_type = TokenName)]
     name: String,
 }
 

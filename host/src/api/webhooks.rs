@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::auth::Caller;
+use super::schemas::{EventName, WebhookSecret, WebhookUrl};
 use super::{ApiError, AppState, body};
 use crate::events::{EventsError, WebhookRequest, webhook_json};
 
@@ -18,6 +19,7 @@ impl From<EventsError> for ApiError {
             EventsError::Invalid(message) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_webhook", message)
             }
+            EventsError::NotAllowed(message) => ApiError::new(StatusCode::FORBIDDEN, "not_allowed", message),
             EventsError::NotFound(message) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
             EventsError::Store(error) => error.into(),
             EventsError::Client(message) => {
@@ -32,23 +34,22 @@ impl From<EventsError> for ApiError {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookBody {
-    /// Absolute https URL events are posted to.
-    #[schema(pattern = "^https://[^/?#]+")]
+    /// Where events are posted.
+    #[schema(value_type = WebhookUrl)]
     url: String,
-    /// Event types to receive (`token.active`, `token.failed`,
-    /// `token.needs_reauth`, `token.refresh_failed`,
-    /// `provider.secret_expiring`); all when left out.
+    /// Event types to receive; all when left out.
     #[serde(default)]
+    #[schema(value_type = Vec<EventName>)]
     events: Vec<String>,
-    /// A signing secret of your own (32 to 256 printable characters);
-    /// flowauth generates one when left out.
+    /// A signing secret of your own; flowauth generates one when left out.
+    #[schema(value_type = Option<WebhookSecret>)]
     secret: Option<String>,
     /// Replace the signing secret of an existing webhook with a new one.
     #[serde(default)]
     rotate_secret: bool,
 }
 
-#[utoipa::path(put, path = "/v1/tenants/{tenant}/webhook", params(("tenant" = String, Path)), request_body = WebhookBody, responses((status = 200, description = "the webhook: url, events, and `secret` when it is new (created, given or rotated), shown this once"), (status = 422, description = "the URL or an event type is refused; the message says why"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(put, path = "/v1/tenants/{tenant}/webhook", params(("tenant" = String, Path)), request_body = WebhookBody, responses((status = 200, description = "the webhook: url, events, and `secret` when it is new (created, given or rotated), shown this once"), (status = 403, description = "the URL's host is not public (not_allowed): the message says why"), (status = 422, description = "the URL, an event type or the secret is refused; the message says why"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn set(
     State(state): State<AppState>,
     caller: Caller,

@@ -28,15 +28,15 @@ use tokio::sync::Notify;
 
 pub use event::{Event, EventError, EventKind};
 pub use sign::{DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER, SignatureError, TIMESTAMP_HEADER, signature, verify};
-pub use target::check_url;
+pub use target::{MAX_URL_BYTES, Refused, check_url};
 pub use view::{circuit_json, delivery_json, delivery_log_json, webhook_json};
 
 use crate::store::{DeliveryRecord, EndpointHealth, NewDelivery, Store, StoreError, Webhook, new_id};
 
 /// The shortest signing secret accepted from a user.
-const MIN_SECRET_CHARS: usize = 32;
+pub const MIN_SECRET_CHARS: usize = 32;
 /// The longest.
-const MAX_SECRET_CHARS: usize = 256;
+pub const MAX_SECRET_CHARS: usize = 256;
 /// The most deliveries a log listing returns.
 pub const MAX_LISTED_DELIVERIES: usize = 500;
 
@@ -122,6 +122,9 @@ pub enum EventsError {
     /// The request cannot be applied; the message says how to fix it.
     #[error("{0}")]
     Invalid(String),
+    /// The server's policy keeps it from posting to this URL's host.
+    #[error("{0}")]
+    NotAllowed(String),
     /// The tenant has no webhook.
     #[error("{0}")]
     NotFound(String),
@@ -213,7 +216,10 @@ impl Events {
         tenant_id: &str,
         request: WebhookRequest,
     ) -> Result<(Webhook, Option<String>), EventsError> {
-        let url = check_url(&request.url, self.config.allow_private_network).map_err(EventsError::Invalid)?;
+        let url = check_url(&request.url, self.config.allow_private_network).map_err(|refused| match refused {
+            Refused::Invalid(message) => EventsError::Invalid(message),
+            Refused::NotPublic(message) => EventsError::NotAllowed(message),
+        })?;
         let events = subscribed(&request.events)?;
         let given = request.secret.is_some();
         let secret = match request.secret {

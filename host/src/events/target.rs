@@ -13,24 +13,37 @@ use url::{Host, Url};
 use crate::runtime::is_public;
 
 /// The longest webhook URL accepted.
-const MAX_URL_BYTES: usize = 2048;
+pub const MAX_URL_BYTES: usize = 2048;
+
+/// Why a webhook URL is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refused {
+    /// Not a URL flowauth posts to (scheme, credentials, fragment, length).
+    #[error("{0}")]
+    Invalid(String),
+    /// A well-formed URL whose host this server may not reach: not public,
+    /// or plain http to loopback without `--allow-private-network`.
+    #[error("{0}")]
+    NotPublic(String),
+}
 
 /// The webhook URL `text`, if the policy allows it.
-pub fn check_url(text: &str, allow_private_network: bool) -> Result<Url, String> {
+pub fn check_url(text: &str, allow_private_network: bool) -> Result<Url, Refused> {
+    let invalid = |message: String| Refused::Invalid(message);
     let text = text.trim();
     if text.len() > MAX_URL_BYTES {
-        return Err(format!("the webhook url is longer than {MAX_URL_BYTES} bytes"));
+        return Err(invalid(format!("the webhook url is longer than {MAX_URL_BYTES} bytes")));
     }
     let url = Url::parse(text).map_err(|e| {
-        format!("webhook url {text:?} is not an absolute URL ({e}): give one such as https://flows.example.com/hooks/flowauth")
+        invalid(format!("webhook url {text:?} is not an absolute URL ({e}): give one such as https://flows.example.com/hooks/flowauth"))
     })?;
     if !url.username().is_empty() || url.password().is_some() {
-        return Err("the webhook url must not carry a user name or password: the signature authenticates flowauth to the receiver".into());
+        return Err(invalid("the webhook url must not carry a user name or password: the signature authenticates flowauth to the receiver".into()));
     }
     if url.fragment().is_some() {
-        return Err("the webhook url must not have a #fragment: it is never sent to the receiver".into());
+        return Err(invalid("the webhook url must not have a #fragment: it is never sent to the receiver".into()));
     }
-    let host = url.host().ok_or_else(|| format!("webhook url {text:?} has no host"))?;
+    let host = url.host().ok_or_else(|| invalid(format!("webhook url {text:?} has no host")))?;
     let loopback = match &host {
         Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
         Host::Ipv4(ip) => ip.is_loopback(),
@@ -40,11 +53,13 @@ pub fn check_url(text: &str, allow_private_network: bool) -> Result<Url, String>
         "https" => {}
         "http" if loopback && allow_private_network => {}
         "http" if loopback => {
-            return Err("plain http reaches only loopback and only when the server runs with --allow-private-network \
+            return Err(Refused::NotPublic(
+                "plain http reaches only loopback and only when the server runs with --allow-private-network \
                  (development): use https"
-                .into());
+                    .into(),
+            ));
         }
-        other => return Err(format!("the webhook url must use https, not {other}")),
+        other => return Err(invalid(format!("the webhook url must use https, not {other}"))),
     }
     let private = match host {
         Host::Domain(_) => loopback,
@@ -52,11 +67,11 @@ pub fn check_url(text: &str, allow_private_network: bool) -> Result<Url, String>
         Host::Ipv6(ip) => !is_public(IpAddr::V6(ip)),
     };
     if private && !allow_private_network {
-        return Err(format!(
+        return Err(Refused::NotPublic(format!(
             "{} is not a public address (loopback, private, link-local or another special-purpose range): use a \
              public host, or run the server with --allow-private-network (development)",
             url.host_str().unwrap_or_default()
-        ));
+        )));
     }
     Ok(url)
 }
@@ -110,7 +125,9 @@ mod tests {
     #[test]
     fn errors_say_how_to_fix() {
         let error = check_url("http://127.0.0.1:9/", false).unwrap_err();
-        assert!(error.contains("--allow-private-network"), "{error}");
+        assert!(matches!(&error, Refused::NotPublic(m) if m.contains("--allow-private-network")), "{error}");
+        assert!(matches!(check_url("https://10.0.0.8/", false), Err(Refused::NotPublic(_))));
+        assert!(matches!(check_url("ftp://flows.example.com/", false), Err(Refused::Invalid(_))));
     }
 
     #[test]

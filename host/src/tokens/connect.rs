@@ -126,7 +126,7 @@ impl TokenService {
             .map(|u| u.origin().ascii_serialization())
             .ok_or_else(|| TokenError::Invalid("return_to must be an absolute http or https URL".into()))?;
         if !allowed.contains(&return_origin) {
-            return Err(TokenError::Invalid(format!(
+            return Err(TokenError::NotAllowed(format!(
                 "return_to is on {return_origin}, which this tenant does not allow: add it with \
                  PUT /v1/tenants/{}/connect-settings {{\"allowed_return_origins\": [..., \"{return_origin}\"]}}",
                 tenant.name

@@ -52,7 +52,7 @@ impl TokenService {
     pub async fn add_connector(&self, tenant: &Tenant, definition: &str) -> Result<Connector, TokenError> {
         let connector = self.runtime.describe_definition(&self.generic()?, definition).await?;
         if self.runtime.builtin_for(&connector.name).is_some() {
-            return Err(TokenError::Invalid(format!(
+            return Err(TokenError::Conflict(format!(
                 "{:?} is a built-in connector: give the config.json another name",
                 connector.name
             )));

@@ -13,6 +13,10 @@ pub enum TokenError {
     /// The request cannot be served as given.
     #[error("{0}")]
     Invalid(String),
+    /// The tenant's settings do not allow this (a connect link returning
+    /// to an origin the tenant did not allow).
+    #[error("{0}")]
+    NotAllowed(String),
     /// The request conflicts with the token's state (e.g. retrying an
     /// active token without `force`).
     #[error("{0}")]
@@ -62,6 +66,7 @@ impl TokenError {
         match self {
             Self::NotFound(_) => "not_found",
             Self::Invalid(_) => "invalid_request",
+            Self::NotAllowed(_) => "not_allowed",
             Self::Conflict(_) => "conflict",
             Self::SecretExpired(_) => "client_secret_expired",
             Self::State(_) => "invalid_state",

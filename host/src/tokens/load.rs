@@ -20,7 +20,7 @@ use super::{TokenError, TokenService};
 /// this leaves room for hundreds of providers.
 pub const MAX_LOAD_FILE_BYTES: usize = 1 << 20;
 /// The most connectors one load file may name (the built-ins are ~30).
-const MAX_CONNECTORS: usize = 256;
+pub const MAX_CONNECTORS: usize = 256;
 /// The most providers one load file may hold.
 const MAX_PROVIDERS: usize = 2048;
 /// The most settings one provider may have.
@@ -173,7 +173,7 @@ impl TokenService {
 /// credentials to renew themselves), `CLIENT_SECRET_EXPIRES_AT` (warnings,
 /// then refusal, once it is past) and `RESPONSE_TYPE` (`code id_token`: the
 /// OpenID Connect hybrid flow).
-const HOST_SETTINGS: [&str; 5] =
+pub const HOST_SETTINGS: [&str; 5] =
     ["ISSUER", ALLOW_PASSWORD_SETTING, SAVE_PASSWORD_SETTING, EXPIRES_AT_SETTING, RESPONSE_TYPE_SETTING];
 
 /// The host's on/off settings take `true` or `false` (empty: off), so that
@@ -186,14 +186,19 @@ fn check_flag(key: &str, value: &str) -> Result<(), String> {
     }
 }
 
+/// ThingWorx's flag saying whether a provider gives [`RESOURCE_URL`].
+pub const NEED_RESOURCE_URL: &str = "NEED_RESOURCE_URL";
+/// The resource server every token of a provider is for.
+pub const RESOURCE_URL: &str = "RESOURCE_URL";
+
 /// ThingWorx's `NEED_RESOURCE_URL`: `true` says this entry gives
 /// `RESOURCE_URL`, `false` that each token gives its `resource` (checked
 /// when a token starts, see `inputs`).
 fn need_resource_url(values: &[(String, String)]) -> Result<(), String> {
     let value = |key: &str| values.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v.as_str());
-    match value("NEED_RESOURCE_URL").map(str::to_ascii_lowercase).as_deref() {
+    match value(NEED_RESOURCE_URL).map(str::to_ascii_lowercase).as_deref() {
         None | Some("false") => Ok(()),
-        Some("true") if value("RESOURCE_URL").is_some_and(|v| !v.is_empty()) => Ok(()),
+        Some("true") if value(RESOURCE_URL).is_some_and(|v| !v.is_empty()) => Ok(()),
         Some("true") => Err("is true but RESOURCE_URL is not given: give RESOURCE_URL (the resource server every \
                              token of this provider is for), or set NEED_RESOURCE_URL to false so that each token \
                              gives its resource"
@@ -215,12 +220,16 @@ fn unknown_setting(key: &str, connector: &str, declared: &[&str]) -> String {
     format!("{connector} has no setting {key:?}{hint}; its settings: {}", declared.join(", "))
 }
 
+/// Whether a setting holds a URL: its key ends in `_URL`, but for
+/// ThingWorx's `NEED_RESOURCE_URL`, a flag (see `need_resource_url`).
+pub fn is_url_setting(key: &str) -> bool {
+    key.to_ascii_uppercase().ends_with("_URL") && !key.eq_ignore_ascii_case(NEED_RESOURCE_URL)
+}
+
 /// A URL setting (`..._URL`) must be an absolute http(s) URL without a
 /// fragment or credentials, or a path (`/token`) under `BASE_URL`.
 fn check_url(key: &str, value: &str) -> Result<(), String> {
-    // ThingWorx's `NEED_RESOURCE_URL` is a flag, not a URL (see `need_resource_url`).
-    let is_url_setting = key.to_ascii_uppercase().ends_with("_URL") && !key.eq_ignore_ascii_case("NEED_RESOURCE_URL");
-    if !is_url_setting || value.is_empty() {
+    if !is_url_setting(key) || value.is_empty() {
         return Ok(());
     }
     if value.starts_with('/') && !value.starts_with("//") {

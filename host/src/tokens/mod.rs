@@ -34,7 +34,9 @@ pub use error::TokenError;
 pub use flow::{Finished, Flow, Revocation};
 pub use fresh::FRESH_CACHE_TTL;
 pub use hybrid::{Delivery, RESPONSE_TYPE_SETTING};
-pub use load::{LoadError, MAX_LOAD_FILE_BYTES};
+pub use load::{
+    HOST_SETTINGS, LoadError, MAX_CONNECTORS, MAX_LOAD_FILE_BYTES, NEED_RESOURCE_URL, RESOURCE_URL, is_url_setting,
+};
 pub use suggest::did_you_mean;
 
 use crate::events::{Event, EventKind, Events};
@@ -253,12 +255,16 @@ fn looks_like_id(text: &str) -> bool {
     text.len() == 32 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
+/// The most characters (not bytes) of a token name.
+pub const MAX_TOKEN_NAME_CHARS: usize = 200;
+
 /// Whether `name` can name a token: what people call it in flows and
-/// commands, and what stands for its id there.
+/// commands, and what stands for its id there. Control characters are
+/// C0, DEL and C1 (`char::is_control`); white space is Unicode's.
 fn check_token_name(name: &str) -> Result<(), TokenError> {
-    if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_control) {
+    if name.trim().is_empty() || name.chars().count() > MAX_TOKEN_NAME_CHARS || name.chars().any(char::is_control) {
         return Err(TokenError::Invalid(format!(
-            "token name {:?}: give 1 to 200 printable characters",
+            "token name {:?}: give 1 to {MAX_TOKEN_NAME_CHARS} printable characters, not only spaces",
             name.chars().take(80).collect::<String>()
         )));
     }
