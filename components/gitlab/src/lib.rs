@@ -4,7 +4,7 @@
 //! the declared host `{host}` lets the sandbox call it. Every refresh
 //! rotates the refresh token.
 
-use flowauth_sdk::declaration::{Declaration, Field, Validate};
+use flowauth_sdk::declaration::{Declaration, Field, Revoke, Validate};
 use flowauth_sdk::standard::Family;
 
 /// The GitLab family.

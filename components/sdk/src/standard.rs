@@ -10,7 +10,7 @@ use crate::http::{Request, Response};
 use crate::token::{parse_error, parse_token_response};
 use crate::{
     AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, TokenSet, Validation, error,
-    form, introspect, pairs,
+    alternates, form, introspect, pairs,
 };
 
 /// Ordered key/value pairs.
