@@ -1,11 +1,17 @@
 //! The built-in connector families driven through the host against mock
 //! providers on 127.0.0.1 that behave like the real ones: each family's
 //! quirk, and every connector of the seed table authorizing, exchanging a
-//! code and refreshing.
+//! code and refreshing; through the token service on both store backends,
+//! Slack's user token by `which` and the errors that say what fixes a
+//! connector name.
 
 use flowauth::runtime::{AuthRequest, CallError, Callback, Client, Grant, OauthError, Runtime, Target, TokenSet};
+use flowauth::store::{LoadMode, TokenStatus};
+use flowauth::tokens::{Flow, InstallOptions, LoadError, StartRequest, TokenService};
+use flowauth_tests::lifecycle::{given_key, open_at, query, state_of};
+use flowauth_tests::postgres::{Backend, backends};
 use flowauth_tests::providers::{CONSUMER_KEY, CONSUMER_SECRET, Provider, Style};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, test_runtime};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, oidc_discovery_wasm, test_runtime};
 
 /// A compiled-code cache shared by these tests, so each starts its runtime
 /// without compiling every built-in component again.
@@ -687,5 +693,93 @@ async fn every_oauth2_connector_authorizes_exchanges_and_refreshes() {
             continue;
         }
         refreshed.unwrap_or_else(|e| panic!("{connector}: refresh: {e:?}; the provider saw {:?}", idp.seen()));
+    }
+}
+
+/// A store on `backend` with tenant `acme`, its service over `runtime`,
+/// and a `slack/Slack` provider pointing at `idp`.
+async fn slack_tenant(
+    runtime: &Runtime,
+    backend: &Backend,
+    idp: &Provider,
+) -> (tempfile::TempDir, TokenService, flowauth::store::Tenant) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_at(dir.path(), &backend.url, given_key(1)).await.unwrap();
+    let tenant = store.create_tenant("acme").await.unwrap();
+    let service = TokenService::new(store, runtime.clone(), REDIRECT.into());
+    let file = serde_json::json!({"slack": {"Slack": {
+        "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "BASE_URL": idp.base_url(), "USER_SCOPE": "search:read",
+    }}});
+    service.load_configuration(&tenant, &file.to_string(), LoadMode::Replace).await.unwrap();
+    (dir, service, tenant)
+}
+
+fn start(name: &str, connector: &str, provider: &str) -> StartRequest {
+    StartRequest {
+        name: name.into(),
+        connector: connector.into(),
+        provider: provider.into(),
+        flow: Flow::AuthorizationCode,
+        use_default_keys: true,
+        ..StartRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn a_slack_token_hands_out_its_user_token_by_which_on_every_backend() {
+    let runtime = test_runtime(cache()).await;
+    for backend in backends().await {
+        let idp = Provider::start(Style::Slack).await;
+        let (_dir, service, tenant) = slack_tenant(&runtime, &backend, &idp).await;
+        let started = service.start(&tenant, start("slack-bot", "slack", "Slack")).await.unwrap();
+        let state = state_of(started.auth_link.as_deref().unwrap());
+        let done = service.callback(&query(&[("code", "good-code"), ("state", &state)]), None).await.unwrap();
+        assert_eq!(done.status, TokenStatus::Active, "{backend}: {:?}", done.error);
+
+        let bot = service.access_token(&tenant.id, &started.id).await.unwrap();
+        assert_eq!((bot.access_token.as_str(), bot.token_type.as_str()), ("at-1", "bot"), "{backend}");
+        assert_eq!(get(&bot.extra, "team_id"), Some("T9"));
+        assert!(!bot.extra.iter().any(|(k, _)| k.starts_with("user.")), "{backend}: the user token is not an extra value: {:?}", bot.extra);
+        assert_eq!(bot.select(Some("bot")).unwrap(), bot);
+        let user = bot.select(Some("user")).unwrap();
+        assert_eq!((user.access_token.as_str(), user.token_type.as_str()), ("xoxp-user", "user"), "{backend}");
+        assert!(user.expires_at.is_some_and(|at| at > flowauth::store::now()), "{backend}: {user:?}");
+        let error = bot.select(Some("admin")).unwrap_err();
+        assert_eq!(error.code(), "invalid_request");
+        assert!(error.to_string().contains("one of bot, user"), "{error}");
+
+        // RefreshAccessToken renews both; the user's rotated refresh token is stored.
+        let renewed = service.refresh(&tenant.id, &started.id).await.unwrap();
+        assert_eq!(renewed.select(Some("user")).unwrap().access_token, "xoxp-user-2", "{backend}");
+        let again = service.refresh(&tenant.id, &started.id).await.unwrap();
+        assert_eq!(again.select(Some("user")).unwrap().access_token, "xoxp-user-3", "{backend}: urt-2 was kept");
+        assert_eq!(get(&again.extra, "team_id"), Some("T9"), "{backend}: values the refresh answer lacks are kept");
+
+        service.delete(&tenant.id, &started.id).await.unwrap();
+        assert_eq!(idp.revoked(), ["at-1", "xoxp-user-3"], "{backend}: deleting revokes both tokens");
+    }
+}
+
+#[tokio::test]
+async fn a_connector_that_is_misspelt_or_not_enabled_says_what_fixes_it() {
+    let runtime = test_runtime(cache()).await;
+    for backend in backends().await {
+        let idp = Provider::start(Style::Slack).await;
+        let (_dir, service, tenant) = slack_tenant(&runtime, &backend, &idp).await;
+        let misspelt = service.start(&tenant, start("typo", "slak", "Slack")).await.unwrap_err();
+        assert_eq!(misspelt.code(), "not_found");
+        assert!(misspelt.to_string().contains("did you mean \"slack\"?"), "{backend}: {misspelt}");
+
+        service.install_component("oidc-discovery", &oidc_discovery_wasm(), &InstallOptions::default()).await.unwrap();
+        let fix = "enable it with `flowauth component enable oidc-discovery --tenant acme`";
+        let disabled = service.start(&tenant, start("oidc", "oidc", "Okta")).await.unwrap_err();
+        assert!(disabled.to_string().contains(fix), "{backend}: {disabled}");
+        let file = serde_json::json!({"oidc": {"Okta": {"CLIENT_ID": "x", "CLIENT_SECRET": "y"}}}).to_string();
+        let LoadError::Invalid(errors) = service.load_configuration(&tenant, &file, LoadMode::Replace).await.unwrap_err()
+        else {
+            panic!("{backend}: a load file naming a disabled component's connector is invalid");
+        };
+        assert!(errors[0].message.contains(fix), "{backend}: {:?}", errors[0]);
+        assert!(!errors[0].message.contains("new oauth"), "{backend}: {:?}", errors[0]);
     }
 }
