@@ -361,7 +361,10 @@ async fn slack_keeps_the_user_token_beside_the_bot_token_and_refreshes_and_revok
     let both = runtime.exchange_code(&slack, &callback("good-code", &[])).await.unwrap();
     assert_eq!((both.access_token.as_str(), both.token_type.as_str()), ("at-1", "bot"));
     assert_eq!(get(&both.extra, "user.access_token"), Some("xoxp-user"), "{:?}", both.extra);
-    assert_eq!((get(&both.extra, "user.token_type"), get(&both.extra, "user.refresh_token")), (Some("user"), Some("urt-1")));
+    assert_eq!(
+        (get(&both.extra, "user.token_type"), get(&both.extra, "user.refresh_token")),
+        (Some("user"), Some("urt-1"))
+    );
 
     // Token rotation: the bot token refreshes with its refresh token, the user's with its own.
     let mut extra = both.extra.clone();
@@ -393,13 +396,19 @@ async fn github_revokes_the_grant_and_checks_tokens_at_its_oauth_app_endpoints()
     assert!(check.active, "{check:?}");
     assert_eq!((check.subject.as_deref(), check.scope.as_deref()), (Some("octocat"), Some("repo,user")));
     let seen = idp.last("/token");
-    assert_eq!((seen.method.as_str(), seen.path.as_str()), ("POST", format!("/applications/{CLIENT_ID}/token").as_str()));
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str()),
+        ("POST", format!("/applications/{CLIENT_ID}/token").as_str())
+    );
     assert!(seen.headers["authorization"].starts_with("Basic "), "the client authenticates: {seen:?}");
     assert_eq!(seen.json_field("access_token").as_deref(), Some("at-1"));
 
     runtime.revoke(&github, &tokens).await.unwrap();
     let seen = idp.last("/grant");
-    assert_eq!((seen.method.as_str(), seen.path.as_str()), ("DELETE", format!("/applications/{CLIENT_ID}/grant").as_str()));
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str()),
+        ("DELETE", format!("/applications/{CLIENT_ID}/grant").as_str())
+    );
     assert_eq!(idp.revoked(), ["at-1"]);
     assert!(!runtime.validate(&github, &tokens).await.unwrap().active, "a revoked token is not found: inactive");
     let again = runtime.revoke(&github, &tokens).await.unwrap_err();
@@ -424,7 +433,10 @@ async fn dropbox_revokes_with_the_token_as_bearer_and_reads_its_error_shape() {
     let tokens = runtime.exchange_code(&dropbox, &callback("good-code", &[])).await.unwrap();
     runtime.revoke(&dropbox, &tokens).await.unwrap();
     let seen = idp.last("/2/auth/token/revoke");
-    assert_eq!((seen.method.as_str(), seen.headers.get("authorization").map(String::as_str)), ("POST", Some("Bearer at-1")));
+    assert_eq!(
+        (seen.method.as_str(), seen.headers.get("authorization").map(String::as_str)),
+        ("POST", Some("Bearer at-1"))
+    );
     assert_eq!(idp.revoked(), ["at-1"]);
     let again = runtime.revoke(&dropbox, &tokens).await.unwrap_err();
     assert!(
@@ -475,12 +487,23 @@ async fn microsoft_validates_graph_tokens_at_me_and_azure_tokens_at_its_subscrip
         let tokens = runtime.exchange_code(&microsoft, &callback("good-code", &[])).await.unwrap();
         assert!(runtime.validate(&microsoft, &tokens).await.unwrap().active, "{connector}");
         let seen = idp.last(path);
-        assert_eq!((seen.method.as_str(), seen.headers.get("authorization").map(String::as_str)), ("GET", Some("Bearer at-1")));
+        assert_eq!(
+            (seen.method.as_str(), seen.headers.get("authorization").map(String::as_str)),
+            ("GET", Some("Bearer at-1"))
+        );
         let expired = TokenSet { access_token: "expired".into(), ..tokens };
         assert!(!runtime.validate(&microsoft, &expired).await.unwrap().active, "{connector}: 401 is inactive");
     }
     let dynamics = target(&runtime, "dynamics365", &[("RESOURCE_URL", "https://acme.crm.dynamics.com")]);
-    let token = TokenSet { access_token: "at-1".into(), token_type: "Bearer".into(), refresh_token: None, expires_in: None, scope: None, id_token: None, extra: vec![] };
+    let token = TokenSet {
+        access_token: "at-1".into(),
+        token_type: "Bearer".into(),
+        refresh_token: None,
+        expires_in: None,
+        scope: None,
+        id_token: None,
+        extra: vec![],
+    };
     let unsupported = runtime.validate(&dynamics, &token).await.unwrap_err();
     assert!(matches!(unsupported, CallError::OAuth(OauthError::Unsupported(_))), "{unsupported:?}");
 }
@@ -739,7 +762,11 @@ async fn a_slack_token_hands_out_its_user_token_by_which_on_every_backend() {
         let bot = service.access_token(&tenant.id, &started.id).await.unwrap();
         assert_eq!((bot.access_token.as_str(), bot.token_type.as_str()), ("at-1", "bot"), "{backend}");
         assert_eq!(get(&bot.extra, "team_id"), Some("T9"));
-        assert!(!bot.extra.iter().any(|(k, _)| k.starts_with("user.")), "{backend}: the user token is not an extra value: {:?}", bot.extra);
+        assert!(
+            !bot.extra.iter().any(|(k, _)| k.starts_with("user.")),
+            "{backend}: the user token is not an extra value: {:?}",
+            bot.extra
+        );
         assert_eq!(bot.select(Some("bot")).unwrap(), bot);
         let user = bot.select(Some("user")).unwrap();
         assert_eq!((user.access_token.as_str(), user.token_type.as_str()), ("xoxp-user", "user"), "{backend}");
@@ -775,7 +802,8 @@ async fn a_connector_that_is_misspelt_or_not_enabled_says_what_fixes_it() {
         let disabled = service.start(&tenant, start("oidc", "oidc", "Okta")).await.unwrap_err();
         assert!(disabled.to_string().contains(fix), "{backend}: {disabled}");
         let file = serde_json::json!({"oidc": {"Okta": {"CLIENT_ID": "x", "CLIENT_SECRET": "y"}}}).to_string();
-        let LoadError::Invalid(errors) = service.load_configuration(&tenant, &file, LoadMode::Replace).await.unwrap_err()
+        let LoadError::Invalid(errors) =
+            service.load_configuration(&tenant, &file, LoadMode::Replace).await.unwrap_err()
         else {
             panic!("{backend}: a load file naming a disabled component's connector is invalid");
         };

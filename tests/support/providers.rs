@@ -173,7 +173,10 @@ impl Provider {
             // Slack, when the app asked for user scopes only.
             "authorization_code" if request.field("code") == Some("user-code") => self.issue(request, 1, false),
             "authorization_code" => self.error(StatusCode::BAD_REQUEST, "invalid_grant", "bad code"),
-            "refresh_token" if self.style == Style::Slack && request.field("refresh_token").is_some_and(|t| t.starts_with("urt-")) => {
+            "refresh_token"
+                if self.style == Style::Slack
+                    && request.field("refresh_token").is_some_and(|t| t.starts_with("urt-")) =>
+            {
                 self.slack_user_refresh(request)
             }
             "refresh_token" => {
@@ -330,7 +333,8 @@ impl Provider {
                     axum::Json(serde_json::Value::Null).into_response()
                 }
                 _ => {
-                    let body = json!({"error_summary": "invalid_access_token/..", "error": {".tag": "invalid_access_token"}});
+                    let body =
+                        json!({"error_summary": "invalid_access_token/..", "error": {".tag": "invalid_access_token"}});
                     (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
                 }
             },
@@ -360,7 +364,10 @@ impl Provider {
                     "exp": "1900000000", "expires_in": "3599", "email": "ann@example.com", "email_verified": "true",
                 }))
                 .into_response(),
-                None => (StatusCode::BAD_REQUEST, axum::Json(json!({"error": "invalid_token", "error_description": "Invalid Value"})))
+                None => (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"error": "invalid_token", "error_description": "Invalid Value"})),
+                )
                     .into_response(),
             },
             // Microsoft Graph and Azure Resource Manager: the token as bearer.

@@ -62,7 +62,10 @@ mod tests {
         let mut extra = vec![("team_id".to_owned(), "T1".to_owned())];
         put(&mut extra, "user", &set);
         assert_eq!(names(&extra), ["user"]);
-        assert_eq!((field(&extra, "user", "access_token"), field(&extra, "user", "expires_in")), (Some("xoxp"), Some("43200")));
+        assert_eq!(
+            (field(&extra, "user", "access_token"), field(&extra, "user", "expires_in")),
+            (Some("xoxp"), Some("43200"))
+        );
         assert_eq!(all(&extra).len(), 4, "team_id is not part of it: {extra:?}");
     }
 }

@@ -226,8 +226,13 @@ impl Declaration {
     /// The declared hosts and those of absolute endpoints without
     /// placeholders in their host, sorted.
     pub fn all_hosts(&self) -> Vec<String> {
-        let urls =
-            [Some(self.base_url), Some(self.authorize), Some(self.token), self.revoke.endpoint(), self.validate.endpoint()];
+        let urls = [
+            Some(self.base_url),
+            Some(self.authorize),
+            Some(self.token),
+            self.revoke.endpoint(),
+            self.validate.endpoint(),
+        ];
         let mut hosts: Vec<String> = urls.into_iter().flatten().filter_map(host_of).collect();
         hosts.extend(self.hosts.iter().map(|h| h.to_string()));
         hosts.sort();

@@ -9,8 +9,8 @@ use crate::declaration::{Declaration, Revoke, Validate};
 use crate::http::{Request, Response};
 use crate::token::{parse_error, parse_token_response};
 use crate::{
-    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, TokenSet, Validation, error,
-    alternates, form, introspect, pairs,
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, TokenSet, Validation,
+    alternates, error, form, introspect, pairs,
 };
 
 /// Ordered key/value pairs.
@@ -285,7 +285,9 @@ pub fn validate<F: Family>(client: &Client, token: TokenSet) -> Result<Validatio
 /// An active token as Google's tokeninfo describes it.
 fn token_info(response: &Response) -> Validation {
     let body = response.json().unwrap_or_default();
-    let text = |key: &str| body.get(key).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())));
+    let text = |key: &str| {
+        body.get(key).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())))
+    };
     Validation {
         active: true,
         expires_in: text("expires_in").and_then(|s| s.parse().ok()),
@@ -309,7 +311,12 @@ fn client_json(call: &Call, method: &str, endpoint: &str, access_token: &str) ->
     let body = serde_json::json!({ "access_token": access_token }).to_string().into_bytes();
     let mut unused = Pairs::new();
     let request = Request::new(method, &call.endpoint(endpoint)?).body("application/json", body);
-    let request = ClientAuth::Basic.apply(request, &mut unused, call.required_setting("CLIENT_ID")?, call.setting("CLIENT_SECRET"))?;
+    let request = ClientAuth::Basic.apply(
+        request,
+        &mut unused,
+        call.required_setting("CLIENT_ID")?,
+        call.setting("CLIENT_SECRET"),
+    )?;
     request.send()
 }
 

@@ -180,14 +180,23 @@ mod tests {
     fn provider_api_errors_keep_their_code_and_message() {
         let dropbox = r#"{"error_summary": "invalid_access_token/..", "error": {".tag": "invalid_access_token"}}"#;
         let err = parse_error(&response(401, "application/json", dropbox));
-        assert!(matches!(&err, OauthError::Rejected(e) if e.code == "invalid_access_token" && e.status == 401), "{err:?}");
+        assert!(
+            matches!(&err, OauthError::Rejected(e) if e.code == "invalid_access_token" && e.status == 401),
+            "{err:?}"
+        );
         let graph = r#"{"error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired."}}"#;
         let err = parse_error(&response(401, "application/json", graph));
         let expected = Some("Access token has expired.");
-        assert!(matches!(&err, OauthError::Rejected(e) if e.code == "InvalidAuthenticationToken" && e.description.as_deref() == expected), "{err:?}");
+        assert!(
+            matches!(&err, OauthError::Rejected(e) if e.code == "InvalidAuthenticationToken" && e.description.as_deref() == expected),
+            "{err:?}"
+        );
         let github = r#"{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}"#;
         let err = parse_error(&response(404, "application/json", github));
-        assert!(matches!(&err, OauthError::Rejected(e) if e.code == "http_404" && e.description.as_deref() == Some("Not Found")), "{err:?}");
+        assert!(
+            matches!(&err, OauthError::Rejected(e) if e.code == "http_404" && e.description.as_deref() == Some("Not Found")),
+            "{err:?}"
+        );
     }
 
     #[test]

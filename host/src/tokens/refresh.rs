@@ -16,7 +16,9 @@ use crate::events::EventKind;
 use crate::runtime::{CallError, Grant};
 use crate::store::{RefreshFailure, TokenRecord, TokenStatus, now};
 
-use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued, redacted, token_secrets, which};
+use super::{
+    AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued, redacted, token_secrets, which,
+};
 
 /// The shortest lease, whatever the call limits.
 const MIN_LEASE_SECONDS: i64 = 30;

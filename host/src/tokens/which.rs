@@ -10,6 +10,9 @@ use crate::store::now;
 
 use super::{AccessToken, TokenError};
 
+/// Ordered key/value pairs.
+type Pairs = Vec<(String, String)>;
+
 /// What marks a further token's access token.
 const ACCESS: &str = ".access_token";
 
@@ -24,7 +27,7 @@ fn belongs(names: &[&str], key: &str) -> bool {
 }
 
 /// `extra` split into its plain values and the further tokens' fields.
-pub fn split(extra: &[(String, String)]) -> (Vec<(String, String)>, Vec<(String, String)>) {
+pub fn split(extra: &[(String, String)]) -> (Pairs, Pairs) {
     let names = names(extra);
     extra.iter().cloned().partition(|(k, _)| !belongs(&names, k))
 }
@@ -130,7 +133,10 @@ mod tests {
         assert_eq!(token.select(None).unwrap().access_token, "xoxb");
         assert_eq!(token.select(Some("bot")).unwrap().access_token, "xoxb");
         let user = token.select(Some("user")).unwrap();
-        assert_eq!((user.access_token.as_str(), user.token_type.as_str(), user.expires_at), ("xoxp", "user", Some(1060)));
+        assert_eq!(
+            (user.access_token.as_str(), user.token_type.as_str(), user.expires_at),
+            ("xoxp", "user", Some(1060))
+        );
         assert!(!user.further.iter().any(|(k, _)| k.ends_with("refresh_token")), "{:?}", user.further);
         let error = token.select(Some("admin")).unwrap_err().to_string();
         assert!(error.contains("one of bot, user"), "{error}");
