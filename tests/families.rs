@@ -1,11 +1,17 @@
 //! The built-in connector families driven through the host against mock
 //! providers on 127.0.0.1 that behave like the real ones: each family's
 //! quirk, and every connector of the seed table authorizing, exchanging a
-//! code and refreshing.
+//! code and refreshing; through the token service on both store backends,
+//! Slack's user token by `which` and the errors that say what fixes a
+//! connector name.
 
 use flowauth::runtime::{AuthRequest, CallError, Callback, Client, Grant, OauthError, Runtime, Target, TokenSet};
+use flowauth::store::{LoadMode, TokenStatus};
+use flowauth::tokens::{Flow, InstallOptions, LoadError, StartRequest, TokenService};
+use flowauth_tests::lifecycle::{given_key, open_at, query, state_of};
+use flowauth_tests::postgres::{Backend, backends};
 use flowauth_tests::providers::{CONSUMER_KEY, CONSUMER_SECRET, Provider, Style};
-use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, test_runtime};
+use flowauth_tests::{CLIENT_ID, CLIENT_SECRET, oidc_discovery_wasm, test_runtime};
 
 /// A compiled-code cache shared by these tests, so each starts its runtime
 /// without compiling every built-in component again.
@@ -395,6 +401,203 @@ async fn slack_reads_ok_false_and_the_user_token_under_authed_user() {
 }
 
 #[tokio::test]
+async fn slack_keeps_the_user_token_beside_the_bot_token_and_refreshes_and_revokes_both() {
+    let idp = Provider::start(Style::Slack).await;
+    let runtime = test_runtime(cache()).await;
+    let slack = target(&runtime, "slack", &[("BASE_URL", &idp.base_url()), ("USER_SCOPE", "search:read")]);
+    let both = runtime.exchange_code(&slack, &callback("good-code", &[])).await.unwrap();
+    assert_eq!((both.access_token.as_str(), both.token_type.as_str()), ("at-1", "bot"));
+    assert_eq!(get(&both.extra, "user.access_token"), Some("xoxp-user"), "{:?}", both.extra);
+    assert_eq!(
+        (get(&both.extra, "user.token_type"), get(&both.extra, "user.refresh_token")),
+        (Some("user"), Some("urt-1"))
+    );
+
+    // Token rotation: the bot token refreshes with its refresh token, the user's with its own.
+    let mut extra = both.extra.clone();
+    let renewed = runtime.refresh(&slack, "rt-1", &[], &extra).await.unwrap();
+    assert_eq!(renewed.access_token, "at-1");
+    assert_eq!(get(&renewed.extra, "user.access_token"), Some("xoxp-user-2"), "{:?}", renewed.extra);
+    assert_eq!(get(&renewed.extra, "user.refresh_token"), Some("urt-2"));
+    let spent = extra.iter_mut().find(|(k, _)| k == "user.refresh_token").unwrap();
+    spent.1 = "urt-1".into();
+    let error = runtime.refresh(&slack, "rt-1", &[], &extra).await.unwrap_err();
+    assert_eq!(rejected(&error), Some("invalid_refresh_token"), "a spent user refresh token fails the refresh");
+
+    let current = TokenSet { extra: renewed.extra.clone(), ..renewed };
+    runtime.revoke(&slack, &current).await.unwrap();
+    let revoked = idp.revoked();
+    assert_eq!(revoked, ["at-1", "xoxp-user-2"], "auth.revoke is called with each token");
+    assert!(idp.seen().iter().any(|r| r.path == "/api/auth.revoke"), "{:?}", idp.seen());
+    let again = runtime.revoke(&slack, &current).await.unwrap_err();
+    assert_eq!(rejected(&again), Some("invalid_auth"), "Slack's ok=false with HTTP 200 is a refusal: {again:?}");
+}
+
+#[tokio::test]
+async fn github_revokes_the_grant_and_checks_tokens_at_its_oauth_app_endpoints() {
+    let idp = Provider::start(Style::Github).await;
+    let runtime = test_runtime(cache()).await;
+    let github = target(&runtime, "github", &[("BASE_URL", &idp.base_url())]);
+    let tokens = runtime.exchange_code(&github, &callback("good-code", &[])).await.unwrap();
+    let check = runtime.validate(&github, &tokens).await.unwrap();
+    assert!(check.active, "{check:?}");
+    assert_eq!((check.subject.as_deref(), check.scope.as_deref()), (Some("octocat"), Some("repo,user")));
+    let seen = idp.last("/token");
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str()),
+        ("POST", format!("/applications/{CLIENT_ID}/token").as_str())
+    );
+    assert!(seen.headers["authorization"].starts_with("Basic "), "the client authenticates: {seen:?}");
+    assert_eq!(seen.json_field("access_token").as_deref(), Some("at-1"));
+
+    runtime.revoke(&github, &tokens).await.unwrap();
+    let seen = idp.last("/grant");
+    assert_eq!(
+        (seen.method.as_str(), seen.path.as_str()),
+        ("DELETE", format!("/applications/{CLIENT_ID}/grant").as_str())
+    );
+    assert_eq!(idp.revoked(), ["at-1"]);
+    assert!(!runtime.validate(&github, &tokens).await.unwrap().active, "a revoked token is not found: inactive");
+    let again = runtime.revoke(&github, &tokens).await.unwrap_err();
+    match &again {
+        CallError::OAuth(OauthError::Rejected(e)) => {
+            assert_eq!((e.status, e.code.as_str(), e.description.as_deref()), (404, "http_404", Some("Not Found")))
+        }
+        other => panic!("GitHub's 404 is a refusal with its message: {other:?}"),
+    }
+    let settings = owned(&[("CLIENT_ID", CLIENT_ID), ("CLIENT_SECRET", "wrong"), ("BASE_URL", &idp.base_url())]);
+    let client = Client { connector: "github".into(), settings, definition: None };
+    let stranger = Target::new(runtime.component_for("github").unwrap(), client).unwrap();
+    let refused = runtime.validate(&stranger, &tokens).await.unwrap_err();
+    assert_eq!(rejected(&refused), Some("http_401"), "bad client credentials are an error, not an inactive token");
+}
+
+#[tokio::test]
+async fn dropbox_revokes_with_the_token_as_bearer_and_reads_its_error_shape() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let dropbox = target(&runtime, "dropbox", &[("BASE_URL", &idp.base_url())]);
+    let tokens = runtime.exchange_code(&dropbox, &callback("good-code", &[])).await.unwrap();
+    runtime.revoke(&dropbox, &tokens).await.unwrap();
+    let seen = idp.last("/2/auth/token/revoke");
+    assert_eq!(
+        (seen.method.as_str(), seen.headers.get("authorization").map(String::as_str)),
+        ("POST", Some("Bearer at-1"))
+    );
+    assert_eq!(idp.revoked(), ["at-1"]);
+    let again = runtime.revoke(&dropbox, &tokens).await.unwrap_err();
+    assert!(
+        matches!(&again, CallError::OAuth(OauthError::Rejected(e)) if e.status == 401 && e.code == "invalid_access_token"),
+        "Dropbox's {{\"error\": {{\".tag\"}}}} gives the code: {again:?}"
+    );
+}
+
+#[tokio::test]
+async fn zendesk_revokes_the_current_token_on_the_account_subdomain() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let acme = [("subdomain", "acme")];
+    let base = format!("{}/{{subdomain}}", idp.base_url());
+    let zendesk = target(&runtime, "zendesk", &[("BASE_URL", &base)]);
+    let tokens = runtime.exchange_code(&zendesk, &callback("good-code", &acme)).await.unwrap();
+    let held = TokenSet { extra: owned(&acme), ..tokens };
+    runtime.revoke(&zendesk, &held).await.unwrap();
+    let seen = idp.last("current.json");
+    assert_eq!((seen.method.as_str(), seen.path.as_str()), ("DELETE", "/acme/api/v2/oauth/tokens/current.json"));
+    assert_eq!(seen.headers.get("authorization").map(String::as_str), Some("Bearer at-1"));
+    let again = runtime.revoke(&zendesk, &held).await.unwrap_err();
+    assert_eq!(rejected(&again), Some("invalid_token"), "{again:?}");
+}
+
+#[tokio::test]
+async fn google_validates_at_tokeninfo() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    let gmail = target(&runtime, "google_gmail", &[("BASE_URL", &idp.base_url())]);
+    let tokens = runtime.exchange_code(&gmail, &callback("good-code", &[])).await.unwrap();
+    let check = runtime.validate(&gmail, &tokens).await.unwrap();
+    assert!(check.active, "{check:?}");
+    assert_eq!((check.expires_in, check.subject.as_deref()), (Some(3599), Some("ann@example.com")));
+    assert_eq!(check.scope.as_deref(), Some("https://mail.google.com/"));
+    let seen = idp.last("/tokeninfo");
+    assert_eq!((seen.method.as_str(), seen.field("access_token")), ("POST", Some("at-1")), "never in the URL");
+    let forged = TokenSet { access_token: "forged".into(), ..tokens };
+    assert!(!runtime.validate(&gmail, &forged).await.unwrap().active, "400 invalid_token is an inactive token");
+}
+
+#[tokio::test]
+async fn microsoft_validates_graph_tokens_at_me_and_azure_tokens_at_its_subscriptions() {
+    let idp = Provider::start(Style::Standard).await;
+    let runtime = test_runtime(cache()).await;
+    for (connector, path) in [("onedrive", "/v1.0/me"), ("microsoft_365", "/v1.0/me"), ("azure", "/subscriptions")] {
+        let microsoft = target(&runtime, connector, &[("BASE_URL", &idp.base_url())]);
+        let tokens = runtime.exchange_code(&microsoft, &callback("good-code", &[])).await.unwrap();
+        assert!(runtime.validate(&microsoft, &tokens).await.unwrap().active, "{connector}");
+        let seen = idp.last(path);
+        assert_eq!(
+            (seen.method.as_str(), seen.headers.get("authorization").map(String::as_str)),
+            ("GET", Some("Bearer at-1"))
+        );
+        let expired = TokenSet { access_token: "expired".into(), ..tokens };
+        assert!(!runtime.validate(&microsoft, &expired).await.unwrap().active, "{connector}: 401 is inactive");
+    }
+    let dynamics = target(&runtime, "dynamics365", &[("RESOURCE_URL", "https://acme.crm.dynamics.com")]);
+    let token = TokenSet {
+        access_token: "at-1".into(),
+        token_type: "Bearer".into(),
+        refresh_token: None,
+        expires_in: None,
+        scope: None,
+        id_token: None,
+        extra: vec![],
+    };
+    let unsupported = runtime.validate(&dynamics, &token).await.unwrap_err();
+    assert!(matches!(unsupported, CallError::OAuth(OauthError::Unsupported(_))), "{unsupported:?}");
+}
+
+#[tokio::test]
+async fn a_self_managed_gitlab_named_by_host_alone_is_reached_for_every_endpoint() {
+    let idp = Provider::start(Style::Rotating).await;
+    let runtime = test_runtime(cache()).await;
+    let gitlab = target(&runtime, "gitlab", &[]);
+    let own = [("host", idp.base_url())];
+    let own: Vec<(&str, &str)> = own.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let link = runtime.build_auth_url(&gitlab, &auth_request(&[], &own)).await.unwrap();
+    assert!(link.url.starts_with(&format!("{}/oauth/authorize?", idp.base_url())), "{}", link.url);
+    let tokens = runtime.exchange_code(&gitlab, &callback("good-code", &own)).await.unwrap();
+    assert_eq!(idp.last("/oauth/token").field("code"), Some("good-code"));
+    let held = TokenSet { extra: owned(&own), ..tokens };
+    assert!(runtime.validate(&gitlab, &held).await.unwrap().active);
+    assert_eq!(idp.last("/oauth/token/info").method, "GET");
+    let rotated = runtime.refresh(&gitlab, "rt-1", &[], &owned(&own)).await.unwrap();
+    assert_eq!(rotated.refresh_token.as_deref(), Some("rt-2"));
+    let rotated = TokenSet { extra: owned(&own), ..rotated };
+    runtime.revoke(&gitlab, &rotated).await.unwrap();
+    assert_eq!(idp.revoked(), ["rt-2"]);
+
+    // The host one token names is not reachable from another's calls.
+    let elsewhere = [("host", "git.other.example")];
+    let error = runtime.exchange_code(&gitlab, &callback("good-code", &elsewhere)).await.unwrap_err();
+    assert!(!matches!(error, CallError::OAuth(OauthError::Rejected(_))), "{error:?}");
+    let before = idp.seen().len();
+    let moved = target(&runtime, "gitlab", &[("HOST", &idp.base_url())]);
+    runtime.exchange_code(&moved, &callback("good-code", &[])).await.unwrap();
+    assert_eq!(idp.seen().len(), before + 1, "a provider-wide HOST setting serves too");
+}
+
+#[tokio::test]
+async fn plain_http_refused_by_the_sandbox_says_how_to_allow_it_for_development() {
+    let idp = Provider::start(Style::Standard).await;
+    let mut config = flowauth_tests::test_runtime_config(cache());
+    config.outbound.allow_private_network = false;
+    let runtime = Runtime::new(config).await.unwrap();
+    let dropbox = target(&runtime, "dropbox", &[("BASE_URL", &idp.base_url())]);
+    let message = config_message(&runtime.exchange_code(&dropbox, &callback("good-code", &[])).await.unwrap_err());
+    assert!(message.contains("plain http") && message.contains("--allow-private-network"), "{message}");
+    assert!(idp.seen().is_empty(), "nothing was sent");
+}
+
+#[tokio::test]
 async fn zendesk_needs_the_subdomain_in_every_url() {
     let idp = Provider::start(Style::Standard).await;
     let runtime = test_runtime(cache()).await;
@@ -560,5 +763,98 @@ async fn every_oauth2_connector_authorizes_exchanges_and_refreshes() {
             continue;
         }
         refreshed.unwrap_or_else(|e| panic!("{connector}: refresh: {e:?}; the provider saw {:?}", idp.seen()));
+    }
+}
+
+/// A store on `backend` with tenant `acme`, its service over `runtime`,
+/// and a `slack/Slack` provider pointing at `idp`.
+async fn slack_tenant(
+    runtime: &Runtime,
+    backend: &Backend,
+    idp: &Provider,
+) -> (tempfile::TempDir, TokenService, flowauth::store::Tenant) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_at(dir.path(), &backend.url, given_key(1)).await.unwrap();
+    let tenant = store.create_tenant("acme").await.unwrap();
+    let service = TokenService::new(store, runtime.clone(), REDIRECT.into());
+    let file = serde_json::json!({"slack": {"Slack": {
+        "CLIENT_ID": CLIENT_ID, "CLIENT_SECRET": CLIENT_SECRET, "BASE_URL": idp.base_url(), "USER_SCOPE": "search:read",
+    }}});
+    service.load_configuration(&tenant, &file.to_string(), LoadMode::Replace).await.unwrap();
+    (dir, service, tenant)
+}
+
+fn start(name: &str, connector: &str, provider: &str) -> StartRequest {
+    StartRequest {
+        name: name.into(),
+        connector: connector.into(),
+        provider: provider.into(),
+        flow: Flow::AuthorizationCode,
+        use_default_keys: true,
+        ..StartRequest::default()
+    }
+}
+
+#[tokio::test]
+async fn a_slack_token_hands_out_its_user_token_by_which_on_every_backend() {
+    let runtime = test_runtime(cache()).await;
+    for backend in backends().await {
+        let idp = Provider::start(Style::Slack).await;
+        let (_dir, service, tenant) = slack_tenant(&runtime, &backend, &idp).await;
+        let started = service.start(&tenant, start("slack-bot", "slack", "Slack")).await.unwrap();
+        let state = state_of(started.auth_link.as_deref().unwrap());
+        let done = service.callback(&query(&[("code", "good-code"), ("state", &state)]), None).await.unwrap();
+        assert_eq!(done.status, TokenStatus::Active, "{backend}: {:?}", done.error);
+
+        let bot = service.access_token(&tenant.id, &started.id).await.unwrap();
+        assert_eq!((bot.access_token.as_str(), bot.token_type.as_str()), ("at-1", "bot"), "{backend}");
+        assert_eq!(get(&bot.extra, "team_id"), Some("T9"));
+        assert!(
+            !bot.extra.iter().any(|(k, _)| k.starts_with("user.")),
+            "{backend}: the user token is not an extra value: {:?}",
+            bot.extra
+        );
+        assert_eq!(bot.select(Some("bot")).unwrap(), bot);
+        let user = bot.select(Some("user")).unwrap();
+        assert_eq!((user.access_token.as_str(), user.token_type.as_str()), ("xoxp-user", "user"), "{backend}");
+        assert!(user.expires_at.is_some_and(|at| at > flowauth::store::now()), "{backend}: {user:?}");
+        let error = bot.select(Some("admin")).unwrap_err();
+        assert_eq!(error.code(), "invalid_request");
+        assert!(error.to_string().contains("one of bot, user"), "{error}");
+
+        // RefreshAccessToken renews both; the user's rotated refresh token is stored.
+        let renewed = service.refresh(&tenant.id, &started.id).await.unwrap();
+        assert_eq!(renewed.select(Some("user")).unwrap().access_token, "xoxp-user-2", "{backend}");
+        let again = service.refresh(&tenant.id, &started.id).await.unwrap();
+        assert_eq!(again.select(Some("user")).unwrap().access_token, "xoxp-user-3", "{backend}: urt-2 was kept");
+        assert_eq!(get(&again.extra, "team_id"), Some("T9"), "{backend}: values the refresh answer lacks are kept");
+
+        service.delete(&tenant.id, &started.id).await.unwrap();
+        assert_eq!(idp.revoked(), ["at-1", "xoxp-user-3"], "{backend}: deleting revokes both tokens");
+    }
+}
+
+#[tokio::test]
+async fn a_connector_that_is_misspelt_or_not_enabled_says_what_fixes_it() {
+    let runtime = test_runtime(cache()).await;
+    for backend in backends().await {
+        let idp = Provider::start(Style::Slack).await;
+        let (_dir, service, tenant) = slack_tenant(&runtime, &backend, &idp).await;
+        let misspelt = service.start(&tenant, start("typo", "slak", "Slack")).await.unwrap_err();
+        assert_eq!(misspelt.code(), "not_found");
+        assert!(misspelt.to_string().contains("did you mean \"slack\"?"), "{backend}: {misspelt}");
+
+        service.install_component("oidc-discovery", &oidc_discovery_wasm(), &InstallOptions::default()).await.unwrap();
+        let fix = "enable it with `flowauth component enable oidc-discovery --tenant acme`";
+        let disabled = service.start(&tenant, start("oidc", "oidc", "Okta")).await.unwrap_err();
+        assert!(disabled.to_string().contains(fix), "{backend}: {disabled}");
+        let file = serde_json::json!({"oidc": {"Okta": {"CLIENT_ID": "x", "CLIENT_SECRET": "y"}}}).to_string();
+        let LoadError::Invalid(errors) =
+            service.load_configuration(&tenant, &file, LoadMode::Replace).await.unwrap_err()
+        else {
+            panic!("{backend}: a load file naming a disabled component's connector is invalid");
+        };
+        assert!(errors[0].message.contains(fix), "{backend}: {:?}", errors[0]);
+        assert!(!errors[0].message.contains("new oauth"), "{backend}: {:?}", errors[0]);
     }
 }

@@ -72,7 +72,7 @@ async fn plain_http_and_internal_addresses_are_refused_by_default() {
     let strict = Runtime::new(RuntimeConfig::default()).await.unwrap();
     let component = strict.component_for("devtools").unwrap();
     for (token_url, expected) in [
-        ("http://idp.example.com/token", "scheme http"),
+        ("http://idp.example.com/token", "--allow-private-network"),
         ("https://127.0.0.1/token", "127.0.0.1"),
         ("https://[::ffff:10.0.0.1]/token", "10.0.0.1"),
         ("https://[2002:7f00:1::]/token", "2002:7f00:1::"),

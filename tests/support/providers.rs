@@ -1,7 +1,11 @@
 //! A mock identity provider that behaves like the built-in families'
 //! providers: one server on 127.0.0.1 answering any token path, with the
-//! provider's quirk chosen by [`Style`]. Every request is logged so a
-//! failing test shows what the provider saw.
+//! provider's quirk chosen by [`Style`]. Besides the token endpoints it
+//! speaks the providers' own revocation and validation APIs, errors in
+//! their shapes: GitHub's OAuth app endpoints, Dropbox's token revoke,
+//! Slack's `auth.revoke`, Zendesk's current-token delete, Google's
+//! tokeninfo, Microsoft Graph's `/me` and Azure's subscriptions. Every
+//! request is logged so a failing test shows what the provider saw.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -36,7 +40,9 @@ pub enum Style {
     Github,
     /// Salesforce: `instance_url`, no `expires_in`, no new refresh token.
     Salesforce,
-    /// Slack: `{"ok": false}` with HTTP 200 on errors, `authed_user`.
+    /// Slack: `{"ok": false}` with HTTP 200 on errors, `authed_user`;
+    /// token rotation on: the bot (`rt-<n>`) and the user (`urt-<n>`)
+    /// tokens each expire and refresh with their own refresh token.
     Slack,
     /// Bitly: a form-encoded answer labelled `text/html`.
     Bitly,
@@ -50,12 +56,19 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub headers: HashMap<String, String>,
     pub form: Vec<(String, String)>,
+    pub body: String,
 }
 
 impl Request {
     /// A form field.
     pub fn field(&self, key: &str) -> Option<&str> {
         self.form.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+    }
+
+    /// A string field of a JSON body.
+    pub fn json_field(&self, key: &str) -> Option<String> {
+        let body: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        body.get(key)?.as_str().map(str::to_owned)
     }
 }
 
@@ -64,6 +77,8 @@ struct State {
     seen: Vec<Request>,
     /// The generation of the current refresh token (`rt-<n>`).
     generation: u32,
+    /// The generation of Slack's user token (`xoxp-user`, `xoxp-user-<n>`).
+    user_generation: u32,
     revoked: Vec<String>,
 }
 
@@ -78,7 +93,7 @@ pub struct Provider {
 impl Provider {
     /// Starts a provider with `style` on a free port of 127.0.0.1.
     pub async fn start(style: Style) -> Self {
-        let state = Arc::new(Mutex::new(State { generation: 1, ..State::default() }));
+        let state = Arc::new(Mutex::new(State { generation: 1, user_generation: 1, ..State::default() }));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let provider = Self { addr: listener.local_addr().unwrap(), style, state };
         let handler = provider.clone();
@@ -122,10 +137,14 @@ impl Provider {
         let form: Vec<(String, String)> = url::form_urlencoded::parse(body.as_bytes()).into_owned().collect();
         let header_map =
             headers.iter().map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned())).collect();
-        let request = Request { method: method.to_string(), path: path.clone(), query, headers: header_map, form };
+        let request =
+            Request { method: method.to_string(), path: path.clone(), query, headers: header_map, form, body };
         self.state.lock().unwrap().seen.push(request.clone());
         if path.starts_with("/1/") {
             return self.trello(&request);
+        }
+        if let Some(answer) = self.provider_api(&request) {
+            return answer;
         }
         if path.ends_with("accessible-resources") {
             return accessible_resources(&request);
@@ -154,6 +173,12 @@ impl Provider {
             // Slack, when the app asked for user scopes only.
             "authorization_code" if request.field("code") == Some("user-code") => self.issue(request, 1, false),
             "authorization_code" => self.error(StatusCode::BAD_REQUEST, "invalid_grant", "bad code"),
+            "refresh_token"
+                if self.style == Style::Slack
+                    && request.field("refresh_token").is_some_and(|t| t.starts_with("urt-")) =>
+            {
+                self.slack_user_refresh(request)
+            }
             "refresh_token" => {
                 let presented = request.field("refresh_token").unwrap_or_default().to_owned();
                 let mut state = self.state.lock().unwrap();
@@ -204,8 +229,10 @@ impl Provider {
                 }
             }
             Style::Slack => {
-                let user =
-                    json!({"id": "U123", "scope": "search:read", "access_token": "xoxp-user", "token_type": "user"});
+                let user = json!({
+                    "id": "U123", "scope": "search:read", "access_token": "xoxp-user", "token_type": "user",
+                    "refresh_token": "urt-1", "expires_in": 43200,
+                });
                 // With bot scopes a bot token on top; with user scopes only, just authed_user.
                 let bot_scopes = request.field("code") != Some("user-code");
                 let mut body =
@@ -215,6 +242,11 @@ impl Provider {
                     body["token_type"] = json!("bot");
                     body["bot_user_id"] = json!("B7");
                     body["scope"] = json!("chat:write");
+                    body["refresh_token"] = json!(format!("rt-{generation}"));
+                    body["expires_in"] = json!(43200);
+                }
+                if request.field("grant_type") == Some("refresh_token") {
+                    body.as_object_mut().unwrap().remove("authed_user");
                 }
                 axum::Json(body).into_response()
             }
@@ -236,6 +268,121 @@ impl Provider {
             }
             _ => (status, axum::Json(json!({"error": code, "error_description": description}))).into_response(),
         }
+    }
+
+    /// Slack's refresh of a user token under rotation: the next user
+    /// token at the top level, as `oauth.v2.access` answers it.
+    fn slack_user_refresh(&self, request: &Request) -> Response {
+        let mut state = self.state.lock().unwrap();
+        if request.field("refresh_token") != Some(format!("urt-{}", state.user_generation).as_str()) {
+            drop(state);
+            return self.error(StatusCode::BAD_REQUEST, "invalid_refresh_token", "used or revoked");
+        }
+        state.user_generation += 1;
+        let n = state.user_generation;
+        axum::Json(json!({
+            "ok": true, "access_token": format!("xoxp-user-{n}"), "token_type": "user",
+            "refresh_token": format!("urt-{n}"), "expires_in": 43200, "scope": "search:read",
+        }))
+        .into_response()
+    }
+
+    /// Whether `token` is an access token this provider issued and nobody revoked.
+    fn live(&self, token: &str) -> bool {
+        (token.starts_with("at-") || token.starts_with("xoxp-user")) && !self.revoked().iter().any(|t| t == token)
+    }
+
+    /// The bearer token of a request, if any.
+    fn bearer(request: &Request) -> Option<String> {
+        request.headers.get("authorization").and_then(|v| v.strip_prefix("Bearer ")).map(str::to_owned)
+    }
+
+    /// The providers' own revocation and validation APIs, by path.
+    fn provider_api(&self, request: &Request) -> Option<Response> {
+        let path = request.path.as_str();
+        let bearer = Self::bearer(request).filter(|t| self.live(t));
+        let revoke = |token: String| self.state.lock().unwrap().revoked.push(token);
+        Some(match path {
+            // GitHub: the client's basic auth, the token in a JSON body.
+            _ if path.starts_with("/applications/") => {
+                if !client_ok(request) || path.split('/').nth(2) != Some(CLIENT_ID) {
+                    let body = json!({"message": "Requires authentication", "documentation_url": "https://docs.github.com/rest"});
+                    return Some((StatusCode::UNAUTHORIZED, axum::Json(body)).into_response());
+                }
+                let token = request.json_field("access_token").filter(|t| self.live(t));
+                match (request.method.as_str(), path.rsplit('/').next(), token) {
+                    ("DELETE", Some("grant"), Some(token)) => {
+                        revoke(token);
+                        StatusCode::NO_CONTENT.into_response()
+                    }
+                    ("POST", Some("token"), Some(token)) => axum::Json(json!({
+                        "id": 1, "token": token, "scopes": ["repo", "user"], "expires_at": null,
+                        "user": {"login": "octocat", "id": 1},
+                    }))
+                    .into_response(),
+                    _ => {
+                        let body = json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"});
+                        (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+                    }
+                }
+            }
+            // Dropbox: the token as bearer; `null` on success.
+            "/2/auth/token/revoke" => match bearer {
+                Some(token) if request.method == "POST" => {
+                    revoke(token);
+                    axum::Json(serde_json::Value::Null).into_response()
+                }
+                _ => {
+                    let body =
+                        json!({"error_summary": "invalid_access_token/..", "error": {".tag": "invalid_access_token"}});
+                    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+                }
+            },
+            // Slack: HTTP 200 either way, `ok` says which.
+            _ if path.ends_with("/api/auth.revoke") => match bearer {
+                Some(token) => {
+                    revoke(token);
+                    axum::Json(json!({"ok": true, "revoked": true})).into_response()
+                }
+                None => axum::Json(json!({"ok": false, "error": "invalid_auth"})).into_response(),
+            },
+            // Zendesk: the token revokes itself.
+            _ if path.ends_with("/api/v2/oauth/tokens/current.json") => match bearer {
+                Some(token) if request.method == "DELETE" => {
+                    revoke(token);
+                    StatusCode::NO_CONTENT.into_response()
+                }
+                _ => {
+                    let body = json!({"error": "invalid_token", "error_description": "The access token provided is expired, revoked, malformed or invalid for other reasons."});
+                    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+                }
+            },
+            // Google: the token posted as access_token.
+            _ if path.ends_with("/tokeninfo") => match request.field("access_token").filter(|t| self.live(t)) {
+                Some(_) => axum::Json(json!({
+                    "azp": CLIENT_ID, "aud": CLIENT_ID, "sub": "1234", "scope": "https://mail.google.com/",
+                    "exp": "1900000000", "expires_in": "3599", "email": "ann@example.com", "email_verified": "true",
+                }))
+                .into_response(),
+                None => (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"error": "invalid_token", "error_description": "Invalid Value"})),
+                )
+                    .into_response(),
+            },
+            // Microsoft Graph and Azure Resource Manager: the token as bearer.
+            _ if path.ends_with("/v1.0/me") || path.ends_with("/subscriptions") => match bearer {
+                Some(_) if path.ends_with("/me") => {
+                    axum::Json(json!({"id": "u-1", "userPrincipalName": "ann@contoso.com"})).into_response()
+                }
+                Some(_) => axum::Json(json!({"value": []})).into_response(),
+                None => {
+                    let body = json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired or is not yet valid."}});
+                    (StatusCode::UNAUTHORIZED, axum::Json(body)).into_response()
+                }
+            },
+            _ => return None,
+        })
     }
 
     /// RFC 7662: active for issued access tokens not revoked.

@@ -1,7 +1,9 @@
-//! Dropbox. Quirk: a refresh token is issued only with
-//! `token_access_type=offline`.
+//! Dropbox. Quirks: a refresh token is issued only with
+//! `token_access_type=offline`; revocation is the API's
+//! `POST /2/auth/token/revoke` with the token as bearer (which ends the
+//! whole grant), and its errors are `{"error": {".tag": ...}}`.
 
-use flowauth_sdk::declaration::Declaration;
+use flowauth_sdk::declaration::{Declaration, Revoke};
 use flowauth_sdk::standard::Family;
 
 /// The Dropbox family.
@@ -14,6 +16,7 @@ impl Family for Dropbox {
         base_url: "https://www.dropbox.com",
         authorize: "/oauth2/authorize",
         token: "https://api.dropboxapi.com/oauth2/token",
+        revoke: Revoke::Bearer("POST", "https://api.dropboxapi.com/2/auth/token/revoke"),
         authorize_params: &[("token_access_type", "offline")],
         pkce: true,
         scopes: &[

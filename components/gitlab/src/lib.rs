@@ -1,8 +1,10 @@
 //! GitLab.com and self-managed GitLab. Quirks: a self-managed server is
-//! named by `host` (per token or as the provider's `HOST`), and every
-//! refresh rotates the refresh token.
+//! named by `host` (per token or as the provider's `HOST`; a name, or a
+//! URL whose scheme is kept), which alone makes every endpoint reachable:
+//! the declared host `{host}` lets the sandbox call it. Every refresh
+//! rotates the refresh token.
 
-use flowauth_sdk::declaration::{Declaration, Field, Validate};
+use flowauth_sdk::declaration::{Declaration, Field, Revoke, Validate};
 use flowauth_sdk::standard::Family;
 
 /// The GitLab family.
@@ -15,10 +17,10 @@ impl Family for Gitlab {
         base_url: "https://{host}",
         authorize: "/oauth/authorize",
         token: "/oauth/token",
-        revoke: Some("/oauth/revoke"),
+        revoke: Revoke::Rfc7009("/oauth/revoke"),
         validate: Validate::Bearer("/oauth/token/info"),
         inputs: &[Field::default("host", "gitlab.com", "The GitLab server, for a self-managed instance")],
-        hosts: &["gitlab.com"],
+        hosts: &["gitlab.com", "{host}"],
         pkce: true,
         scopes: &[
             ("api", "The whole API"),

@@ -1,8 +1,9 @@
 //! Google. Quirk: a refresh token is issued only with
 //! `access_type=offline`, and to a user who consented before only with
-//! `prompt=consent`; scopes are space-separated URLs.
+//! `prompt=consent`; scopes are space-separated URLs. Tokens are checked
+//! at Google's own tokeninfo endpoint.
 
-use flowauth_sdk::declaration::Declaration;
+use flowauth_sdk::declaration::{Declaration, Revoke, Validate};
 use flowauth_sdk::standard::Family;
 
 /// What every Google connector shares.
@@ -10,7 +11,8 @@ const GOOGLE: Declaration = Declaration {
     base_url: "https://accounts.google.com",
     authorize: "https://accounts.google.com/o/oauth2/v2/auth",
     token: "https://oauth2.googleapis.com/token",
-    revoke: Some("https://oauth2.googleapis.com/revoke"),
+    revoke: Revoke::Rfc7009("https://oauth2.googleapis.com/revoke"),
+    validate: Validate::TokenInfo("https://oauth2.googleapis.com/tokeninfo"),
     authorize_params: &[("access_type", "offline"), ("prompt", "consent"), ("include_granted_scopes", "true")],
     pkce: true,
     ..Declaration::OAUTH2

@@ -1,10 +1,14 @@
 //! The Microsoft identity platform. Quirks: the directory (`tenant`,
 //! default `common`) is part of every endpoint's path; the v2 endpoints take
 //! `scope` and issue a refresh token only for `offline_access`; Dynamics 365
-//! uses the v1 endpoints, which take the `resource` instead.
+//! uses the v1 endpoints, which take the `resource` instead. A token is
+//! checked where it is meant to be used: Microsoft Graph's `/me` for the
+//! Graph connectors (their default scopes hold `User.Read`), Azure
+//! Resource Manager's subscription list for Azure; Dynamics 365 tokens
+//! belong to an organization's own API and are not checked.
 
 use flowauth_sdk::call::Call;
-use flowauth_sdk::declaration::{Declaration, Field};
+use flowauth_sdk::declaration::{Declaration, Field, Validate};
 use flowauth_sdk::standard::{Family, Pairs};
 use flowauth_sdk::{Grant, OauthError, error, pairs};
 
@@ -24,6 +28,9 @@ const V2: Declaration = Declaration {
 const OFFLINE: (&str, &str) = ("offline_access", "Keep access when you are not signed in (a refresh token)");
 const USER_READ: (&str, &str) = ("User.Read", "Sign you in and read your profile");
 
+/// Who the token's user is, at Microsoft Graph: 200 active, 401 not.
+const GRAPH_ME: Validate = Validate::Bearer("https://graph.microsoft.com/v1.0/me");
+
 /// The Microsoft family.
 pub struct Microsoft;
 
@@ -34,6 +41,7 @@ impl Family for Microsoft {
             title: "Azure",
             scopes: &[("https://management.azure.com/user_impersonation", "Manage Azure resources as you"), OFFLINE],
             default_scopes: &["https://management.azure.com/user_impersonation", "offline_access"],
+            validate: Validate::Bearer("https://management.azure.com/subscriptions?api-version=2022-12-01"),
             ..V2
         },
         Declaration {
@@ -41,6 +49,7 @@ impl Family for Microsoft {
             title: "Excel Online",
             scopes: &[("Files.ReadWrite", "Read and write your files"), USER_READ, OFFLINE],
             default_scopes: &["Files.ReadWrite", "User.Read", "offline_access"],
+            validate: GRAPH_ME,
             ..V2
         },
         Declaration {
@@ -62,6 +71,7 @@ impl Family for Microsoft {
                 "User.Read",
                 "offline_access",
             ],
+            validate: GRAPH_ME,
             ..V2
         },
         Declaration {
@@ -69,6 +79,7 @@ impl Family for Microsoft {
             title: "OneDrive",
             scopes: &[("Files.ReadWrite.All", "Read and write all files you can reach"), USER_READ, OFFLINE],
             default_scopes: &["Files.ReadWrite.All", "User.Read", "offline_access"],
+            validate: GRAPH_ME,
             ..V2
         },
         Declaration {

@@ -9,7 +9,7 @@
 
 use flowauth_sdk::Grant;
 use flowauth_sdk::call::Call;
-use flowauth_sdk::declaration::{Declaration, Field, Validate};
+use flowauth_sdk::declaration::{Declaration, Field, Revoke, Validate};
 use flowauth_sdk::http::Response;
 use flowauth_sdk::standard::{Family, Pairs};
 use flowauth_sdk::token::parse_token_response;
@@ -19,7 +19,7 @@ const PING: Declaration = Declaration {
     base_url: "",
     authorize: "/authorization.oauth2",
     token: "/token.oauth2",
-    revoke: Some("/revoke_token.oauth2"),
+    revoke: Revoke::Rfc7009("/revoke_token.oauth2"),
     validate: Validate::Introspect("/introspect.oauth2"),
     settings: &[Field::optional(
         "RESOURCE_URL",

@@ -4,7 +4,7 @@
 //! My Domain orgs log in at another host (`login_host`).
 
 use flowauth_sdk::call::Call;
-use flowauth_sdk::declaration::{Declaration, Field, Validate};
+use flowauth_sdk::declaration::{Declaration, Field, Revoke, Validate};
 use flowauth_sdk::http::Response;
 use flowauth_sdk::standard::Family;
 use flowauth_sdk::token::parse_token_response;
@@ -14,7 +14,7 @@ const SALESFORCE: Declaration = Declaration {
     base_url: "https://{login_host}",
     authorize: "/services/oauth2/authorize",
     token: "/services/oauth2/token",
-    revoke: Some("/services/oauth2/revoke"),
+    revoke: Revoke::Rfc7009("/services/oauth2/revoke"),
     validate: Validate::Introspect("/services/oauth2/introspect"),
     inputs: &[Field::default(
         "login_host",

@@ -5,7 +5,7 @@
 
 use flowauth_sdk::call::Call;
 use flowauth_sdk::client_auth::ClientAuth;
-use flowauth_sdk::declaration::{Declaration, Field};
+use flowauth_sdk::declaration::{Declaration, Field, Revoke};
 use flowauth_sdk::http::Response;
 use flowauth_sdk::standard::Family;
 use flowauth_sdk::token::parse_token_response;
@@ -21,7 +21,7 @@ impl Family for Sap {
         base_url: "",
         authorize: "/authorize",
         token: "/token",
-        revoke: Some("/revoke"),
+        revoke: Revoke::Rfc7009("/revoke"),
         client_auth: ClientAuth::Basic,
         settings: &[
             Field::optional("CONNECTION_URL", "The SAP OData service, https://<host>:<port>/"),

@@ -124,7 +124,8 @@ impl<'a> Call<'a> {
             None => self.declaration.base_url,
         };
         let base = self.render("BASE_URL", base, &[])?;
-        if !is_absolute(&base) {
+        let base = inner_url(&base);
+        if !is_absolute(base) {
             return Err(error::config(format!("BASE_URL {base:?} must be an absolute https:// URL")));
         }
         let path = self.render("the endpoint", path_of(endpoint), &[])?;
@@ -136,6 +137,15 @@ impl<'a> Call<'a> {
 pub fn is_absolute(url: &str) -> bool {
     let lower = url.get(..8).unwrap_or(url).to_ascii_lowercase();
     lower.starts_with("https://") || lower.starts_with("http://")
+}
+
+/// A base whose host placeholder was given as a URL (`https://{host}` with
+/// `host` = `http://127.0.0.1:8929/`) is that URL: its scheme wins.
+fn inner_url(base: &str) -> &str {
+    match base.split_once("://") {
+        Some((_, rest)) if is_absolute(rest) => rest,
+        _ => base,
+    }
 }
 
 /// The path (and query) of an absolute URL, or the text itself.
@@ -176,6 +186,25 @@ mod tests {
         let inputs = vec![("tenant".to_owned(), "contoso".to_owned())];
         let call = Call::new(&DECL, &moved, &inputs).unwrap();
         assert_eq!(call.endpoint(DECL.token).unwrap(), "http://127.0.0.1:9/contoso/token");
+    }
+
+    #[test]
+    fn a_host_input_given_as_a_url_keeps_its_scheme() {
+        const GITLAB: Declaration = Declaration {
+            base_url: "https://{host}",
+            inputs: &[Field::default("host", "gitlab.com", "The server")],
+            ..DECL
+        };
+        let plain = client(&[]);
+        for (host, expected) in [
+            ("git.acme.example", "https://git.acme.example/oauth/token"),
+            ("https://git.acme.example/", "https://git.acme.example/oauth/token"),
+            ("http://127.0.0.1:8929", "http://127.0.0.1:8929/oauth/token"),
+        ] {
+            let inputs = vec![("host".to_owned(), host.to_owned())];
+            let call = Call::new(&GITLAB, &plain, &inputs).unwrap();
+            assert_eq!(call.endpoint("/oauth/token").unwrap(), expected);
+        }
     }
 
     #[test]

@@ -67,8 +67,53 @@ pub enum Validate {
     None,
     /// RFC 7662 token introspection at this endpoint.
     Introspect(&'static str),
-    /// A `GET` with the token as bearer: 2xx active, 401/403 inactive.
+    /// A `GET` with the token as bearer: 2xx active, 401/403 inactive
+    /// (GitLab's token info, Microsoft Graph's `/me`).
     Bearer(&'static str),
+    /// Google's tokeninfo: the token posted as `access_token`; 200 active
+    /// with `expires_in`, `scope` and `sub`, 400 `invalid_token` inactive.
+    TokenInfo(&'static str),
+    /// GitHub's check of an OAuth app's token: `POST` with the client's
+    /// basic authentication and `{"access_token": ...}`; 200 active, 404
+    /// inactive.
+    ClientJson(&'static str),
+}
+
+impl Validate {
+    /// The endpoint, if any.
+    pub fn endpoint(self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Introspect(url) | Self::Bearer(url) | Self::TokenInfo(url) | Self::ClientJson(url) => Some(url),
+        }
+    }
+}
+
+/// How a connector ends a grant at the provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoke {
+    /// The provider offers no revocation.
+    None,
+    /// RFC 7009 at this endpoint: the refresh token when there is one,
+    /// since that ends the whole grant.
+    Rfc7009(&'static str),
+    /// `(method, endpoint)` called with each access token of the grant as
+    /// bearer (Dropbox's `POST /2/auth/token/revoke`, Slack's `auth.revoke`,
+    /// Zendesk's `DELETE /api/v2/oauth/tokens/current.json`).
+    Bearer(&'static str, &'static str),
+    /// `(method, endpoint)` called with the client's basic authentication
+    /// and `{"access_token": ...}` (GitHub's `DELETE /applications/{client_id}/grant`).
+    ClientJson(&'static str, &'static str),
+}
+
+impl Revoke {
+    /// The endpoint, if any.
+    pub fn endpoint(self) -> Option<&'static str> {
+        match self {
+            Self::None => None,
+            Self::Rfc7009(url) | Self::Bearer(_, url) | Self::ClientJson(_, url) => Some(url),
+        }
+    }
 }
 
 /// One connector of a standard OAuth 2.0 family.
@@ -85,8 +130,8 @@ pub struct Declaration {
     pub authorize: &'static str,
     /// The token endpoint (code exchange, refresh, client credentials).
     pub token: &'static str,
-    /// The RFC 7009 revocation endpoint, if any.
-    pub revoke: Option<&'static str>,
+    /// How grants are revoked.
+    pub revoke: Revoke,
     /// How tokens are validated.
     pub validate: Validate,
     /// Parameters added to every authorization URL; values are templates
@@ -111,6 +156,8 @@ pub struct Declaration {
     /// Per-token inputs (`tenant`, `subdomain`, ...).
     pub inputs: &'static [Field],
     /// Hosts beyond those of the absolute endpoints (`*.zendesk.com`).
+    /// `{name}` stands for the host a per-token input or setting of that
+    /// name gives (GitLab's `{host}`); the flowauth host allows it per call.
     pub hosts: &'static [&'static str],
     /// The grants served.
     pub grants: &'static [Grant],
@@ -128,7 +175,7 @@ impl Declaration {
         base_url: "",
         authorize: "/authorize",
         token: "/token",
-        revoke: None,
+        revoke: Revoke::None,
         validate: Validate::None,
         authorize_params: &[],
         token_params: &[],
@@ -185,11 +232,13 @@ impl Declaration {
     /// The declared hosts and those of absolute endpoints without
     /// placeholders in their host, sorted.
     pub fn all_hosts(&self) -> Vec<String> {
-        let validate = match self.validate {
-            Validate::None => None,
-            Validate::Introspect(url) | Validate::Bearer(url) => Some(url),
-        };
-        let urls = [Some(self.base_url), Some(self.authorize), Some(self.token), self.revoke, validate];
+        let urls = [
+            Some(self.base_url),
+            Some(self.authorize),
+            Some(self.token),
+            self.revoke.endpoint(),
+            self.validate.endpoint(),
+        ];
         let mut hosts: Vec<String> = urls.into_iter().flatten().filter_map(host_of).collect();
         hosts.extend(self.hosts.iter().map(|h| h.to_string()));
         hosts.sort();

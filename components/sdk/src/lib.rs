@@ -8,11 +8,12 @@
 //! ([`http::Request`]), form encoding ([`form`]), token and error responses
 //! as RFC 6749 defines them ([`token`]), `{placeholder}` templates
 //! ([`template`]), client authentication ([`client_auth`]), the `PROMPT` setting
-//! ([`prompt`]), RFC 7662
-//! introspection ([`introspect`]), the standard provider a family declares
+//! ([`prompt`]), RFC 7662 introspection ([`introspect`]), further tokens of
+//! one grant ([`alternates`]), the standard provider a family declares
 //! ([`declaration`], [`standard`]) and OAuth 1.0a ([`oauth1`]).
 #![deny(missing_docs)]
 
+pub mod alternates;
 pub mod call;
 pub mod client_auth;
 pub mod declaration;

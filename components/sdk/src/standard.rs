@@ -4,12 +4,13 @@
 //! [`family!`](crate::family).
 
 use crate::call::Call;
-use crate::declaration::{Declaration, Validate};
+use crate::client_auth::ClientAuth;
+use crate::declaration::{Declaration, Revoke, Validate};
 use crate::http::{Request, Response};
 use crate::token::{parse_error, parse_token_response};
 use crate::{
-    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, TokenSet, Validation, error,
-    form, introspect, pairs, prompt,
+    AuthLink, AuthRequest, Callback, Client, Connector, Grant, OauthError, ProviderError, TokenSet, Validation,
+    alternates, error, form, introspect, pairs, prompt,
 };
 
 /// Ordered key/value pairs.
@@ -33,12 +34,28 @@ pub trait Family {
 
     /// Reads a token endpoint's answer.
     fn token_response(_call: &Call, response: &Response) -> Result<TokenSet, OauthError> {
-        parse_token_response(response)
+        match Self::api_error(response) {
+            Some(error) => Err(error),
+            None => parse_token_response(response),
+        }
     }
 
     /// Runs after a code exchange succeeded (e.g. to look up an account id).
     fn after_exchange(_call: &Call, _tokens: &mut TokenSet) -> Result<(), OauthError> {
         Ok(())
+    }
+
+    /// Runs after a refresh succeeded; `call.inputs` holds the token's
+    /// inputs and its further tokens ([`alternates`]), e.g. to refresh
+    /// those too.
+    fn after_refresh(_call: &Call, _tokens: &mut TokenSet) -> Result<(), OauthError> {
+        Ok(())
+    }
+
+    /// The failure a provider API reports in a successful answer (Slack's
+    /// `{"ok": false}` with HTTP 200), read before the status is.
+    fn api_error(_response: &Response) -> Option<OauthError> {
+        None
     }
 }
 
@@ -181,12 +198,19 @@ pub fn refresh<F: Family>(
         )));
     }
     let call = Call::new(declaration, client, extra)?;
+    let mut tokens = refresh_with::<F>(&call, refresh_token, scopes)?;
+    F::after_refresh(&call, &mut tokens)?;
+    Ok(tokens)
+}
+
+/// One refresh-token request (also for a further token of the grant).
+pub fn refresh_with<F: Family>(call: &Call, refresh_token: String, scopes: &[String]) -> Result<TokenSet, OauthError> {
     let mut form =
         vec![("grant_type".to_owned(), "refresh_token".to_owned()), ("refresh_token".to_owned(), refresh_token)];
     if !scopes.is_empty() {
-        form.push(("scope".into(), scopes.join(declaration.scope_separator)));
+        form.push(("scope".into(), scopes.join(call.declaration.scope_separator)));
     }
-    token_request::<F>(&call, Grant::RefreshToken, form)
+    token_request::<F>(call, Grant::RefreshToken, form)
 }
 
 /// Client credentials, where the connector declares the grant.
@@ -211,10 +235,12 @@ pub fn request_token<F: Family>(
     token_request::<F>(&call, grant, form)
 }
 
-/// Validates as declared: introspection or a bearer `GET`.
+/// Validates as declared: introspection, a bearer `GET`, Google's
+/// tokeninfo or GitHub's client check.
 pub fn validate<F: Family>(client: &Client, token: TokenSet) -> Result<Validation, OauthError> {
     let declaration = declaration::<F>(client)?;
     let call = Call::new(declaration, client, &token.extra)?;
+    let inactive = Validation { active: false, expires_in: None, scope: None, subject: None };
     match declaration.validate {
         Validate::None => Err(error::unsupported(format!("connector {} offers no token validation", declaration.name))),
         Validate::Introspect(endpoint) => introspect::introspect(
@@ -227,30 +253,111 @@ pub fn validate<F: Family>(client: &Client, token: TokenSet) -> Result<Validatio
         Validate::Bearer(endpoint) => {
             let response = Request::get(&call.endpoint(endpoint)?).bearer(&token.access_token).send()?;
             match response.status() {
-                200..=299 => Ok(Validation { active: true, expires_in: None, scope: None, subject: None }),
-                401 | 403 => Ok(Validation { active: false, expires_in: None, scope: None, subject: None }),
+                200..=299 => Ok(Validation { active: true, ..inactive }),
+                401 | 403 => Ok(inactive),
+                _ => Err(parse_error(&response)),
+            }
+        }
+        Validate::TokenInfo(endpoint) => {
+            let form = [("access_token".to_owned(), token.access_token.clone())];
+            let response = Request::post(&call.endpoint(endpoint)?).form(&form).send()?;
+            match response.status() {
+                200..=299 => Ok(token_info(&response)),
+                400 | 401 => match parse_error(&response) {
+                    OauthError::Rejected(e) if matches!(e.code.as_str(), "invalid_token" | "invalid_request") => {
+                        Ok(inactive)
+                    }
+                    other => Err(other),
+                },
+                _ => Err(parse_error(&response)),
+            }
+        }
+        Validate::ClientJson(endpoint) => {
+            let response = client_json(&call, "POST", endpoint, &token.access_token)?;
+            match response.status() {
+                200..=299 => Ok(app_token(&response)),
+                404 => Ok(inactive),
                 _ => Err(parse_error(&response)),
             }
         }
     }
 }
 
-/// RFC 7009 revocation; the refresh token when there is one, since that
-/// ends the whole grant.
+/// An active token as Google's tokeninfo describes it.
+fn token_info(response: &Response) -> Validation {
+    let body = response.json().unwrap_or_default();
+    let text = |key: &str| {
+        body.get(key).and_then(|v| v.as_str().map(str::to_owned).or_else(|| v.as_u64().map(|n| n.to_string())))
+    };
+    Validation {
+        active: true,
+        expires_in: text("expires_in").and_then(|s| s.parse().ok()),
+        scope: text("scope"),
+        subject: text("email").or_else(|| text("sub")),
+    }
+}
+
+/// An active token as GitHub's check describes it: its scopes and user.
+fn app_token(response: &Response) -> Validation {
+    let body = response.json().unwrap_or_default();
+    let scopes: Vec<&str> =
+        body.get("scopes").and_then(|s| s.as_array()).into_iter().flatten().filter_map(|s| s.as_str()).collect();
+    let login = body.get("user").and_then(|u| u.get("login")).and_then(|l| l.as_str()).map(str::to_owned);
+    Validation { active: true, expires_in: None, scope: (!scopes.is_empty()).then(|| scopes.join(",")), subject: login }
+}
+
+/// A request with the client's basic authentication and the token as
+/// `{"access_token": ...}` (GitHub's OAuth app endpoints).
+fn client_json(call: &Call, method: &str, endpoint: &str, access_token: &str) -> Result<Response, OauthError> {
+    let body = serde_json::json!({ "access_token": access_token }).to_string().into_bytes();
+    let mut unused = Pairs::new();
+    let request = Request::new(method, &call.endpoint(endpoint)?).body("application/json", body);
+    let request = ClientAuth::Basic.apply(
+        request,
+        &mut unused,
+        call.required_setting("CLIENT_ID")?,
+        call.setting("CLIENT_SECRET"),
+    )?;
+    request.send()
+}
+
+/// Revokes as declared: RFC 7009, each access token of the grant as
+/// bearer, or GitHub's client-authenticated grant endpoint.
 pub fn revoke<F: Family>(client: &Client, token: TokenSet) -> Result<(), OauthError> {
     let declaration = declaration::<F>(client)?;
-    let endpoint = declaration
-        .revoke
-        .ok_or_else(|| error::unsupported(format!("connector {} offers no revocation", declaration.name)))?;
     let call = Call::new(declaration, client, &token.extra)?;
-    let (value, hint) = match &token.refresh_token {
-        Some(refresh) => (refresh.clone(), "refresh_token"),
-        None => (token.access_token.clone(), "access_token"),
-    };
-    let mut form = vec![("token".to_owned(), value), ("token_type_hint".to_owned(), hint.to_owned())];
-    let request = authenticate(&call, Request::post(&call.endpoint(endpoint)?), &mut form)?;
-    let response = request.form(&form).send()?;
-    if response.is_success() { Ok(()) } else { Err(parse_error(&response)) }
+    match declaration.revoke {
+        Revoke::None => Err(error::unsupported(format!("connector {} offers no revocation", declaration.name))),
+        Revoke::Rfc7009(endpoint) => {
+            let (value, hint) = match &token.refresh_token {
+                Some(refresh) => (refresh.clone(), "refresh_token"),
+                None => (token.access_token.clone(), "access_token"),
+            };
+            let mut form = vec![("token".to_owned(), value), ("token_type_hint".to_owned(), hint.to_owned())];
+            let request = authenticate(&call, Request::post(&call.endpoint(endpoint)?), &mut form)?;
+            succeeded::<F>(&request.form(&form).send()?)
+        }
+        Revoke::Bearer(method, endpoint) => {
+            let url = call.endpoint(endpoint)?;
+            let further = alternates::names(&token.extra);
+            let further = further.iter().filter_map(|which| alternates::field(&token.extra, which, "access_token"));
+            for access in std::iter::once(token.access_token.as_str()).chain(further) {
+                succeeded::<F>(&Request::new(method, &url).bearer(access).send()?)?;
+            }
+            Ok(())
+        }
+        Revoke::ClientJson(method, endpoint) => {
+            succeeded::<F>(&client_json(&call, method, endpoint, &token.access_token)?)
+        }
+    }
+}
+
+/// Whether a provider API call succeeded: no failure in the body, a 2xx.
+fn succeeded<F: Family>(response: &Response) -> Result<(), OauthError> {
+    if let Some(error) = F::api_error(response) {
+        return Err(error);
+    }
+    if response.is_success() { Ok(()) } else { Err(parse_error(response)) }
 }
 
 /// Sends a token request with the declared and family parameters and the

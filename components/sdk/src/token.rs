@@ -28,12 +28,13 @@ pub fn parse_token_response(response: &Response) -> Result<TokenSet, OauthError>
 /// `http_<status>` with an excerpt of the body.
 pub fn parse_error(response: &Response) -> OauthError {
     let status = response.status();
-    if let Some(fields) = fields(response)
-        && let Some(code) = error_code(&fields)
+    let fields = fields(response);
+    if let Some(fields) = &fields
+        && let Some(code) = error_code(fields)
     {
-        return rejected(status, code, &fields);
+        return rejected(status, code, fields);
     }
-    let excerpt = response.excerpt();
+    let excerpt = fields.as_ref().and_then(description).unwrap_or_else(|| response.excerpt());
     match status {
         500..=599 => error::transport(format!("the provider failed with HTTP {status}: {excerpt}")),
         200..=299 => error::protocol(format!("expected a JSON or form answer, got: {excerpt}")),
@@ -60,17 +61,32 @@ fn fields(response: &Response) -> Option<Map<String, Value>> {
 }
 
 /// The OAuth error code, when there is one: an empty `error` is none, so
-/// that no error is ever stored or shown without a code.
+/// that no error is ever stored or shown without a code. Besides RFC
+/// 6749's string, the object forms of provider APIs: Dropbox's
+/// `{"error": {".tag": ...}}` and Microsoft Graph's `{"error": {"code": ...}}`.
 fn error_code(fields: &Map<String, Value>) -> Option<&str> {
-    fields.get("error").and_then(Value::as_str).filter(|code| !code.is_empty())
+    let code = match fields.get("error")? {
+        Value::Object(error) => error.get(".tag").or_else(|| error.get("code"))?.as_str(),
+        other => other.as_str(),
+    };
+    code.filter(|code| !code.is_empty())
+}
+
+/// What the provider said about its error: `error_description`, Graph's
+/// `error.message`, Dropbox's `error_summary` or GitHub's `message`; at
+/// most 200 characters, as an excerpt would be.
+fn description(fields: &Map<String, Value>) -> Option<String> {
+    let nested = fields.get("error").and_then(|e| e.get("message"));
+    [fields.get("error_description"), nested, fields.get("error_summary"), fields.get("message")]
+        .into_iter()
+        .flatten()
+        .find_map(scalar)
+        .filter(|text| !text.is_empty())
+        .map(|text| text.chars().take(200).collect())
 }
 
 fn rejected(status: u16, code: &str, fields: &Map<String, Value>) -> OauthError {
-    OauthError::Rejected(ProviderError {
-        status,
-        code: code.to_owned(),
-        description: fields.get("error_description").and_then(scalar),
-    })
+    OauthError::Rejected(ProviderError { status, code: code.to_owned(), description: description(fields) })
 }
 
 fn token_set(mut fields: Map<String, Value>) -> Result<TokenSet, OauthError> {
@@ -158,6 +174,29 @@ mod tests {
         }
         let set = parse_token_response(&response(200, "application/json", r#"{"access_token":"a","expires_in":-5}"#));
         assert_eq!(set.unwrap().expires_in, Some(0));
+    }
+
+    #[test]
+    fn provider_api_errors_keep_their_code_and_message() {
+        let dropbox = r#"{"error_summary": "invalid_access_token/..", "error": {".tag": "invalid_access_token"}}"#;
+        let err = parse_error(&response(401, "application/json", dropbox));
+        assert!(
+            matches!(&err, OauthError::Rejected(e) if e.code == "invalid_access_token" && e.status == 401),
+            "{err:?}"
+        );
+        let graph = r#"{"error": {"code": "InvalidAuthenticationToken", "message": "Access token has expired."}}"#;
+        let err = parse_error(&response(401, "application/json", graph));
+        let expected = Some("Access token has expired.");
+        assert!(
+            matches!(&err, OauthError::Rejected(e) if e.code == "InvalidAuthenticationToken" && e.description.as_deref() == expected),
+            "{err:?}"
+        );
+        let github = r#"{"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}"#;
+        let err = parse_error(&response(404, "application/json", github));
+        assert!(
+            matches!(&err, OauthError::Rejected(e) if e.code == "http_404" && e.description.as_deref() == Some("Not Found")),
+            "{err:?}"
+        );
     }
 
     #[test]

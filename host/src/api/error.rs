@@ -60,7 +60,7 @@ impl From<TokenError> for ApiError {
             return database_unavailable(store);
         }
         let status = match &error {
-            TokenError::NotFound(_) => StatusCode::NOT_FOUND,
+            TokenError::NotFound(_) | TokenError::UnknownConnector(_) => StatusCode::NOT_FOUND,
             TokenError::Invalid(_) | TokenError::State(_) => StatusCode::BAD_REQUEST,
             TokenError::NotAllowed(_) => StatusCode::FORBIDDEN,
             TokenError::NotUsable { .. } | TokenError::Conflict(_) | TokenError::SecretExpired(_) => {

@@ -175,26 +175,34 @@ async fn stored(state: &AppState, tenant_id: &str, reference: &str) -> Result<To
     token.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("token {reference} not found")))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when less than min(60 s, half its lifetime) is left", body = AccessView), (status = 409, description = "the token is not active"), (status = 503, description = "the provider failed for a passing reason and the stored token expired, or no instance slot is free: see Retry-After"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/access-token", params(("tenant" = String, Path), ("id" = String, Path), ("which" = Option<String>, Query, description = "a further token of the grant: user for Slack's user token (bot, or leaving it out, gives the bot token)")), responses((status = 200, description = "access_token, token_type, expires_at, extra; refreshed first when less than min(60 s, half its lifetime) is left", body = AccessView), (status = 400, description = "the token holds no token of that which"), (status = 409, description = "the token is not active"), (status = 503, description = "the provider failed for a passing reason and the stored token expired, or no instance slot is free: see Retry-After"), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn access_token(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
+    Query(query): Query<WhichQuery>,
 ) -> Result<Json<AccessView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let id = state.service.token_id(&tenant.id, &id).await?;
-    Ok(access(state.service.access_token(&tenant.id, &id).await?))
+    Ok(access(state.service.access_token(&tenant.id, &id).await?.select(query.which.as_deref())?))
 }
 
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/refresh", params(("tenant" = String, Path), ("id" = String, Path)), responses((status = 200, description = "RefreshAccessToken", body = AccessView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
+/// Which token of the grant a flow step wants (Slack: `user`).
+#[derive(Deserialize)]
+pub struct WhichQuery {
+    which: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/tokens/{id}/refresh", params(("tenant" = String, Path), ("id" = String, Path), ("which" = Option<String>, Query, description = "a further token of the grant: user for Slack's user token (bot, or leaving it out, gives the bot token)")), responses((status = 200, description = "RefreshAccessToken", body = AccessView), (status = 401, description = "missing or unknown key"), (status = 403, description = "another tenant")))]
 pub async fn refresh(
     State(state): State<AppState>,
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
+    Query(query): Query<WhichQuery>,
 ) -> Result<Json<AccessView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let id = state.service.token_id(&tenant.id, &id).await?;
-    Ok(access(state.service.refresh(&tenant.id, &id).await?))
+    Ok(access(state.service.refresh(&tenant.id, &id).await?.select(query.which.as_deref())?))
 }
 
 #[derive(Deserialize, utoipa::ToSchema, Default)]

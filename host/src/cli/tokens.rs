@@ -20,11 +20,21 @@ pub enum TokenCommand {
     /// token's status. Fails (exit 1) when the provider refused.
     Start(StartArgs),
     /// Prints a fresh access token (refreshed first when it is due).
-    Get(TokenRef),
+    Get {
+        #[command(flatten)]
+        token: TokenRef,
+        #[command(flatten)]
+        which: Which,
+    },
     /// Shows a token: status, connector, provider, expiry, error; never secrets.
     Show(TokenRef),
     /// RefreshAccessToken: a new access token now.
-    Refresh(TokenRef),
+    Refresh {
+        #[command(flatten)]
+        token: TokenRef,
+        #[command(flatten)]
+        which: Which,
+    },
     /// ResetClientCredentialsToken: revokes and requests anew.
     Reset {
         #[command(flatten)]
@@ -111,6 +121,15 @@ pub struct TokenRef {
     token: String,
 }
 
+/// Which token of the grant to print.
+#[derive(Args)]
+pub struct Which {
+    /// A further token of the grant: `user` for Slack's user token (the
+    /// API's `which`); the main (bot) token without it.
+    #[arg(long)]
+    which: Option<String>,
+}
+
 /// `flowauth token start`.
 #[derive(Args)]
 pub struct StartArgs {
@@ -195,9 +214,9 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
             };
             started(&service.start(&tenant, request).await?, json)
         }
-        TokenCommand::Get(token) => {
+        TokenCommand::Get { token, which } => {
             let (service, tenant_id, id) = open(ctx, &token).await?;
-            access(&service.access_token(&tenant_id, &id).await?, json);
+            access(&service.access_token(&tenant_id, &id).await?.select(which.which.as_deref())?, json);
             Ok(())
         }
         TokenCommand::Show(token) => {
@@ -208,9 +227,9 @@ pub async fn run(ctx: &Context, command: TokenCommand, json: bool) -> anyhow::Re
             }
             Ok(())
         }
-        TokenCommand::Refresh(token) => {
+        TokenCommand::Refresh { token, which } => {
             let (service, tenant_id, id) = open(ctx, &token).await?;
-            access(&service.refresh(&tenant_id, &id).await?, json);
+            access(&service.refresh(&tenant_id, &id).await?.select(which.which.as_deref())?, json);
             Ok(())
         }
         TokenCommand::Reset { token, asked } => {

@@ -139,17 +139,18 @@ impl Runtime {
             });
         }
         let target = Target::bare(component.clone());
-        self.inner.sandbox.call(&target, async |g, s| g.describe_definition(s, definition).await).await
+        self.inner.sandbox.call(&target, &[], async |g, s| g.describe_definition(s, definition).await).await
     }
 
     /// Builds the URL a user follows to authorize.
     pub async fn build_auth_url(&self, target: &Target, req: &AuthRequest) -> Result<AuthLink, CallError> {
-        self.inner.sandbox.call(target, async |g, s| g.build_auth_url(s, &target.client, req).await).await
+        self.inner.sandbox.call(target, &req.extra, async |g, s| g.build_auth_url(s, &target.client, req).await).await
     }
 
     /// Exchanges the code of a callback for tokens.
     pub async fn exchange_code(&self, target: &Target, callback: &Callback) -> Result<TokenSet, CallError> {
-        self.inner.sandbox.call(target, async |g, s| g.exchange_code(s, &target.client, callback).await).await
+        let inputs = &callback.extra;
+        self.inner.sandbox.call(target, inputs, async |g, s| g.exchange_code(s, &target.client, callback).await).await
     }
 
     /// Renews an access token with a refresh token.
@@ -163,7 +164,7 @@ impl Runtime {
         let extra = extra.to_vec();
         self.inner
             .sandbox
-            .call(target, async |g, s| g.refresh(s, &target.client, refresh_token, scopes, &extra).await)
+            .call(target, &extra, async |g, s| g.refresh(s, &target.client, refresh_token, scopes, &extra).await)
             .await
     }
 
@@ -175,12 +176,15 @@ impl Runtime {
         params: &[(String, String)],
     ) -> Result<TokenSet, CallError> {
         let params = params.to_vec();
-        self.inner.sandbox.call(target, async |g, s| g.request_token(s, &target.client, grant, &params).await).await
+        self.inner
+            .sandbox
+            .call(target, &params, async |g, s| g.request_token(s, &target.client, grant, &params).await)
+            .await
     }
 
     /// Asks the provider whether a token is still good.
     pub async fn validate(&self, target: &Target, token: &TokenSet) -> Result<Validation, CallError> {
-        self.inner.sandbox.call(target, async |g, s| g.validate(s, &target.client, token).await).await
+        self.inner.sandbox.call(target, &token.extra, async |g, s| g.validate(s, &target.client, token).await).await
     }
 
     /// Fetches a document the host itself needs for a target (an OpenID
@@ -192,6 +196,6 @@ impl Runtime {
 
     /// Revokes a token at the provider.
     pub async fn revoke(&self, target: &Target, token: &TokenSet) -> Result<(), CallError> {
-        self.inner.sandbox.call(target, async |g, s| g.revoke(s, &target.client, token).await).await
+        self.inner.sandbox.call(target, &token.extra, async |g, s| g.revoke(s, &target.client, token).await).await
     }
 }

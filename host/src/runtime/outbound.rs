@@ -94,6 +94,26 @@ impl HostPattern {
         self.host.strip_prefix("*.").filter(|domain| public_suffix_len(domain) >= domain.len())
     }
 
+    /// This pattern with its `{name}` placeholder (GitLab's `{host}`)
+    /// filled with the host `value_of(name)` gives, as a name, `name:port`
+    /// or an http(s) URL; `None` without a placeholder, or for a value that
+    /// names no single host (a wildcard, a path, another placeholder).
+    fn filled(&self, value_of: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let open = self.host.find('{')?;
+        let close = open + self.host[open..].find('}')?;
+        let value = value_of(&self.host[open + 1..close])?;
+        let (host, port) = match Url::parse(value.trim()) {
+            Ok(url) if matches!(url.scheme(), "http" | "https") => (url.host_str()?.to_owned(), url.port()),
+            _ => Self::parse(&value).map(|given| (given.host, given.port)).ok()?,
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() || host.contains(['*', '{', '}']) {
+            return None;
+        }
+        let filled = format!("{}{host}{}", &self.host[..open], &self.host[close + 1..]).to_ascii_lowercase();
+        Some(Self { host: filled, port: port.or(self.port) })
+    }
+
     /// A narrow wildcard stops where the list puts a public suffix below
     /// it: `*.amazonaws.com` reaches AWS's own hosts, not the customer
     /// sites under `s3.amazonaws.com`.
@@ -139,11 +159,28 @@ impl AllowList {
     /// plus the hosts of absolute URLs the admin configured, with their
     /// ports: among the provider's settings (a `BASE_URL`, a `TOKEN_URL`,
     /// ...) and in a custom connector's definition (its `base_url`, ...).
-    pub fn new(connector: Option<&Connector>, client: Option<&Client>, granted: Option<&[HostPattern]>) -> Self {
+    /// A `{name}` host is the one the call's input `name` (or the setting
+    /// of that name) gives: GitLab's `{host}` reaches a self-managed server
+    /// named per token.
+    pub fn new(
+        connector: Option<&Connector>,
+        client: Option<&Client>,
+        granted: Option<&[HostPattern]>,
+        inputs: &[(String, String)],
+    ) -> Self {
         let declared: Vec<HostPattern> = match granted {
             Some(granted) => granted.to_vec(),
             None => HostPattern::parse_all(connector.map(|c| c.hosts.as_slice()).unwrap_or_default()),
         };
+        let settings = client.map(|c| c.settings.as_slice()).unwrap_or_default();
+        let value_of = |name: &str| {
+            let named = |pairs: &[(String, String)]| {
+                pairs.iter().find(|(k, v)| k.eq_ignore_ascii_case(name) && !v.is_empty()).map(|(_, v)| v.clone())
+            };
+            named(inputs).or_else(|| named(settings))
+        };
+        let named: Vec<HostPattern> = declared.iter().filter_map(|pattern| pattern.filled(value_of)).collect();
+        let declared = declared.into_iter().filter(|pattern| !pattern.host.contains('{')).chain(named);
         let mut values: Vec<String> =
             client.into_iter().flat_map(|c| c.settings.iter()).map(|(_, value)| value.clone()).collect();
         if let Some(definition) = client.and_then(|c| c.definition.as_deref())
@@ -159,7 +196,7 @@ impl AllowList {
                 let host = url.host_str()?.trim_start_matches('[').trim_end_matches(']').to_ascii_lowercase();
                 (!host.contains('{') && !host.contains("%7b")).then_some(HostPattern { host, port: url.port() })
             });
-        let mut hosts: Vec<HostPattern> = declared.into_iter().chain(configured).collect();
+        let mut hosts: Vec<HostPattern> = declared.chain(configured).collect();
         hosts.sort_by(|a, b| (&a.host, a.port).cmp(&(&b.host, b.port)));
         hosts.dedup();
         Self { hosts }
@@ -223,6 +260,14 @@ impl OutboundCall {
         match url.scheme() {
             "https" => {}
             "http" if config.allow_private_network => {}
+            "http" => {
+                return Err(HttpError::Denied(
+                    "plain http is refused: use https; for development against a server on this machine or its \
+                     network, run flowauth with --allow-private-network (or FLOWAUTH_ALLOW_PRIVATE_NETWORK=true), \
+                     which allows plain http and private addresses"
+                        .into(),
+                ));
+            }
             other => return Err(HttpError::Denied(format!("scheme {other} is not allowed: use https"))),
         }
         let host = url.host_str().unwrap_or_default().to_owned();
@@ -496,7 +541,7 @@ mod tests {
 
     fn granting(granted: &[&str]) -> AllowList {
         let granted: Vec<String> = granted.iter().map(|h| h.to_string()).collect();
-        AllowList::new(None, None, Some(&HostPattern::parse_all(&granted)))
+        AllowList::new(None, None, Some(&HostPattern::parse_all(&granted)), &[])
     }
 
     #[test]
@@ -543,6 +588,21 @@ mod tests {
         assert!(HostPattern::parse("https://x.example.com").is_err());
         assert!(HostPattern::parse("a.*.example.com").is_err());
         assert!(HostPattern::parse("x.example.com:http").is_err());
+    }
+
+    #[test]
+    fn a_declared_placeholder_host_is_the_one_the_call_names() {
+        let granted = HostPattern::parse_all(&["gitlab.com".to_owned(), "{host}".to_owned()]);
+        let with = |host: &str| AllowList::new(None, None, Some(&granted), &[("HOST".to_owned(), host.to_owned())]);
+        assert!(with("git.acme.example").allows("git.acme.example", None));
+        assert!(with("https://git.acme.example/").allows("git.acme.example", None), "a URL names its host");
+        assert!(with("http://127.0.0.1:8929").allows("127.0.0.1", Some(8929)), "and its port");
+        assert!(with("git.acme.example:8443").allows("git.acme.example", Some(8443)));
+        assert!(!with("git.acme.example").allows("other.example", None));
+        for unusable in ["*.com", "git.acme.example/x", "{other}", ""] {
+            let allow = with(unusable);
+            assert_eq!(allow.hosts, [HostPattern::parse("gitlab.com").unwrap()], "{unusable:?}");
+        }
     }
 
     #[test]

@@ -221,7 +221,7 @@ impl Registry {
         // The listing call loads every export, so their types are checked
         // here rather than at a later call.
         let connectors = sandbox
-            .call(&Target::bare(component.clone()), async |guest, store| guest.connectors(store).await)
+            .call(&Target::bare(component.clone()), &[], async |guest, store| guest.connectors(store).await)
             .await
             .map_err(|e| InstallError::Connectors { name: name.to_owned(), source: Box::new(e) })?;
         Arc::get_mut(&mut component).expect("not shared yet").connectors = connectors;

@@ -90,8 +90,10 @@ impl Sandbox {
     }
 
     /// Runs `f` against a fresh instance of the target's component, once a
-    /// slot of the pool (and of the target's tenant) is free.
-    pub async fn call<R, F>(&self, target: &Target, f: F) -> Result<R, CallError>
+    /// slot of the pool (and of the target's tenant) is free. `inputs` are
+    /// the call's per-token values, which may name a host the connector
+    /// declares as `{name}`.
+    pub async fn call<R, F>(&self, target: &Target, inputs: &[(String, String)], f: F) -> Result<R, CallError>
     where
         F: AsyncFnOnce(&Guest, &mut Store<CallState>) -> Answer<R>,
     {
@@ -100,7 +102,7 @@ impl Sandbox {
             tracing::warn!(tenant = target.tenant.as_deref().unwrap_or("-"), %error, "component call refused");
         })?;
         let component = target.component.clone();
-        let mut store = Store::new(&self.engine, self.state(target));
+        let mut store = Store::new(&self.engine, self.state(target, inputs));
         store.limiter(|state| &mut state.memory);
         self.start_cpu_budget(&mut store);
         let timeout = self.config.call_timeout;
@@ -129,15 +131,15 @@ impl Sandbox {
     /// and keys), under the policy of the target's component calls.
     pub async fn fetch(&self, target: &Target, url: &str) -> Result<HttpResponse, HttpError> {
         let name: Arc<str> = Arc::from(target.component.name.as_str());
-        let mut call = OutboundCall::new(self.outbound.clone(), allow_list(target), name);
+        let mut call = OutboundCall::new(self.outbound.clone(), allow_list(target, &[]), name);
         let accept = vec![("accept".to_owned(), "application/json".to_owned())];
         call.send(HttpRequest { method: "GET".into(), url: url.to_owned(), headers: accept, body: Vec::new() }).await
     }
 
-    fn state(&self, target: &Target) -> CallState {
+    fn state(&self, target: &Target, inputs: &[(String, String)]) -> CallState {
         let mut wasi = WasiCtx::builder();
         wasi.allow_tcp(false).allow_udp(false).allow_ip_name_lookup(false);
-        let allow = allow_list(target);
+        let allow = allow_list(target, inputs);
         let name: Arc<str> = Arc::from(target.component.name.as_str());
         let client_id = target
             .client
@@ -187,6 +189,6 @@ impl Sandbox {
 }
 
 /// The hosts calls for `target` may reach.
-fn allow_list(target: &Target) -> AllowList {
-    AllowList::new(target.connector.as_ref(), Some(&target.client), target.component.grants.as_deref())
+fn allow_list(target: &Target, inputs: &[(String, String)]) -> AllowList {
+    AllowList::new(target.connector.as_ref(), Some(&target.client), target.component.grants.as_deref(), inputs)
 }

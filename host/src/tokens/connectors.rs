@@ -38,14 +38,39 @@ impl TokenService {
                 return Ok(Resolved { component, connector, definition: None });
             }
         }
-        let definition = self
-            .store
-            .connector_definition(tenant_id, name)
-            .await?
-            .ok_or_else(|| TokenError::NotFound(format!("connector {name:?}: `flowauth connectors` lists them")))?;
+        let Some(definition) = self.store.connector_definition(tenant_id, name).await? else {
+            return Err(TokenError::UnknownConnector(self.unknown_connector(tenant_id, name).await?));
+        };
         let component = self.generic()?;
         let connector = self.runtime.describe_definition(&component, &definition).await?;
         Ok(Resolved { component, connector, definition: Some(definition) })
+    }
+
+    /// Why `name` is no connector of a tenant, saying what fixes it: the
+    /// command that enables the installed component serving it, else the
+    /// nearest connector name the tenant has and where they are listed.
+    pub(super) async fn unknown_connector(&self, tenant_id: &str, name: &str) -> Result<String, TokenError> {
+        let tenant = self.store.tenant_by_id(tenant_id).await?;
+        let tenant_name = tenant.as_ref().map_or("TENANT", |t| t.name.as_str());
+        for version in self.store.component_versions().await?.into_iter().filter(|v| v.current) {
+            if self.loaded_component(&version.digest).await?.connector(name).is_some() {
+                return Ok(format!(
+                    "connector {name:?} is served by component {component}, which is installed but not enabled \
+                     for tenant {tenant_name}: enable it with `flowauth component enable {component} --tenant \
+                     {tenant_name}` (PUT /v1/tenants/{tenant_name}/components/{component})",
+                    component = version.name,
+                ));
+            }
+        }
+        let known = match &tenant {
+            Some(tenant) => self.connector_names(tenant).await?,
+            None => Vec::new(),
+        };
+        let hint = super::suggest::did_you_mean(name, known.iter().map(String::as_str));
+        Ok(format!(
+            "unknown connector {name:?}{hint}: `flowauth connectors` lists them; for a connector of your own, \
+             `flowauth new oauth <name-with-hyphens>` then `flowauth connector add`"
+        ))
     }
 
     /// Adds (or replaces) a tenant's connector from a ThingWorx `config.json`.

@@ -10,6 +10,10 @@ pub enum TokenError {
     /// No such token, provider or connector for this tenant.
     #[error("{0} not found")]
     NotFound(String),
+    /// No connector of that name for this tenant; the message says what
+    /// fixes it (the component to enable, the name meant).
+    #[error("{0}")]
+    UnknownConnector(String),
     /// The request cannot be served as given.
     #[error("{0}")]
     Invalid(String),
@@ -64,7 +68,7 @@ impl TokenError {
     /// A stable code: the provider's OAuth code when it refused.
     pub fn code(&self) -> &str {
         match self {
-            Self::NotFound(_) => "not_found",
+            Self::NotFound(_) | Self::UnknownConnector(_) => "not_found",
             Self::Invalid(_) => "invalid_request",
             Self::NotAllowed(_) => "not_allowed",
             Self::Conflict(_) => "conflict",

@@ -13,7 +13,7 @@ use crate::store::{
 use super::hybrid::{self, Delivery, Hybrid};
 use super::{
     STATE_LIFETIME_SECONDS, StartRequest, Started, TokenError, TokenService, check_token_name, issued, new_state,
-    redacted, state_hash, token_set,
+    redacted, state_hash, token_secrets, token_set,
 };
 
 /// How a token is obtained.
@@ -81,6 +81,10 @@ impl TokenService {
             )));
         }
         let Some(provider) = self.store.provider(&tenant.id, &request.connector, &request.provider).await? else {
+            // A misspelt connector, or one whose component the tenant has not enabled, says so first.
+            if let Err(unknown @ TokenError::UnknownConnector(_)) = self.resolve(&tenant.id, &request.connector).await {
+                return Err(unknown);
+            }
             let known: Vec<String> = self
                 .store
                 .providers(&tenant.id)
@@ -540,7 +544,7 @@ impl TokenService {
         let token = self.token(tenant_id, id).await?;
         let target = self.target_of(&token).await?;
         let call = self.runtime.validate(&target, &token_set(&token)).await;
-        Ok(call.map_err(|e| redacted(e, &target, &[token.access_token.as_deref(), token.refresh_token.as_deref()]))?)
+        Ok(call.map_err(|e| redacted(e, &target, &token_secrets(&token)))?)
     }
 
     /// Revokes if the connector can; a provider that cannot is no reason
@@ -556,7 +560,7 @@ impl TokenService {
 
     /// Asks the provider to revoke `token`; its error carries no secret of the token.
     async fn revoke_at(&self, target: &Target, token: &TokenRecord) -> Result<Revocation, CallError> {
-        let secrets = [token.access_token.as_deref(), token.refresh_token.as_deref()];
+        let secrets = token_secrets(token);
         match self.runtime.revoke(target, &token_set(token)).await.map_err(|e| redacted(e, target, &secrets)) {
             Ok(()) => Ok(Revocation::Revoked),
             Err(CallError::OAuth(OauthError::Unsupported(_))) => Ok(Revocation::NotOffered),

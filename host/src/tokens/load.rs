@@ -84,16 +84,14 @@ impl TokenService {
         let error = |path: String, message: String| EntryError { path, message };
         let mut entries = Vec::new();
         let mut errors = Vec::new();
-        // The names a misspelt connector is compared with, looked up once.
-        let mut known: Option<Vec<String>> = None;
         for (connector_name, providers) in connectors {
             let path = format!("$.{connector_name}");
-            let Ok(resolved) = self.resolve(&tenant.id, connector_name).await else {
-                if known.is_none() {
-                    known = Some(self.connector_names(tenant).await.unwrap_or_default());
+            let resolved = match self.resolve(&tenant.id, connector_name).await {
+                Ok(resolved) => resolved,
+                Err(unknown) => {
+                    errors.push(error(path, unknown.to_string()));
+                    continue;
                 }
-                errors.push(error(path, unknown_connector(connector_name, known.as_deref().unwrap_or_default())));
-                continue;
             };
             let Value::Object(providers) = providers else {
                 errors.push(error(path, "must be an object of display names".into()));
@@ -205,14 +203,6 @@ fn need_resource_url(values: &[(String, String)]) -> Result<(), String> {
             .into()),
         Some(other) => Err(format!("must be true or false, not {other:?}")),
     }
-}
-
-fn unknown_connector(name: &str, known: &[String]) -> String {
-    let hint = did_you_mean(name, known.iter().map(String::as_str));
-    format!(
-        "unknown connector {name:?}{hint}: `flowauth connectors` lists them; for a connector of your own, \
-         `flowauth new oauth <name-with-hyphens>` then `flowauth connector add`"
-    )
 }
 
 fn unknown_setting(key: &str, connector: &str, declared: &[&str]) -> String {

@@ -18,6 +18,7 @@ mod inputs;
 mod load;
 mod refresh;
 mod suggest;
+mod which;
 
 use std::sync::Arc;
 
@@ -121,6 +122,9 @@ pub struct AccessToken {
     pub expires_at: Option<i64>,
     /// Per-token inputs and extra response values (e.g. `instance_url`).
     pub extra: Vec<(String, String)>,
+    /// The grant's further tokens (Slack's user token), which
+    /// [`select`](Self::select) hands out by name; never shown as such.
+    further: Vec<(String, String)>,
 }
 
 impl TokenService {
@@ -248,6 +252,14 @@ fn redacted(error: CallError, target: &Target, also: &[Option<&str>]) -> CallErr
     let mut secrets = target.secrets();
     secrets.extend(also.iter().flatten());
     error.without(&secrets)
+}
+
+/// A stored token's secrets: its access and refresh tokens and those of
+/// its further tokens.
+fn token_secrets(token: &TokenRecord) -> Vec<Option<&str>> {
+    let mut secrets = vec![token.access_token.as_deref(), token.refresh_token.as_deref()];
+    secrets.extend(which::secrets(&token.extra).into_iter().map(Some));
+    secrets
 }
 
 /// Token ids are 128 random bits in hex; names may not look like one.

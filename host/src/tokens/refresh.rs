@@ -16,7 +16,9 @@ use crate::events::EventKind;
 use crate::runtime::{CallError, Grant, Target, TokenSet};
 use crate::store::{PasswordCredentials, RefreshFailure, TokenRecord, TokenStatus, now};
 
-use super::{AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued, redacted};
+use super::{
+    AccessToken, Flow, REFRESH_MARGIN_SECONDS, TokenError, TokenService, issued, redacted, token_secrets, which,
+};
 
 /// The shortest lease, whatever the call limits.
 const MIN_LEASE_SECONDS: i64 = 30;
@@ -175,8 +177,11 @@ impl TokenService {
         };
         let renewed = match (&token.refresh_token, token.flow.as_str()) {
             (Some(refresh_token), _) => {
-                let call = self.runtime.refresh(&target, refresh_token, &token.scopes, &token.inputs).await;
-                Some(call.map_err(|e| redacted(e, &target, &[Some(refresh_token)])))
+                // The further tokens go back too: Slack's user token refreshes with its own.
+                let mut extra = token.inputs.clone();
+                extra.extend(which::split(&token.extra).1);
+                let call = self.runtime.refresh(&target, refresh_token, &token.scopes, &extra).await;
+                Some(call.map_err(|e| redacted(e, &target, &token_secrets(token))))
             }
             (None, flow) if flow == Flow::ClientCredentials.as_str() => {
                 let params = super::flow::grant_params(&token.scopes, &token.inputs, &[]);
@@ -217,7 +222,8 @@ impl TokenService {
         let (tenant_id, id) = (&token.tenant_id, &token.id);
         match result {
             Ok(set) => {
-                let set = issued(set);
+                let mut set = issued(set);
+                which::kept(&token.extra, &mut set.extra);
                 // The refresh token the provider refused is of no more use.
                 let refused_refresh_token = by_password && token.refresh_token.is_some() && set.refresh_token.is_none();
                 match self.store.store_issued(tenant_id, id, &set, Some(token.generation)).await? {
@@ -350,12 +356,14 @@ fn not_usable(token: &TokenRecord) -> TokenError {
 }
 
 fn hand_out(token: &TokenRecord) -> Handout {
+    let (plain, further) = which::split(&token.extra);
     Handout {
         token: AccessToken {
             access_token: token.access_token.clone().unwrap_or_default(),
             token_type: token.token_type.clone().unwrap_or_else(|| "Bearer".into()),
             expires_at: token.expires_at,
-            extra: token.inputs.iter().chain(&token.extra).cloned().collect(),
+            extra: token.inputs.iter().cloned().chain(plain).collect(),
+            further: which::handed(further, token.issued_at),
         },
         refresh_due: token.expires_at.map(|at| refresh_due(at, token.issued_at)),
         renewed: false,
