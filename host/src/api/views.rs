@@ -316,6 +316,9 @@ pub fn import_report_view(imported: &crate::store::Imported) -> ImportReportView
         created,
         updated,
         unchanged,
+    }
+}
+
 /// A provider's key for `private_key_jwt`: what to register at the identity
 /// provider. Never the private key.
 #[derive(Serialize, ToSchema)]

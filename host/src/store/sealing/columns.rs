@@ -54,7 +54,7 @@ pub const WEBHOOK_SECRET: SealedColumn = sealed("webhooks", "tenant_id", "secret
 pub const PROVIDER_KEY: SealedColumn = sealed("provider_keys", "id", "private_key");
 
 /// Every sealed column.
-pub const ALL: [SealedColumn; 10] = [
+pub const ALL: [SealedColumn; 12] = [
     PROVIDER_SETTINGS,
     TOKEN_ACCESS,
     TOKEN_REFRESH,
