@@ -39,8 +39,8 @@ pub use pace::BodyPace;
 pub use server::{Limits, serve};
 pub use share::OpenRequests;
 pub use views::{
-    ImportReportView, TenantKeyView, TenantView, access_view, import_report_view, json, provider_key_view, started_view,
-    token_view,
+    ImportReportView, TenantKeyView, TenantView, access_view, import_report_view, json, provider_key_view,
+    started_view, token_view,
 };
 
 use crate::events::{DeliveryConfig, Events};
