@@ -19,8 +19,9 @@ pub const WIT: [(&str, &str); 3] = [
 /// `components/sdk/src/`, file by file. The SDK finds the contract at
 /// `../../wit/0.2.0`, which holds both here and in a scaffold
 /// (`vendor/flowauth-sdk` beside `wit/`).
-pub const SDK_SOURCES: [(&str, &str); 15] = [
+pub const SDK_SOURCES: [(&str, &str); 17] = [
     ("lib.rs", include_str!("../../../components/sdk/src/lib.rs")),
+    ("alternates.rs", include_str!("../../../components/sdk/src/alternates.rs")),
     ("call.rs", include_str!("../../../components/sdk/src/call.rs")),
     ("client_auth.rs", include_str!("../../../components/sdk/src/client_auth.rs")),
     ("declaration.rs", include_str!("../../../components/sdk/src/declaration.rs")),
@@ -32,6 +33,7 @@ pub const SDK_SOURCES: [(&str, &str); 15] = [
     ("oauth1.rs", include_str!("../../../components/sdk/src/oauth1.rs")),
     ("oauth2_client.rs", include_str!("../../../components/sdk/src/oauth2_client.rs")),
     ("pairs.rs", include_str!("../../../components/sdk/src/pairs.rs")),
+    ("prompt.rs", include_str!("../../../components/sdk/src/prompt.rs")),
     ("standard.rs", include_str!("../../../components/sdk/src/standard.rs")),
     ("template.rs", include_str!("../../../components/sdk/src/template.rs")),
     ("token.rs", include_str!("../../../components/sdk/src/token.rs")),
