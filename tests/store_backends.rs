@@ -303,6 +303,13 @@ async fn an_instance_that_lost_its_listener_forgets_its_cache_on_postgres() {
     // The listeners cannot reconnect while the token changes: its
     // announcement is lost for good, and only forgetting everything on
     // reconnecting keeps the other instance from handing out the old token.
+    // A refresh may hold several connections at once (its lease, its
+    // provider's key, its reads): open a few now, while the database still
+    // takes new ones.
+    let store = s.service.store();
+    let warm = || store.token(&s.tenant.id, &id);
+    let opened = tokio::join!(warm(), warm(), warm(), warm());
+    assert!(opened.0.is_ok() && opened.3.is_ok());
     let (server, name) = outside(&s.database_url).await;
     // sqlx gives a connection back to its pool in a task of its own: let
     // those of the refresh above land there, so that the refresh below
