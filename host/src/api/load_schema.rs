@@ -11,13 +11,17 @@ use serde_json::{Map, Value, json};
 use super::schemas::{HOST, PORT};
 use crate::runtime::Connector;
 use crate::store::EXPIRES_AT_SETTING;
-use crate::tokens::{HOST_SETTINGS, MAX_CONNECTORS, NEED_RESOURCE_URL, RESOURCE_URL, is_url_setting};
+use crate::tokens::{
+    HOST_SETTINGS, MAX_CONNECTORS, NEED_RESOURCE_URL, RESOURCE_URL, RESPONSE_TYPE_SETTING, is_url_setting,
+};
 
 /// What `HOST_SETTINGS` are for, whatever the connector.
 fn host_setting_description(key: &str) -> &'static str {
     match key {
         "ISSUER" => "the provider's issuer: the callback's `iss` must match it (RFC 9207)",
         "ALLOW_PASSWORD_GRANT" => "`true` lets tokens of this provider use the password grant",
+        "SAVE_PASSWORD_CREDENTIALS" => "`true` keeps a password token's credentials (sealed) to renew it",
+        "RESPONSE_TYPE" => "`code id_token`: the OpenID Connect hybrid flow (needs ISSUER)",
         _ => "when the client secret expires: a date (2027-03-01) or an RFC 3339 date-time",
     }
 }
@@ -70,13 +74,19 @@ fn settings(c: &Connector) -> Value {
         "required": required,
         "additionalProperties": false,
     });
+    // `RESPONSE_TYPE: "code id_token"` asks for the issuer's URL.
+    let mut rules = vec![json!({"anyOf": [
+        {"properties": {RESPONSE_TYPE_SETTING: {"enum": ["", "code"]}}},
+        {"required": ["ISSUER"], "properties": {"ISSUER": {"pattern": format!("^https?://{HOST}(:{PORT})?(/[^#]*)?$")}}},
+    ]})];
     if flagged {
         // `NEED_RESOURCE_URL: "true"` asks for `RESOURCE_URL` in the same entry.
-        schema["anyOf"] = json!([
+        rules.push(json!({"anyOf": [
             {"properties": {NEED_RESOURCE_URL: {"enum": ["false"]}}},
             {"required": [RESOURCE_URL], "properties": {RESOURCE_URL: {"minLength": 1}}},
-        ]);
+        ]}));
     }
+    schema["allOf"] = json!(rules);
     schema
 }
 
@@ -94,6 +104,22 @@ fn value(key: &str, description: &str, required: bool) -> Value {
         schema["pattern"] = json!(r"^$|^[1-9][0-9]{3}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])$");
     } else if key.eq_ignore_ascii_case(NEED_RESOURCE_URL) {
         schema["enum"] = json!(["true", "false"]);
+    } else if ["ALLOW_PASSWORD_GRANT", "SAVE_PASSWORD_CREDENTIALS"].iter().any(|f| f.eq_ignore_ascii_case(key)) {
+        schema["enum"] = json!(["", "true", "false"]);
+    } else if key.eq_ignore_ascii_case("CLIENT_AUTH") {
+        schema["enum"] = json!([
+            "",
+            "basic",
+            "header",
+            "client_secret_basic",
+            "body",
+            "post",
+            "client_secret_post",
+            "private_key_jwt",
+            "none"
+        ]);
+    } else if key.eq_ignore_ascii_case(RESPONSE_TYPE_SETTING) {
+        schema["enum"] = json!(["", "code", "code id_token"]);
     }
     schema
 }

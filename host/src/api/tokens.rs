@@ -251,11 +251,12 @@ pub async fn retry(
     caller: Caller,
     Path((tenant, id)): Path<(String, String)>,
     Query(query): Query<RetryQuery>,
-    request: Result<Option<Json<RetryBody>>, JsonRejection>,
+    request: Result<Option<Json<Option<RetryBody>>>, JsonRejection>,
 ) -> Result<Json<StartedView>, ApiError> {
     let tenant = caller.tenant(&state, &tenant).await?;
     let b = match request {
-        Ok(given) => given.map(|Json(b)| b).unwrap_or_default(),
+        // No body, or `null`: a plain retry.
+        Ok(given) => given.and_then(|Json(b)| b).unwrap_or_default(),
         Err(rejection) => body::<RetryBody>(Err(rejection))?,
     };
     let id = state.service.token_id(&tenant.id, &id).await?;
